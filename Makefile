@@ -1,0 +1,39 @@
+# smweb: `make run` serves the demo on http://127.0.0.1:5000; `make test` runs every test.
+# Each target sets itself up: virtual environment, dependencies, database migrations.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test lint install upgrade seed-demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: export SMWEB_ENV ?= development
+run: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) smweb seed-demo
+	@echo "smweb is starting on http://127.0.0.1:5000 (Ctrl-C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite; again on PostgreSQL when SMWEB_TEST_DATABASE_URL names one
+# (browser tests drive the SQLite run only: they test pages, not the database).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	env -u SMWEB_TEST_DATABASE_URL $(BIN)/python -m pytest
+	if [ -n "$$SMWEB_TEST_DATABASE_URL" ]; then \
+		$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""smweb: secure messaging between patients and their care teams."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_env, secret_key
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build the app: configuration, extensions, blueprints and request hooks."""
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_PATH),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config_class or config_from_env())
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from . import assets, cli, database, security, templating
+    from .extensions import csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        database.configure_engine(app, db.engine)
+
+    from .auth import bp as auth_bp
+    from .mailbox import bp as mailbox_bp
+    from .triage import bp as triage_bp
+
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(mailbox_bp)
+    app.register_blueprint(triage_bp, url_prefix="/triage")
+
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app

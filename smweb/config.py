@@ -1,0 +1,111 @@
+"""Configuration classes. Environment variables are read here and nowhere else."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("SMWEB_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+def _secret_key() -> str:
+    """The key from SMWEB_SECRET_KEY, or one generated once into instance/ and kept there."""
+    if key := os.environ.get("SMWEB_SECRET_KEY"):
+        return key
+    path = INSTANCE_PATH / "secret_key"
+    if not path.exists():
+        INSTANCE_PATH.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    SECRET_KEY = None  # filled in by create_app() through secret_key()
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'smweb.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SMWEB_SQLITE_BUSY_TIMEOUT_MS", "15000"))
+
+    SERVICE_NAME = os.environ.get("SMWEB_SERVICE_NAME", "Secure Messaging")
+    COORDINATOR_TITLE = os.environ.get(
+        "SMWEB_COORDINATOR_TITLE", "My HealtheVet Coordinator"
+    )
+    CRISIS_LINE = os.environ.get(
+        "SMWEB_CRISIS_LINE", "Veterans Crisis Line: dial 988 then press 1"
+    )
+    DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
+    PAGE_SIZE = int(os.environ.get("SMWEB_PAGE_SIZE", "10"))
+    INBOX_POLL_SECONDS = int(os.environ.get("SMWEB_INBOX_POLL_SECONDS", "60"))
+
+    SESSION_COOKIE_SECURE = _bool("SMWEB_SECURE_COOKIES", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "smweb_session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    PREFERRED_URL_SCHEME = "https"
+
+    ALLOW_DEMO_SEED = True
+    # argon2id: OWASP's floor is m=46 MiB, t=1, p=1; we spend a little more.
+    ARGON2_TIME_COST = int(os.environ.get("SMWEB_ARGON2_TIME_COST", "2"))
+    ARGON2_MEMORY_KIB = int(os.environ.get("SMWEB_ARGON2_MEMORY_KIB", str(64 * 1024)))
+    ARGON2_PARALLELISM = 1
+    TRUST_PROXY_HOPS = int(os.environ.get("SMWEB_TRUST_PROXY_HOPS", "0"))
+
+
+class DevelopmentConfig(Config):
+    """`make run`: plain http on 127.0.0.1, so the cookie can't demand https."""
+
+    SESSION_COOKIE_SECURE = _bool("SMWEB_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "http"
+
+
+class ProductionConfig(Config):
+    ALLOW_DEMO_SEED = False
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("SMWEB_TEST_DATABASE_URL", "sqlite://")
+    SECRET_KEY = "test-secret-key"  # noqa: S105 - throw-away key for the test suite
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    # Cheap hashes keep the suite fast; test_accounts checks the production parameters.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "test": TestConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by SMWEB_ENV (production unless told otherwise)."""
+    return CONFIGS[os.environ.get("SMWEB_ENV", "production")]
+
+
+def secret_key() -> str:
+    return _secret_key()

@@ -1,0 +1,92 @@
+"""Threads, their messages, and drafts not yet sent."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from .people import TriageGroup, User
+
+CATEGORIES = ("General", "COVID", "Appointments", "Medications", "Test results", "Education")
+SUBJECT_MAX = 50
+BODY_MAX = 10_000
+
+
+class Thread(db.Model):
+    """A subject between one patient and one care team, and all its messages.
+
+    The last_* columns and unread flags are kept up to date by the messaging service so that
+    folder lists and queues are read from this one table, without a scan of messages.
+    """
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_patient_inbox", "patient_id", "last_team_message_at"),
+        Index("ix_threads_patient_recent", "patient_id", "last_message_at"),
+        Index("ix_threads_group_recent", "group_id", "last_patient_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("triage_groups.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_team_message_at: Mapped[datetime | None]
+    last_team_author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_patient_message_at: Mapped[datetime | None]
+    unread_for_patient: Mapped[bool] = mapped_column(default=False)
+    unread_for_team: Mapped[bool] = mapped_column(default=False)
+    patient_deleted_at: Mapped[datetime | None]
+
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id], lazy="joined")
+    group: Mapped[TriageGroup] = relationship(lazy="joined")
+    last_team_author: Mapped[User | None] = relationship(foreign_keys=[last_team_author_id])
+    messages: Mapped[list["Message"]] = relationship(
+        back_populates="thread", order_by="Message.sent_at, Message.id"
+    )
+
+
+class Message(db.Model):
+    """One message as sent. Never edited or destroyed once sent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_thread_sent", "thread_id", "sent_at"),
+        Index("ix_messages_author_sent", "author_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    from_patient: Mapped[bool]
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The first time anyone on the team opened it: the patient's READ receipt.
+    read_by_team_at: Mapped[datetime | None]
+    read_by_team_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    read_by_patient_at: Mapped[datetime | None]
+
+    thread: Mapped[Thread] = relationship(back_populates="messages")
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+
+
+class Draft(db.Model):
+    """A message not yet sent: a new one (group set, thread empty) or a reply (thread set)."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("triage_groups.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    category: Mapped[str | None] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    group: Mapped[TriageGroup | None] = relationship(lazy="joined")
+    thread: Mapped[Thread | None] = relationship()

@@ -1,0 +1,120 @@
+"""Facilities, care teams (triage groups) and the people who use smweb."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    STAFF = "staff"
+
+
+class AccountLevel(StrEnum):
+    BASIC = "basic"
+    PREMIUM = "premium"
+
+
+# Staff who work a triage group's queue.
+group_members = Table(
+    "group_members",
+    db.metadata,
+    Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Patients associated with a triage group: the only groups they may write to.
+patient_groups = Table(
+    "patient_groups",
+    db.metadata,
+    Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("patient_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Facility(db.Model):
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    phone: Mapped[str] = mapped_column(String(40))
+
+    groups: Mapped[list["TriageGroup"]] = relationship(back_populates="facility")
+
+
+class TriageGroup(db.Model):
+    """A care team at a facility. Patients write to the group, never to a person."""
+
+    __tablename__ = "triage_groups"
+    __table_args__ = (UniqueConstraint("facility_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+    facility: Mapped[Facility] = relationship(back_populates="groups", lazy="joined")
+    members: Mapped[list["User"]] = relationship(
+        secondary=group_members, back_populates="staff_groups", order_by="User.display_name"
+    )
+    patients: Mapped[list["User"]] = relationship(
+        secondary=patient_groups, back_populates="care_groups", order_by="User.display_name"
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default=Role.PATIENT)
+    account_level: Mapped[str] = mapped_column(String(16), default=AccountLevel.BASIC)
+    opted_in_at: Mapped[datetime | None]
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    staff_groups: Mapped[list[TriageGroup]] = relationship(
+        secondary=group_members, back_populates="members", order_by=TriageGroup.name
+    )
+    care_groups: Mapped[list[TriageGroup]] = relationship(
+        secondary=patient_groups, back_populates="patients", order_by=TriageGroup.name
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account can't stay signed in
+        return not self.disabled
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def is_premium(self) -> bool:
+        return self.account_level == AccountLevel.PREMIUM
+
+    @property
+    def can_use_messaging(self) -> bool:
+        """A patient needs a premium (identity-verified) account and to have opted in."""
+        return self.is_premium and self.opted_in_at is not None
+
+    def staff_group_ids(self) -> list[int]:
+        return list(
+            db.session.scalars(
+                select(group_members.c.group_id).where(group_members.c.user_id == self.id)
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

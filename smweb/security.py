@@ -1,0 +1,101 @@
+"""Response headers, sign-in redirects and error pages: the same for every blueprint."""
+
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from htmx_flask import make_response
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import db, login_manager
+from .models import User
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+CACHEABLE_ENDPOINTS = frozenset({"static", "assets.htmx"})
+
+
+def init_app(app: Flask) -> None:
+    if hops := app.config["TRUST_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "strong"
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.user_loader(_load_user)
+
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def _unauthorized():
+    """Signed out (or the session ended): htmx gets 401 + HX-Redirect, a browser a redirect."""
+    target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
+    if request.htmx:
+        return make_response("", 401, redirect=target)
+    return redirect(target)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.vary.add("HX-Request")
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
+        # Nothing of a page may be kept by the browser or a shared proxy: on a shared
+        # workstation the next person must not find the last one's messages in the cache.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+def _csrf_error(error: CSRFError):
+    return _render_error(
+        400,
+        "This form has expired",
+        "For your security, the form was not accepted. Go back, reload the page and try again.",
+    )
+
+
+MESSAGES = {
+    400: ("Something in the request was not right", "Please go back and try again."),
+    403: ("You can't do that", "Your account does not have access to this action."),
+    404: ("Page not found", "There is no page here, or it is not one you can open."),
+    405: ("Not allowed", "That action can't be done this way."),
+    413: ("Too large", "What you sent is larger than this site accepts."),
+}
+
+
+def _http_error(error: HTTPException):
+    title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
+    return _render_error(error.code or 500, title, text)
+
+
+def _render_error(status: int, title: str, text: str):
+    """A full error page, or a small notice when htmx asked for a fragment of a page."""
+    fragment = bool(request.htmx) and not request.htmx.boosted
+    template = "errors/_notice.html" if fragment else "errors/error.html"
+    return render_template(template, status=status, title=title, text=text), status

@@ -1,0 +1,85 @@
+"""The one gate: every thread and draft is looked up here, for the user asking.
+
+Anything the user may not see is a 404, exactly like something that does not exist, so an id
+tells nothing about what lies behind it.
+"""
+
+from flask import abort
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Draft, Thread, TriageGroup, User, group_members, patient_groups
+
+
+def get_thread_for(user: User, thread_id: int) -> Thread:
+    """The thread, if `user` is its patient or on its care team; 404 otherwise."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_see_thread(user, thread):
+        abort(404)
+    return thread
+
+
+def can_see_thread(user: User, thread: Thread) -> bool:
+    if user.is_patient:
+        return thread.patient_id == user.id
+    if user.is_staff:
+        return thread.group_id in user.staff_group_ids()
+    return False
+
+
+def get_draft_for(user: User, draft_id: int) -> Draft:
+    """The user's own draft; 404 for anyone else's."""
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or draft.author_id != user.id:
+        abort(404)
+    return draft
+
+
+def groups_patient_may_write(patient: User) -> list[TriageGroup]:
+    """The care teams this patient is associated with: the only possible recipients."""
+    return list(
+        db.session.scalars(
+            select(TriageGroup)
+            .join(patient_groups, patient_groups.c.group_id == TriageGroup.id)
+            .where(patient_groups.c.patient_id == patient.id)
+            .order_by(TriageGroup.name)
+        )
+    )
+
+
+def staff_groups(staff: User) -> list[TriageGroup]:
+    return list(
+        db.session.scalars(
+            select(TriageGroup)
+            .join(group_members, group_members.c.group_id == TriageGroup.id)
+            .where(group_members.c.user_id == staff.id)
+            .order_by(TriageGroup.name)
+        )
+    )
+
+
+def patients_staff_may_write(staff: User) -> list[tuple[TriageGroup, list[User]]]:
+    """For each of the staff member's groups, the patients associated with it."""
+    return [(group, list(group.patients)) for group in staff_groups(staff)]
+
+
+def is_associated(patient_id: int, group_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(patient_groups.c.patient_id).where(
+                patient_groups.c.patient_id == patient_id, patient_groups.c.group_id == group_id
+            )
+        )
+        is not None
+    )
+
+
+def is_member(staff_id: int, group_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(group_members.c.user_id).where(
+                group_members.c.user_id == staff_id, group_members.c.group_id == group_id
+            )
+        )
+        is not None
+    )

@@ -1,0 +1,105 @@
+"""Folder lists for patients and the staff queue, a page at a time."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Draft, Message, Thread, User, group_members
+
+FOLDERS = {
+    "inbox": "Inbox",
+    "sent": "Sent",
+    "drafts": "Drafts",
+    "deleted": "Deleted",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+
+def _page(query: Select, number: int, size: int) -> Page:
+    # One row more than a page tells whether there is a next one, without counting them all.
+    number = max(number, 1)
+    rows = list(db.session.scalars(query.limit(size + 1).offset((number - 1) * size)).unique())
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def folder_page(patient: User, folder: str, number: int, size: int) -> Page:
+    """One page of the patient's folder, newest first."""
+    match folder:
+        case "inbox":
+            query = (
+                select(Thread)
+                .options(joinedload(Thread.last_team_author))
+                .where(
+                    Thread.patient_id == patient.id,
+                    Thread.patient_deleted_at.is_(None),
+                    Thread.last_team_message_at.is_not(None),
+                )
+                .order_by(Thread.last_team_message_at.desc(), Thread.id.desc())
+            )
+        case "sent":
+            query = (
+                select(Message)
+                .join(Message.thread)
+                .options(joinedload(Message.thread))
+                .where(
+                    Message.author_id == patient.id,
+                    Thread.patient_id == patient.id,
+                    Thread.patient_deleted_at.is_(None),
+                )
+                .order_by(Message.sent_at.desc(), Message.id.desc())
+            )
+        case "drafts":
+            query = (
+                select(Draft)
+                .where(Draft.author_id == patient.id)
+                .order_by(Draft.updated_at.desc(), Draft.id.desc())
+            )
+        case "deleted":
+            query = (
+                select(Thread)
+                .where(Thread.patient_id == patient.id, Thread.patient_deleted_at.is_not(None))
+                .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+            )
+        case _:
+            raise ValueError(folder)
+    return _page(query, number, size)
+
+
+def queue_page(staff: User, number: int, size: int) -> Page:
+    """One page of the threads of the staff member's triage groups, newest patient message
+    first; threads the team started and the patient has not answered come after."""
+    query = (
+        select(Thread)
+        .join(group_members, group_members.c.group_id == Thread.group_id)
+        .where(group_members.c.user_id == staff.id)
+        .order_by(
+            Thread.last_patient_message_at.desc().nulls_last(),
+            Thread.last_message_at.desc(),
+            Thread.id.desc(),
+        )
+    )
+    return _page(query, number, size)
+
+
+def unread_inbox_count(patient: User) -> int:
+    """How many inbox threads hold a message the patient has not opened (shown in the nav)."""
+    return db.session.scalar(
+        select(func.count(Thread.id)).where(
+            Thread.patient_id == patient.id,
+            Thread.patient_deleted_at.is_(None),
+            Thread.unread_for_patient.is_(True),
+        )
+    ) or 0

@@ -1,0 +1,140 @@
+"""Sending, replying, reading and deleting: the rules of the message loop."""
+
+from dataclasses import dataclass
+
+from ..clock import utcnow
+from ..database import write_transaction
+from ..extensions import db
+from ..models import CATEGORIES, Draft, Message, Thread, User
+from ..models.messaging import BODY_MAX, SUBJECT_MAX
+from . import access
+
+
+class NotAllowed(Exception):
+    """The rules forbid this; the text says why, in words for the user."""
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    group_id: int
+    category: str
+    subject: str
+    body: str
+
+
+def _check_fields(category: str, subject: str, body: str) -> None:
+    # The forms say this to the user first; the service holds the line for every caller.
+    if category not in CATEGORIES:
+        raise NotAllowed("Choose a category from the list.")
+    if not subject.strip() or len(subject) > SUBJECT_MAX:
+        raise NotAllowed(f"The subject is required and may be at most {SUBJECT_MAX} characters.")
+    if not body.strip() or len(body) > BODY_MAX:
+        raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
+
+
+def _add_message(thread: Thread, author: User, body: str) -> Message:
+    now = utcnow()
+    from_patient = author.id == thread.patient_id
+    message = Message(
+        thread=thread, author_id=author.id, from_patient=from_patient, body=body, sent_at=now
+    )
+    db.session.add(message)
+    thread.last_message_at = now
+    if from_patient:
+        thread.last_patient_message_at = now
+        thread.unread_for_team = True
+    else:
+        thread.last_team_message_at = now
+        thread.last_team_author_id = author.id
+        thread.unread_for_patient = True
+    # A new message brings a deleted thread back where the patient will see it.
+    thread.patient_deleted_at = None
+    return message
+
+
+def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None) -> Thread:
+    """The patient writes to one of their care teams: a new thread in the team's queue."""
+    if not patient.is_patient or not patient.can_use_messaging:
+        raise NotAllowed("Your account can't send secure messages.")
+    if not access.is_associated(patient.id, new.group_id):
+        raise NotAllowed("You can only write to the care teams you are associated with.")
+    _check_fields(new.category, new.subject, new.body)
+    thread = Thread(
+        patient_id=patient.id,
+        group_id=new.group_id,
+        category=new.category,
+        subject=new.subject.strip(),
+    )
+    db.session.add(thread)
+    _add_message(thread, patient, new.body)
+    if draft is not None:
+        db.session.delete(draft)
+    db.session.commit()
+    return thread
+
+
+def start_thread_to_patient(staff: User, patient_id: int, new: NewMessage) -> Thread:
+    """A staff member writes first to a patient of one of their groups."""
+    if not staff.is_staff or not access.is_member(staff.id, new.group_id):
+        raise NotAllowed("You can only write for the care teams you belong to.")
+    if not access.is_associated(patient_id, new.group_id):
+        raise NotAllowed("That patient is not associated with this care team.")
+    _check_fields(new.category, new.subject, new.body)
+    thread = Thread(
+        patient_id=patient_id, group_id=new.group_id, category=new.category,
+        subject=new.subject.strip(),
+    )
+    db.session.add(thread)
+    _add_message(thread, staff, new.body)
+    db.session.commit()
+    return thread
+
+
+def reply(author: User, thread: Thread, body: str) -> Message:
+    """Add a message to a thread: the patient's goes to the same team, the team's to the
+    patient. The thread keeps its category and subject."""
+    if not access.can_see_thread(author, thread):
+        raise NotAllowed("You can't reply to this conversation.")
+    if author.is_patient and not author.can_use_messaging:
+        raise NotAllowed("Your account can't send secure messages.")
+    if not body.strip() or len(body) > BODY_MAX:
+        raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
+    message = _add_message(thread, author, body)
+    db.session.commit()
+    return message
+
+
+def mark_opened(user: User, thread: Thread) -> None:
+    """Record that the user opened the thread. The first team member to open the patient's
+    messages marks them READ — the receipt in the patient's Sent folder."""
+    if user.is_staff and thread.unread_for_team:
+        with write_transaction():
+            now = utcnow()
+            for message in thread.messages:
+                if message.from_patient and message.read_by_team_at is None:
+                    message.read_by_team_at = now
+                    message.read_by_team_user_id = user.id
+            thread.unread_for_team = False
+    elif user.id == thread.patient_id and thread.unread_for_patient:
+        with write_transaction():
+            now = utcnow()
+            for message in thread.messages:
+                if not message.from_patient and message.read_by_patient_at is None:
+                    message.read_by_patient_at = now
+            thread.unread_for_patient = False
+
+
+def move_to_deleted(patient: User, thread: Thread) -> None:
+    """Move the thread to the patient's Deleted folder. Nothing is destroyed."""
+    if thread.patient_id != patient.id:
+        raise NotAllowed("Only the patient can move this conversation.")
+    thread.patient_deleted_at = utcnow()
+    db.session.commit()
+
+
+def restore(patient: User, thread: Thread) -> None:
+    """Bring a thread back from Deleted."""
+    if thread.patient_id != patient.id:
+        raise NotAllowed("Only the patient can move this conversation.")
+    thread.patient_deleted_at = None
+    db.session.commit()

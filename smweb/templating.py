@@ -1,0 +1,47 @@
+"""Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect."""
+
+from flask import Flask, current_app, redirect, render_template, request
+from htmx_flask import make_response
+from jinja2 import StrictUndefined
+from jinja2_fragments.flask import render_block
+
+from .clock import format_local
+
+
+def init_app(app: Flask) -> None:
+    if app.testing:
+        app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.globals["fragment_request"] = fragment_request
+
+
+def _local_time(moment, tz_name: str | None = None) -> str:
+    return format_local(moment, tz_name or current_app.config["DISPLAY_TIMEZONE"])
+
+
+def fragment_request(target_id: str) -> bool:
+    """True when htmx asked for just the element `target_id` (a poll, a refresh button or a
+    form posting to itself) — not for a boosted navigation, which wants the whole page."""
+    return bool(request.htmx) and request.htmx.target == target_id
+
+
+def render_page(template: str, fragment: str | None = None, status: int = 200, **context):
+    """Render the page, or only its block `fragment` when htmx targets the element of that id.
+
+    The block and the element share a name (`message_list` ↔ id="message-list"), so a page
+    and its fragment come from one template.
+    """
+    if fragment and fragment_request(fragment.replace("_", "-")):
+        return render_block(template, fragment, **context), status
+    return render_template(template, **context), status
+
+
+def redirect_to(url: str, full_reload: bool = False):
+    """POST/redirect/GET: 303 for a browser; for htmx, HX-Location, which loads the page
+    into <body> and pushes its URL, as a boosted link would. `full_reload` (sign-in and
+    sign-out) makes htmx load a whole new document, so nothing of the last page survives."""
+    if request.htmx:
+        if full_reload:
+            return make_response("", 200, redirect=url)
+        return make_response("", 200, location=url)
+    return redirect(url, 303)

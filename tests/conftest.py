@@ -1,0 +1,129 @@
+"""Fixtures: an app on a throw-away database built by the real migrations, a client, the demo
+people, and helpers to sign in and post forms with their CSRF token, as a browser would."""
+
+import os
+import re
+
+import flask_migrate
+import pytest
+from sqlalchemy import MetaData, text
+
+from smweb import create_app
+from smweb.config import TestConfig
+from smweb.extensions import db
+from smweb.models import User
+from smweb.services import demo, messaging
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("SMWEB_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'smweb-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """One app for the session; its schema comes from the Alembic migrations."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory))
+    with app.app_context():
+        stale = MetaData()
+        stale.reflect(db.engine)
+        stale.drop_all(db.engine)  # PostgreSQL's `test` database may hold an earlier run
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app):
+    """Every test starts from empty tables, with the demo data seeded."""
+    with app.app_context():
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
+        db.session.commit()
+        demo.seed_demo()
+        db.session.remove()
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for calling services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def user(username: str) -> User:
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def csrf_token(client, path: str = "/sign-in") -> str:
+    """The token a browser would find on the page at `path`."""
+    page = client.get(path, follow_redirects=True)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client, username: str, password: str = demo.DEMO_PASSWORD):
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def post_form(client, path: str, data: dict | None = None, form_page: str | None = None,
+              headers: dict | None = None):
+    """POST like the browser: with the CSRF token of the signed-in page it came from."""
+    token = csrf_token(client, form_page or "/")
+    return client.post(path, data={**(data or {}), "csrf_token": token}, headers=headers)
+
+
+@pytest.fixture
+def login(client):
+    """`login("veteran1")` signs the test client in as a demo account."""
+
+    def do(username: str):
+        response = sign_in(client, username)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+def new_thread(patient_name: str = "veteran1", group_name: str = "Primary Care Team Blue",
+               subject: str = "Question about my knee", body: str = "It hurts when I walk.",
+               category: str = "General"):
+    """A patient's new message to a care team, through the real service."""
+    from smweb.models import TriageGroup
+
+    group = db.session.scalar(db.select(TriageGroup).where(TriageGroup.name == group_name))
+    return messaging.send_new_message(
+        user(patient_name), messaging.NewMessage(group.id, category, subject, body)
+    )
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def htmx_fragment(target: str) -> dict:
+    """Headers of an htmx request that swaps the element with this id (a poll or a form)."""
+    return {"HX-Request": "true", "HX-Target": target}
+
+
+BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "body"}

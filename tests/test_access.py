@@ -1,0 +1,136 @@
+"""The access-control matrix: every route × (signed out, another patient, staff of another
+team) is refused — with 404 for anything the user may not see, in pages and fragments alike."""
+
+import pytest
+
+from smweb.extensions import db
+from smweb.models import Draft, Message, Thread
+from tests.conftest import csrf_token, sign_in, user
+
+# (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his.
+ROUTES = [
+    ("GET", "/mailbox/inbox", "mailbox.folder"),
+    ("GET", "/compose", "mailbox.compose"),
+    ("POST", "/compose", "mailbox.compose"),
+    ("GET", "/drafts/{draft}", "mailbox.compose"),
+    ("POST", "/drafts/{draft}", "mailbox.compose"),
+    ("POST", "/drafts/{draft}/delete", "mailbox.delete_draft"),
+    ("GET", "/threads/{thread}", "mailbox.thread"),
+    ("POST", "/threads/{thread}/reply", "mailbox.reply"),
+    ("POST", "/threads/{thread}/delete", "mailbox.delete_thread"),
+    ("POST", "/threads/{thread}/restore", "mailbox.restore_thread"),
+    ("GET", "/triage/", "triage.queue"),
+    ("GET", "/triage/compose", "triage.compose"),
+    ("POST", "/triage/compose", "triage.compose"),
+    ("GET", "/terms", "auth.terms"),
+    ("POST", "/terms", "auth.terms"),
+    ("GET", "/preferences", "auth.preferences"),
+    ("POST", "/preferences", "auth.preferences"),
+    ("GET", "/premium-required", "auth.premium_required"),
+]
+PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_out", "static", "assets.htmx"}
+
+# Who must be refused, with what, for each object-bearing or role-bound route.
+REFUSALS = [
+    # another patient and staff of another team can't see veteran1's thread
+    *[(m, p, who, 404) for m, p, _ in ROUTES if "{thread}" in p
+      for who in ("veteran2", "cardio1")],
+    # a draft is its author's alone
+    *[(m, p, who, 404) for m, p, _ in ROUTES if "{draft}" in p
+      for who in ("veteran2", "nurse1")],
+    # the patient's mailbox is not a staff page, and the queue is not a patient's
+    ("GET", "/mailbox/inbox", "nurse1", 404),
+    ("GET", "/compose", "nurse1", 404),
+    ("POST", "/compose", "nurse1", 404),
+    ("GET", "/triage/", "veteran1", 404),
+    ("GET", "/triage/compose", "veteran1", 404),
+    ("POST", "/triage/compose", "veteran1", 404),
+    # patient-only routes are refused to a patient who is not allowed messaging
+    ("GET", "/threads/{thread}", "basic1", 302),
+]
+
+
+@pytest.fixture
+def objects(app):
+    with app.app_context():
+        thread = db.session.scalar(
+            db.select(Thread).where(Thread.subject == "Refill for blood pressure pills"))
+        draft = Draft(author_id=user("veteran1").id, subject="Private draft", body="secret")
+        db.session.add(draft)
+        db.session.commit()
+        return {"thread": thread.id, "draft": draft.id}
+
+
+def message_count(app):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(Message.id)))
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - PUBLIC == {endpoint for _, _, endpoint in ROUTES}
+
+
+@pytest.mark.parametrize(("method", "path", "endpoint"), ROUTES)
+def test_signed_out_is_sent_to_sign_in(client, objects, method, path, endpoint):
+    url = path.format(**objects)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": csrf_token(client), "body": "x"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize(("method", "path", "endpoint"), ROUTES)
+def test_signed_out_htmx_gets_401_and_hx_redirect(client, objects, method, path, endpoint):
+    url = path.format(**objects)
+    headers = {"HX-Request": "true", "HX-Target": "message-list"}
+    if method == "GET":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, headers=headers,
+                               data={"csrf_token": csrf_token(client), "body": "x"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize(("method", "path", "who", "status"), REFUSALS)
+def test_others_are_refused(app, client, objects, method, path, who, status):
+    sign_in(client, who)
+    url = path.format(**objects)
+    before = message_count(app)
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "reply-form"}):
+        if method == "GET":
+            response = client.get(url, headers=headers)
+        else:
+            token = csrf_token(client, "/")
+            response = client.post(url, headers=headers, data={
+                "csrf_token": token, "body": "sneaky", "subject": "sneaky",
+                "category": "General", "recipient": "1", "action": "send"})
+        assert response.status_code == status, (who, url, headers)
+        if status == 404:
+            html = response.get_data(as_text=True)
+            assert "Refill for blood pressure pills" not in html and "Private draft" not in html
+            if headers:
+                assert "<html" not in html and "Page not found" in html
+            else:
+                assert "<h1>Page not found</h1>" in html
+    assert message_count(app) == before
+    with app.app_context():
+        assert db.session.get(Thread, objects["thread"]).patient_deleted_at is None
+        assert db.session.get(Draft, objects["draft"]) is not None
+
+
+@pytest.mark.parametrize("path", ["/threads/abc", "/threads/-1", "/threads/99999999",
+                                  "/drafts/x", "/drafts/424242"])
+def test_bad_or_unknown_ids_are_404(login, client, path):
+    login("veteran1")
+    assert client.get(path).status_code == 404
+
+
+def test_state_never_changes_on_get(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in {"auth.sign_out"} or "delete" in rule.rule or "reply" in rule.rule \
+                or "restore" in rule.rule:
+            assert "GET" not in rule.methods, rule.rule

@@ -1,0 +1,111 @@
+"""The care team's side: the queue, opening and answering, and writing first to a patient."""
+
+from smweb.extensions import db
+from smweb.models import Thread, TriageGroup
+from tests.conftest import htmx_fragment, new_thread, post_form, user
+
+
+def thread_id(app, subject):
+    with app.app_context():
+        return db.session.scalar(db.select(Thread.id).where(Thread.subject == subject))
+
+
+def test_queue_lists_only_the_staff_members_groups(login, client):
+    login("cardio1")
+    page = client.get("/triage/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Your care teams' messages" in html
+    assert "Echo results question" in html
+    assert "Change of address" not in html  # Primary Care's
+    assert "Alex Rivera" in html
+
+
+def test_queue_shows_unread_and_newest_patient_message_first(login, client, app):
+    with app.app_context():
+        new_thread(subject="Newest question", patient_name="veteran2")
+    login("clerk1")  # both groups
+    html = client.get("/triage/").get_data(as_text=True)
+    assert html.index("Newest question") < html.index("Change of address")
+    row = html[html.index("Newest question"):].split("</tr>", 1)[0]
+    assert "Unread" in row
+    assert "Jordan Smith" in html[:html.index("Newest question")].rsplit("<tr", 1)[1]
+
+
+def test_queue_fragment_refresh(login, client):
+    login("nurse1")
+    response = client.get("/triage/", headers=htmx_fragment("queue-list"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="queue-list"')
+    assert "<html" not in html and "Change of address" in html
+
+
+def test_opening_a_thread_marks_the_patients_message_read_by_whom(login, client, app):
+    tid = thread_id(app, "Change of address")
+    login("nurse1")
+    html = client.get(f"/threads/{tid}").get_data(as_text=True)
+    assert "Patient" in html and "Jordan Smith" in html
+    with app.app_context():
+        thread = db.session.get(Thread, tid)
+        assert not thread.unread_for_team
+        message = thread.messages[0]
+        assert message.read_by_team_at is not None
+        assert message.read_by_team_user_id == user("nurse1").id
+
+
+def test_staff_reply_reaches_the_patient_inbox_unread(login, client, app):
+    tid = thread_id(app, "Change of address")
+    login("doctor1")
+    response = post_form(client, f"/threads/{tid}/reply",
+                         {"body": "Update it at the front desk."}, form_page=f"/threads/{tid}")
+    assert response.status_code == 303
+    assert "Your reply was sent." in client.get(f"/threads/{tid}").get_data(as_text=True)
+    patient = client.application.test_client()
+    from tests.conftest import sign_in
+    sign_in(patient, "veteran2")
+    inbox = patient.get("/mailbox/inbox").get_data(as_text=True)
+    assert '<span class="badge">Unread</span> Change of address' in inbox
+    assert "Dr. Sam Patel, Primary Care Team Blue" in inbox
+
+
+def test_staff_starts_a_thread_to_a_patient_of_their_group(login, client, app):
+    login("nurse1")
+    page = client.get("/triage/compose").get_data(as_text=True)
+    assert '<optgroup label="Primary Care Team Blue">' in page
+    assert "Jordan Smith" in page and "Cardiology" not in page
+    with app.app_context():
+        blue = db.session.scalar(db.select(TriageGroup).where(
+            TriageGroup.name == "Primary Care Team Blue"))
+        value = f"{blue.id}:{user('veteran2').id}"
+    response = post_form(client, "/triage/compose", {
+        "recipient": value, "category": "Education", "subject": "Education: diabetes class",
+        "body": "A class starts next month."}, form_page="/triage/compose")
+    assert response.status_code == 303
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Education: diabetes class"))
+        assert thread.patient_id == user("veteran2").id and thread.unread_for_patient
+
+
+def test_staff_cannot_write_to_a_patient_outside_their_groups(login, client, app):
+    login("nurse1")
+    with app.app_context():
+        cardio = db.session.scalar(db.select(TriageGroup).where(TriageGroup.name == "Cardiology"))
+        forged = f"{cardio.id}:{user('veteran1').id}"
+    response = post_form(client, "/triage/compose", {
+        "recipient": forged, "category": "General", "subject": "Hi", "body": "x"},
+        form_page="/triage/compose")
+    assert response.status_code == 422
+    assert "Select a patient of one of your care teams" in response.get_data(as_text=True)
+
+
+def test_staff_compose_errors_keep_the_typed_text(login, client):
+    login("nurse1")
+    response = post_form(client, "/triage/compose", {
+        "recipient": "", "category": "General", "subject": "", "body": "Typed by the nurse"},
+        form_page="/triage/compose", headers=htmx_fragment("compose-form"))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Select the patient to write to." in html and "Enter a subject." in html
+    assert "Typed by the nurse" in html and "<html" not in html
