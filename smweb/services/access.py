@@ -37,25 +37,12 @@ def get_draft_for(user: User, draft_id: int) -> Draft:
 
 def groups_patient_may_write(patient: User) -> list[TriageGroup]:
     """The care teams this patient is associated with: the only possible recipients."""
-    return list(
-        db.session.scalars(
-            select(TriageGroup)
-            .join(patient_groups, patient_groups.c.group_id == TriageGroup.id)
-            .where(patient_groups.c.patient_id == patient.id)
-            .order_by(TriageGroup.name)
-        )
-    )
+    return _linked_groups(patient_groups.c.patient_id, patient.id)
 
 
 def staff_groups(staff: User) -> list[TriageGroup]:
-    return list(
-        db.session.scalars(
-            select(TriageGroup)
-            .join(group_members, group_members.c.group_id == TriageGroup.id)
-            .where(group_members.c.user_id == staff.id)
-            .order_by(TriageGroup.name)
-        )
-    )
+    """The triage groups whose queue this staff member works."""
+    return _linked_groups(group_members.c.user_id, staff.id)
 
 
 def patients_staff_may_write(staff: User) -> list[tuple[TriageGroup, list[User]]]:
@@ -64,22 +51,27 @@ def patients_staff_may_write(staff: User) -> list[tuple[TriageGroup, list[User]]
 
 
 def is_associated(patient_id: int, group_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(patient_groups.c.patient_id).where(
-                patient_groups.c.patient_id == patient_id, patient_groups.c.group_id == group_id
-            )
-        )
-        is not None
-    )
+    return _is_linked(patient_groups.c.patient_id, patient_id, group_id)
 
 
 def is_member(staff_id: int, group_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(group_members.c.user_id).where(
-                group_members.c.user_id == staff_id, group_members.c.group_id == group_id
-            )
+    return _is_linked(group_members.c.user_id, staff_id, group_id)
+
+
+# patient_groups and group_members are both (group_id, person) link tables.
+def _linked_groups(person_column, person_id: int) -> list[TriageGroup]:
+    link = person_column.table
+    return list(
+        db.session.scalars(
+            select(TriageGroup)
+            .join(link, link.c.group_id == TriageGroup.id)
+            .where(person_column == person_id)
+            .order_by(TriageGroup.name)
         )
-        is not None
     )
+
+
+def _is_linked(person_column, person_id: int, group_id: int) -> bool:
+    link = person_column.table
+    found = select(link.c.group_id).where(person_column == person_id, link.c.group_id == group_id)
+    return db.session.scalar(found) is not None
