@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_env, secret_key
+from .services.attachments import request_size_limit
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -19,10 +20,13 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key()
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config["LARGE_ATTACHMENTS"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import assets, cli, database, security, templating
     from .extensions import csrf, db, htmx, login_manager, migrate
+    from .services import attachments, scanning, storage
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -31,6 +35,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         database.configure_engine(app, db.engine)
+    storage.init_app(app)
+    scanning.init_app(app)
+    attachments.init_app(app)
 
     from .auth import bp as auth_bp
     from .mailbox import bp as mailbox_bp

@@ -4,7 +4,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .services import demo
+from .services import attachments, demo
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -27,3 +27,16 @@ def seed_demo_command() -> None:
     for username, name, role, level, _opted_in, _groups in demo.DEMO_ACCOUNTS:
         kind = f"{level} patient" if role == "patient" else "staff"
         click.echo(f"  {username:<10} {kind:<16} {name}")
+
+
+@smweb_cli.command("sweep-attachments")
+@click.option("--min-age", default=3600, show_default=True,
+              help="Leave files younger than this many seconds (an upload may be committing).")
+def sweep_attachments_command(min_age: int) -> None:
+    """Remove stored files no attachment row names; report rows whose file is missing."""
+    report = attachments.sweep(min_age_seconds=min_age)
+    click.echo(f"Removed {len(report.removed)} orphaned file(s).")
+    if report.missing:
+        ids = ", ".join(str(i) for i in report.missing)
+        click.echo(f"Attachment rows whose file is missing: {ids}", err=True)
+        raise SystemExit(1)

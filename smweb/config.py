@@ -60,7 +60,12 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
-    MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+    # Attachments: stored outside the web root; large mode raises the limits (PRODUCT.md).
+    ATTACHMENTS_DIR = os.environ.get("SMWEB_ATTACHMENTS_DIR", str(INSTANCE_PATH / "attachments"))
+    LARGE_ATTACHMENTS = _bool("SMWEB_LARGE_ATTACHMENTS", False)
+    SCANNER = os.environ.get("SMWEB_SCANNER", "none")  # "none" or "clamd"
+    CLAMD_ADDRESS = os.environ.get("SMWEB_CLAMD_ADDRESS", "/var/run/clamav/clamd.ctl")
+    MAX_CONTENT_LENGTH = None  # derived from the attachment limits in create_app()
     PREFERRED_URL_SCHEME = "https"
 
     ALLOW_DEMO_SEED = True

@@ -85,7 +85,10 @@ MESSAGES = {
     403: ("You can't do that", "Your account does not have access to this action."),
     404: ("Page not found", "There is no page here, or it is not one you can open."),
     405: ("Not allowed", "That action can't be done this way."),
-    413: ("Too large", "What you sent is larger than this site accepts."),
+    413: ("Too large", "What you sent is larger than this site accepts. Attachments may be "
+          "at most 10 MB in all (25 MB where large attachments are on). Nothing was sent."),
+    500: ("Something went wrong on our side", "The problem has been recorded. Please try "
+          "again later; if it is urgent, call your care team."),
 }
 
 

@@ -12,11 +12,45 @@ def init_app(app: Flask) -> None:
     if app.testing:
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["local_time"] = _local_time
+    app.jinja_env.filters["filesize"] = _filesize
+    app.jinja_env.filters["file_kind"] = _file_kind
     app.jinja_env.globals["fragment_request"] = fragment_request
 
 
 def _local_time(moment, tz_name: str | None = None) -> str:
     return format_local(moment, tz_name or current_app.config["DISPLAY_TIMEZONE"])
+
+
+def _filesize(size: int) -> str:
+    """'512 bytes', '12 KB', '3.4 MB' — how a size reads next to a file name."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+FILE_KINDS = {
+    "application/pdf": "PDF", "image/png": "PNG image", "image/jpeg": "JPEG image",
+    "image/gif": "GIF image", "text/plain": "text", "application/rtf": "RTF document",
+    "application/msword": "Word document", "application/vnd.ms-excel": "Excel spreadsheet",
+    "image/bmp": "BMP image", "image/tiff": "TIFF image", "video/mp4": "MP4 video",
+    "video/x-m4v": "M4V video", "video/quicktime": "QuickTime video",
+    "application/vnd.ms-powerpoint": "PowerPoint presentation",
+    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+}
+
+
+def _file_kind(content_type: str) -> str:
+    if content_type in FILE_KINDS:
+        return FILE_KINDS[content_type]
+    if "wordprocessingml" in content_type:
+        return "Word document"
+    if "spreadsheetml" in content_type:
+        return "Excel spreadsheet"
+    if "presentationml" in content_type:
+        return "PowerPoint presentation"
+    return content_type
 
 
 def fragment_request(target_id: str) -> bool:

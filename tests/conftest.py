@@ -1,12 +1,14 @@
 """Fixtures: an app on a throw-away database built by the real migrations, a client, the demo
 people, and helpers to sign in and post forms with their CSRF token, as a browser would."""
 
+import io
 import os
 import re
 
 import flask_migrate
 import pytest
 from sqlalchemy import MetaData, text
+from werkzeug.datastructures import FileStorage
 
 from smweb import create_app
 from smweb.config import TestConfig
@@ -27,7 +29,11 @@ def _database_url(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     """One app for the session; its schema comes from the Alembic migrations."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory))
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory),
+        ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("attachments")),
+    )
     with app.app_context():
         stale = MetaData()
         stale.reflect(db.engine)
@@ -116,6 +122,11 @@ def new_thread(patient_name: str = "veteran1", group_name: str = "Primary Care T
     return messaging.send_new_message(
         user(patient_name), messaging.NewMessage(group.id, category, subject, body)
     )
+
+
+def upload(name: str, data: bytes, content_type: str = "application/octet-stream"):
+    """A file as the browser sends it in a multipart form."""
+    return FileStorage(io.BytesIO(data), filename=name, content_type=content_type)
 
 
 HTMX = {"HX-Request": "true"}

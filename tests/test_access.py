@@ -5,9 +5,12 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import Draft, Message, Thread
-from tests.conftest import csrf_token, sign_in, user
+from smweb.services import attachments, drafts, messaging
+from tests.conftest import csrf_token, sign_in, upload, user
 
-# (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his.
+# (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his,
+# {attachment} a file sent in that thread, {draft_attachment} one on his draft, and
+# {staff_draft} nurse1's unsent message to veteran1.
 ROUTES = [
     ("GET", "/mailbox/inbox", "mailbox.folder"),
     ("GET", "/compose", "mailbox.compose"),
@@ -22,6 +25,10 @@ ROUTES = [
     ("GET", "/triage/", "triage.queue"),
     ("GET", "/triage/compose", "triage.compose"),
     ("POST", "/triage/compose", "triage.compose"),
+    ("GET", "/triage/drafts/{staff_draft}", "triage.compose"),
+    ("POST", "/triage/drafts/{staff_draft}", "triage.compose"),
+    ("GET", "/attachments/{attachment}", "mailbox.download"),
+    ("GET", "/attachments/{draft_attachment}", "mailbox.download"),
     ("GET", "/terms", "auth.terms"),
     ("POST", "/terms", "auth.terms"),
     ("GET", "/preferences", "auth.preferences"),
@@ -35,9 +42,15 @@ REFUSALS = [
     # another patient and staff of another team can't see veteran1's thread
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{thread}" in p
       for who in ("veteran2", "cardio1")],
-    # a draft is its author's alone
+    # ... nor the files sent in it
+    *[("GET", "/attachments/{attachment}", who, 404) for who in ("veteran2", "cardio1")],
+    # a draft, and the files on it, are its author's alone
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{draft}" in p
       for who in ("veteran2", "nurse1")],
+    *[("GET", "/attachments/{draft_attachment}", who, 404)
+      for who in ("veteran2", "nurse1")],
+    *[(m, p, who, 404) for m, p, _ in ROUTES if "{staff_draft}" in p
+      for who in ("veteran1", "doctor1", "cardio1")],
     # the patient's mailbox is not a staff page, and the queue is not a patient's
     ("GET", "/mailbox/inbox", "nurse1", 404),
     ("GET", "/compose", "nurse1", 404),
@@ -55,10 +68,21 @@ def objects(app):
     with app.app_context():
         thread = db.session.scalar(
             db.select(Thread).where(Thread.subject == "Refill for blood pressure pills"))
-        draft = Draft(author_id=user("veteran1").id, subject="Private draft", body="secret")
-        db.session.add(draft)
+        veteran = user("veteran1")
+        draft = Draft(author_id=veteran.id, subject="Private draft", body="secret")
+        staff_draft = Draft(author_id=user("nurse1").id, subject="Private draft",
+                            group_id=thread.group_id, patient_id=veteran.id)
+        db.session.add_all([draft, staff_draft])
+        db.session.flush()
+        attachments.add_files(veteran, draft, [upload("draft-note.txt", b"on my draft")])
         db.session.commit()
-        return {"thread": thread.id, "draft": draft.id}
+        reply_draft, refused = drafts.keep(veteran, None, drafts.DraftFields(
+            thread=thread, body="See the file", files=[upload("sent-note.txt", b"in the thread")]))
+        assert refused == []
+        message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
+        return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
+                "attachment": message.attachments[0].id,
+                "draft_attachment": draft.attachments[0].id}
 
 
 def message_count(app):
@@ -112,6 +136,7 @@ def test_others_are_refused(app, client, objects, method, path, who, status):
         if status == 404:
             html = response.get_data(as_text=True)
             assert "Refill for blood pressure pills" not in html and "Private draft" not in html
+            assert "in the thread" not in html and "on my draft" not in html
             if headers:
                 assert "<html" not in html and "Page not found" in html
             else:

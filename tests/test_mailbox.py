@@ -207,7 +207,7 @@ def test_a_draft_may_be_incomplete_but_not_invalid(login, client, app):
     too_long = compose(client, app, action="save", subject="y" * 60, body="kept text")
     assert too_long.status_code == 422
     html = too_long.get_data(as_text=True)
-    assert "Subject can be at most 50 characters." in html and "kept text" in html
+    assert "The subject can be at most 50 characters." in html and "kept text" in html
 
 
 def test_delete_a_draft(login, client, app):
@@ -246,7 +246,7 @@ def test_patient_reply_goes_to_the_same_team(login, client, app):
     response = post_form(client, f"/threads/{tid}/reply", {"body": "Thank you!"},
                          form_page=f"/threads/{tid}")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/threads/{tid}"
+    assert response.headers["Location"] == f"/threads/{tid}#latest"
     with app.app_context():
         thread = db.session.get(Thread, tid)
         assert thread.messages[-1].body == "Thank you!" and thread.unread_for_team

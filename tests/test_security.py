@@ -73,6 +73,6 @@ def test_method_not_allowed_is_a_clear_page(client):
 
 def test_oversized_request_gets_a_clear_413(login, client):
     login("veteran1")
-    response = client.post("/compose", data={"body": "x" * (2 * 1024 * 1024)})
+    response = client.post("/compose", data={"body": "x" * (12 * 1024 * 1024)})
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -44,6 +44,11 @@ def subject_field() -> StringField:
     )
 
 
+def attachments_field() -> MultipleFileField:
+    """Files to send; checked by the attachments service, not here."""
+    return MultipleFileField("Attach files")
+
+
 def body_field(label: str = "Message") -> TextAreaField:
     return TextAreaField(
         label,
@@ -66,6 +71,7 @@ class ComposeForm(FlaskForm):
     category = category_field()
     subject = subject_field()
     body = body_field()
+    attachments = attachments_field()
 
     def __init__(self, groups, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,13 +95,21 @@ class ComposeForm(FlaskForm):
                     ok = False
         for field, limit in ((self.subject, SUBJECT_MAX), (self.body, BODY_MAX)):
             if len(field.data or "") > limit:
-                field.errors = [f"{field.label.text} can be at most {limit} characters."]
+                name = field.label.text.lower()
+                field.errors = [f"The {name} can be at most {limit} characters."]
                 ok = False
         return ok
 
 
 class ReplyForm(FlaskForm):
     body = body_field("Your reply")
+    attachments = attachments_field()
+
+    def validate_draft(self) -> bool:
+        if len(self.body.data or "") > BODY_MAX:
+            self.body.errors = [f"Your reply can be at most {BODY_MAX} characters."]
+            return False
+        return True
 
 
 class StaffComposeForm(FlaskForm):
@@ -109,6 +123,7 @@ class StaffComposeForm(FlaskForm):
     category = category_field()
     subject = subject_field()
     body = body_field()
+    attachments = attachments_field()
 
     def __init__(self, patients_by_group, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,6 +134,10 @@ class StaffComposeForm(FlaskForm):
         ]
 
     @property
-    def group_and_patient(self) -> tuple[int, int]:
+    def group_and_patient(self) -> tuple[int | None, int | None]:
+        if not self.recipient.data:
+            return None, None
         group_id, patient_id = self.recipient.data.split(":")
         return int(group_id), int(patient_id)
+
+    validate_draft = ComposeForm.validate_draft

@@ -1,13 +1,16 @@
 """The patient's mailbox: folders, compose, drafts; and the thread page both sides share."""
 
-from flask import abort, current_app, flash, request, url_for
+import io
+
+from flask import abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 
 from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
-from ..services import access, drafts, mailbox, messaging
+from ..services import access, attachments, drafts, mailbox, messaging
+from ..services.drafts import DraftFields
 from ..templating import redirect_to, render_page
-from . import bp
+from . import bp, editing
 from .forms import ComposeForm, ReplyForm
 
 SENT_NOTICE = (
@@ -39,58 +42,54 @@ def folder(folder: str):
 @bp.route("/drafts/<int:draft_id>", methods=["GET", "POST"])
 @patient_messaging_required
 def compose(draft_id: int | None = None):
-    """Write a new message to a care team; save it as a draft, or send it."""
+    """Write a new message to a care team: attach files, save it as a draft, or send it."""
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
+    if draft is not None and draft.is_reply:
+        return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
     groups = access.groups_patient_may_write(current_user)
+    data = None
     if draft is not None and request.method == "GET":
-        form = ComposeForm(groups, data={
-            "recipient": str(draft.group_id or ""), "category": draft.category or "",
-            "subject": draft.subject, "body": draft.body,
-        })
-    else:
-        form = ComposeForm(groups)
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if request.form.get("action") == "save":
-            if form.validate_draft():
-                try:
-                    draft = drafts.save_draft(
-                        current_user, draft, form.group_id, form.category.data or None,
-                        form.subject.data or "", form.body.data or "",
-                    )
-                except messaging.NotAllowed as refusal:
-                    form.form_errors.append(str(refusal))
-                    status = 403
-                else:
-                    flash("Your draft was saved.", "success")
-                    return redirect_to(url_for("mailbox.compose", draft_id=draft.id))
-        elif form.validate():
-            new = messaging.NewMessage(
-                form.group_id, form.category.data, form.subject.data, form.body.data
-            )
-            try:
-                thread = messaging.send_new_message(current_user, new, draft=draft)
-            except messaging.NotAllowed as refusal:
-                form.form_errors.append(str(refusal))
-                status = 403
-            else:
-                flash(SENT_NOTICE, "success")
-                return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
-    return render_page(
-        "mailbox/compose.html", fragment="compose_form", status=status, form=form,
-        draft=draft, groups=groups, delete_form=EmptyForm(),
-    )
+        data = {"recipient": str(draft.group_id or ""), "category": draft.category or "",
+                "subject": draft.subject, "body": draft.body}
+    form = ComposeForm(groups, data=data)
+
+    def render(form, draft, status=200):
+        return render_page(
+            "mailbox/compose.html", fragment="compose_form", status=status, form=form,
+            draft=draft, groups=groups, delete_form=EmptyForm(), limits=attachments.limits(),
+        )
+
+    if not form.is_submitted():
+        return render(form, draft)
+
+    def send(draft):
+        new = messaging.NewMessage(
+            form.group_id, form.category.data, form.subject.data, form.body.data
+        )
+        thread = messaging.send_new_message(current_user, new, draft=draft)
+        flash(SENT_NOTICE, "success")
+        return url_for("mailbox.thread", thread_id=thread.id)
+
+    return editing.handle(editing.MessageForm(
+        form=form, draft=draft, send=send, render=render, fragment_id="compose-form",
+        fields=lambda: DraftFields(
+            group_id=form.group_id, category=form.category.data or None,
+            subject=form.subject.data or "", body=form.body.data or "",
+        ),
+        draft_url=lambda d: url_for("mailbox.compose", draft_id=d.id),
+    ))
 
 
 @bp.post("/drafts/<int:draft_id>/delete")
-@patient_messaging_required
+@messaging_user_required
 def delete_draft(draft_id: int):
-    """Throw away a draft."""
+    """Throw away a draft and the files attached to it."""
     draft = access.get_draft_for(current_user, draft_id)
     if EmptyForm().validate_on_submit():
         drafts.delete_draft(draft)
         flash("The draft was deleted.", "success")
+    if current_user.is_staff:
+        return redirect_to(url_for("triage.compose"))
     return redirect_to(url_for("mailbox.folder", folder="drafts"))
 
 
@@ -100,31 +99,37 @@ def thread(thread_id: int):
     """A conversation: every message in order, and the reply form at the bottom."""
     thread = access.get_thread_for(current_user, thread_id)
     messaging.mark_opened(current_user, thread)
-    return _thread_page(thread, ReplyForm())
+    draft = drafts.reply_draft_for(current_user, thread)
+    form = ReplyForm(data={"body": draft.body} if draft else None)
+    return _thread_page(thread, form, draft)
 
 
-def _thread_page(thread, form, status: int = 200):
+def _thread_page(thread, form, draft, status: int = 200):
     return render_page(
         "mailbox/thread.html", fragment="reply_form", status=status, thread=thread,
-        form=form, move_form=EmptyForm(),
+        form=form, draft=draft, move_form=EmptyForm(), limits=attachments.limits(),
     )
 
 
 @bp.post("/threads/<int:thread_id>/reply")
 @messaging_user_required
 def reply(thread_id: int):
-    """Send a reply in the thread: to the same care team, or to the patient."""
+    """Reply in the thread (to the same care team, or to the patient), with attachments."""
     thread = access.get_thread_for(current_user, thread_id)
     form = ReplyForm()
-    if form.validate_on_submit():
-        try:
-            messaging.reply(current_user, thread, form.body.data)
-        except messaging.NotAllowed as refusal:
-            form.form_errors.append(str(refusal))
-            return _thread_page(thread, form, 403)
+
+    def send(draft):
+        messaging.reply(current_user, thread, form.body.data, draft=draft)
         flash(SENT_NOTICE if current_user.is_patient else "Your reply was sent.", "success")
-        return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
-    return _thread_page(thread, form, 422)
+        return url_for("mailbox.thread", thread_id=thread.id, _anchor="latest")
+
+    return editing.handle(editing.MessageForm(
+        form=form, draft=drafts.reply_draft_for(current_user, thread), send=send,
+        render=lambda form, draft, status=200: _thread_page(thread, form, draft, status),
+        fragment_id="reply-form",
+        fields=lambda: DraftFields(thread=thread, body=form.body.data or ""),
+        draft_url=lambda d: url_for("mailbox.thread", thread_id=thread.id),
+    ))
 
 
 @bp.post("/threads/<int:thread_id>/delete")
@@ -147,3 +152,18 @@ def restore_thread(thread_id: int):
         messaging.restore(current_user, thread)
         flash("The conversation was moved back to your Inbox.", "success")
     return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@messaging_user_required
+def download(attachment_id: int):
+    """Download an attachment of a thread the user is on (or of their own draft)."""
+    attachment = attachments.get_attachment_for(current_user, attachment_id)
+    try:
+        data = attachments.read_verified(attachment)
+    except attachments.IntegrityFailure:
+        abort(500)
+    return send_file(
+        io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
+        download_name=attachment.filename, max_age=0, etag=False, last_modified=None,
+    )

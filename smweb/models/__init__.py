@@ -1,9 +1,10 @@
 """SQLAlchemy models. Import them from here: `from smweb.models import Thread`."""
 
-from .messaging import CATEGORIES, Draft, Message, Thread
+from .messaging import CATEGORIES, Attachment, Draft, Message, Thread
 from .people import Facility, Role, TriageGroup, User, group_members, patient_groups
 
 __all__ = [
+    "Attachment",
     "CATEGORIES",
     "Draft",
     "Facility",

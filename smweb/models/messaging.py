@@ -72,10 +72,14 @@ class Message(db.Model):
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="message", order_by="Attachment.id"
+    )
 
 
 class Draft(db.Model):
-    """A message not yet sent: a new one (group set, thread empty) or a reply (thread set)."""
+    """A message not yet sent: a new one (group set, thread empty) or a reply (thread set).
+    A staff member's new message also names the patient. Attachments wait here until sent."""
 
     __tablename__ = "drafts"
 
@@ -83,6 +87,7 @@ class Draft(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("triage_groups.id"))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     category: Mapped[str | None] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(SUBJECT_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -90,3 +95,35 @@ class Draft(db.Model):
 
     group: Mapped[TriageGroup | None] = relationship(lazy="joined")
     thread: Mapped[Thread | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="draft", order_by="Attachment.id"
+    )
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_id is not None
+
+
+class Attachment(db.Model):
+    """A file sent with a message (or waiting on a draft). The bytes live in attachment
+    storage under `storage_key`, a name the server chose; `filename` is for display only."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[Message | None] = relationship(back_populates="attachments")
+    draft: Mapped[Draft | None] = relationship(back_populates="attachments")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in {"image/png", "image/jpeg", "image/gif"}

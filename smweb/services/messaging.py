@@ -7,7 +7,7 @@ from ..database import write_transaction
 from ..extensions import db
 from ..models import CATEGORIES, Draft, Message, Thread, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access
+from . import access, attachments
 
 
 class NotAllowed(Exception):
@@ -66,14 +66,21 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
         subject=new.subject.strip(),
     )
     db.session.add(thread)
-    _add_message(thread, patient, new.body)
-    if draft is not None:
-        db.session.delete(draft)
+    _send_draft_with(_add_message(thread, patient, new.body), draft)
     db.session.commit()
     return thread
 
 
-def start_thread_to_patient(staff: User, patient_id: int, new: NewMessage) -> Thread:
+def _send_draft_with(message: Message, draft: Draft | None) -> None:
+    """The draft's attachments go with the message; the draft itself is done."""
+    if draft is not None:
+        attachments.move_to_message(draft, message)
+        db.session.delete(draft)
+
+
+def start_thread_to_patient(
+    staff: User, patient_id: int, new: NewMessage, draft: Draft | None = None
+) -> Thread:
     """A staff member writes first to a patient of one of their groups."""
     if not staff.is_staff or not access.is_member(staff.id, new.group_id):
         raise NotAllowed("You can only write for the care teams you belong to.")
@@ -85,12 +92,12 @@ def start_thread_to_patient(staff: User, patient_id: int, new: NewMessage) -> Th
         subject=new.subject.strip(),
     )
     db.session.add(thread)
-    _add_message(thread, staff, new.body)
+    _send_draft_with(_add_message(thread, staff, new.body), draft)
     db.session.commit()
     return thread
 
 
-def reply(author: User, thread: Thread, body: str) -> Message:
+def reply(author: User, thread: Thread, body: str, draft: Draft | None = None) -> Message:
     """Add a message to a thread: the patient's goes to the same team, the team's to the
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
@@ -100,6 +107,7 @@ def reply(author: User, thread: Thread, body: str) -> Message:
     if not body.strip() or len(body) > BODY_MAX:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
     message = _add_message(thread, author, body)
+    _send_draft_with(message, draft)
     db.session.commit()
     return message
 

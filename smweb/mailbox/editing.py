@@ -1,0 +1,89 @@
+"""The one flow behind every message form (a patient's new message, a reply, a staff member's
+new message): attach or remove files, save a draft, or send — the same with JavaScript off
+(each button posts the whole form) and on (htmx posts it and swaps the form in place)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import flash, request
+from flask_login import current_user
+from htmx_flask import make_response
+
+from ..models import Draft
+from ..services import drafts, messaging
+from ..services.drafts import DraftFields
+from ..templating import fragment_request, redirect_to
+
+SEND, SAVE, ATTACH, REMOVE = "send", "save", "attach", "remove:"
+
+
+@dataclass
+class MessageForm:
+    """How one kind of message form plugs into the flow."""
+
+    form: object  # a FlaskForm with body, attachments and validate_draft()
+    draft: Draft | None
+    fields: Callable[[], DraftFields]  # what the user typed, for a draft
+    send: Callable[[Draft | None], str]  # sends; returns where to go next
+    draft_url: Callable[[Draft], str]
+    render: Callable[..., object]  # (form, draft, status) -> the page or its fragment
+    fragment_id: str
+
+
+def _action() -> tuple[str, int | None]:
+    action = request.form.get("action", SEND)
+    if action.startswith(REMOVE):
+        try:
+            return REMOVE, int(action.removeprefix(REMOVE))
+        except ValueError:
+            return SEND, None
+    return (action, None) if action in {SEND, SAVE, ATTACH} else (SEND, None)
+
+
+def handle(spec: MessageForm):
+    """Process a POST of a message form and answer as the browser or htmx expects."""
+    form, draft = spec.form, spec.draft
+    action, remove_id = _action()
+    files = [f for f in request.files.getlist("attachments") if f and f.filename]
+    if not form.validate_draft():
+        return spec.render(form, draft, 422)
+    refused = []
+    # Keep a draft whenever there is something to keep: chosen files, an explicit save or
+    # attach, or a draft already open. A plain send with text only needs none.
+    if files or draft is not None or action != SEND:
+        fields = spec.fields()
+        fields.files, fields.remove_attachment_id = files, remove_id
+        try:
+            draft, refused = drafts.keep(current_user, draft, fields)
+        except messaging.NotAllowed as refusal:
+            form.form_errors.append(str(refusal))
+            return spec.render(form, draft, 403)
+        form.attachments.errors = [str(r) for r in refused]
+    if refused:
+        return _stay_on_draft(spec, form, draft, 422)
+    if action == SEND:
+        if form.validate():
+            try:
+                next_url = spec.send(draft)
+            except messaging.NotAllowed as refusal:
+                form.form_errors.append(str(refusal))
+                return spec.render(form, draft, 403)
+            return redirect_to(next_url)
+        return _stay_on_draft(spec, form, draft, 422)
+    if action == SAVE:
+        flash("Your draft was saved.", "success")
+        return redirect_to(spec.draft_url(draft))
+    # attach / remove: show the form again with its updated list of files
+    if fragment_request(spec.fragment_id):
+        return _stay_on_draft(spec, form, draft, 200)
+    flash("Your attachments were updated. Your message has not been sent yet.", "info")
+    return redirect_to(spec.draft_url(draft))
+
+
+def _stay_on_draft(spec: MessageForm, form, draft: Draft | None, status: int):
+    body, status = spec.render(form, draft, status)
+    response = make_response(body, status)
+    if draft is not None and request.htmx:
+        # The form now belongs to a draft: a reload must find it, not an empty form.
+        response.headers["HX-Replace-Url"] = spec.draft_url(draft)
+    return response

@@ -1,0 +1,305 @@
+"""Attachment rules: how many, how large, which types (by content, not just by name), no empty
+files, no second copy; stored durably before the row that names them is committed."""
+
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+
+import filetype
+from flask import abort, current_app
+from werkzeug.datastructures import FileStorage
+
+from ..extensions import db
+from ..models import Attachment, Draft, Message, User
+from . import access
+from .scanning import ScannerUnavailable, scanner
+from .storage import sha256, storage
+
+MB = 1024 * 1024
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office: .doc .xls .ppt
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_files: int
+    max_file_bytes: int
+    max_total_bytes: int
+    extensions: frozenset[str]
+
+
+# extension -> (content type we store and serve, how the content must look)
+TYPES: dict[str, tuple[str, str]] = {
+    "doc": ("application/msword", "ole2"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "gif": ("image/gif", "gif"),
+    "jpg": ("image/jpeg", "jpg"),
+    "jpeg": ("image/jpeg", "jpg"),
+    "pdf": ("application/pdf", "pdf"),
+    "png": ("image/png", "png"),
+    "rtf": ("application/rtf", "rtf"),
+    "txt": ("text/plain", "text"),
+    "xls": ("application/vnd.ms-excel", "ole2"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    # large mode only
+    "bmp": ("image/bmp", "bmp"),
+    "tif": ("image/tiff", "tif"),
+    "tiff": ("image/tiff", "tif"),
+    "ppt": ("application/vnd.ms-powerpoint", "ole2"),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation",
+             "pptx"),
+    "odt": ("application/vnd.oasis.opendocument.text", "odt"),
+    "mp4": ("video/mp4", "video"),
+    "m4v": ("video/x-m4v", "video"),
+    "mov": ("video/quicktime", "video"),
+}
+STANDARD = frozenset({"doc", "docx", "gif", "jpg", "jpeg", "pdf", "png", "rtf", "txt", "xls",
+                      "xlsx"})
+LARGE = STANDARD | {"bmp", "tif", "tiff", "ppt", "pptx", "odt", "mp4", "m4v", "mov"}
+VIDEO_KINDS = {"mp4", "m4v", "mov"}
+MAX_NAME = 200
+
+
+def limits() -> Limits:
+    """The site's limits: standard, or large mode when SMWEB_LARGE_ATTACHMENTS is on."""
+    if current_app.config["LARGE_ATTACHMENTS"]:
+        return Limits(10, 25 * MB, 25 * MB, LARGE)
+    return Limits(4, 6 * MB, 10 * MB, STANDARD)
+
+
+def request_size_limit(large: bool) -> int:
+    """The largest request body worth reading: every file at its limit, plus the form."""
+    return (25 if large else 10) * MB + 1 * MB
+
+
+@dataclass(frozen=True)
+class Refusal:
+    filename: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.reason}"
+
+
+def clean_filename(raw: str) -> str:
+    """A display name safe to show and to send back: no folders, no control characters,
+    not too long. The file is never stored under it."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = PureWindowsPath(PurePosixPath(name).name).name  # drop any folder, / or \\
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and len(ext) <= 10:
+            name = stem[: MAX_NAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:MAX_NAME]
+    return name
+
+
+def _extension(name: str) -> str:
+    return name.rpartition(".")[2].lower() if "." in name else ""
+
+
+def _looks_like(kind: str, data: bytes) -> bool:
+    head = data[:8192]
+    if kind == "ole2":
+        return head.startswith(OLE2_MAGIC)
+    if kind == "text":
+        if filetype.guess(head) is not None or b"\0" in data:
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                return False
+        start = text.lstrip()[:64].lower()
+        # Served as a download with nosniff anyway; still, a "text" file that is a web page
+        # or a script is not a patient's note.
+        return not start.startswith(("<!doctype", "<html", "<script", "<svg", "<?xml"))
+    if kind == "video":
+        guessed = filetype.guess(head)
+        return guessed is not None and guessed.extension in VIDEO_KINDS
+    if kind == "png":
+        guessed = filetype.guess(head)
+        return guessed is not None and guessed.extension in {"png", "apng"}
+    matcher = filetype.get_type(ext=kind)
+    return matcher is not None and matcher.match(bytearray(head))
+
+
+def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
+           seen: dict[str, str]) -> tuple[str | None, str]:
+    """(reason refused or None, content type)."""
+    ext = _extension(name)
+    if ext not in allowed:
+        listed = ", ".join(sorted(allowed))
+        return f"this type of file can't be sent. Allowed types: {listed}.", ""
+    if not data:
+        return "the file is empty.", ""
+    if len(data) > limit.max_file_bytes:
+        return f"the file is larger than {limit.max_file_bytes // MB} MB.", ""
+    content_type, kind = TYPES[ext]
+    if not _looks_like(kind, data):
+        return f"the file's content is not a real .{ext} file.", ""
+    digest = sha256(data)
+    if digest in seen:
+        return f"it is the same file as {seen[digest]}, which is already attached.", ""
+    return None, content_type
+
+
+def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusal]:
+    """Check each uploaded file and attach the good ones to the draft (files written to storage
+    first; the caller commits). Returns what was refused, file by file, with the reason."""
+    limit = limits()
+    refusals: list[Refusal] = []
+    seen = {a.sha256: a.filename for a in draft.attachments}
+    count = len(draft.attachments)
+    total = sum(a.size for a in draft.attachments)
+    for upload in files:
+        name = clean_filename(upload.filename or "")
+        if not name:
+            refusals.append(Refusal(upload.filename or "(no name)",
+                                    "the file needs a name with letters or digits."))
+            continue
+        data = upload.read(limit.max_file_bytes + 1)
+        reason, content_type = _check(name, data, limit.extensions, limit, seen)
+        if reason is None and count + 1 > limit.max_files:
+            reason = f"at most {limit.max_files} files can be attached to one message."
+        if reason is None and total + len(data) > limit.max_total_bytes:
+            reason = (f"all attachments together may be at most {limit.max_total_bytes // MB} MB.")
+        if reason is None:
+            try:
+                found = scanner().scan(data)
+            except ScannerUnavailable:
+                current_app.logger.error("attachment scanner unavailable; upload refused")
+                reason = "the file could not be checked for viruses just now. Try again later."
+            else:
+                if found:
+                    current_app.logger.warning("scanner refused an upload by user %s", user.id)
+                    reason = ("our virus scanner found a problem in this file. Remove it to "
+                              "send your message.")
+        if reason:
+            refusals.append(Refusal(name, reason))
+            continue
+        digest = sha256(data)
+        key = storage().save(data)
+        attachment = Attachment(
+            draft=draft, uploader_id=user.id, filename=name, content_type=content_type,
+            size=len(data), sha256=digest, storage_key=key,
+        )
+        db.session.add(attachment)
+        seen[digest] = name
+        count += 1
+        total += len(data)
+    return refusals
+
+
+def remove_from_draft(draft: Draft, attachment_id: int) -> None:
+    """Take a file off a draft before sending; its bytes are deleted once the row is gone."""
+    attachment = next((a for a in draft.attachments if a.id == attachment_id), None)
+    if attachment is None:
+        abort(404)
+    key = attachment.storage_key
+    db.session.delete(attachment)
+    db.session.flush()
+    _after_commit_delete([key])
+
+
+def discard_draft_files(draft: Draft) -> None:
+    """A draft is thrown away: its files go too (a sent message's never do)."""
+    keys = [a.storage_key for a in draft.attachments]
+    for attachment in list(draft.attachments):
+        db.session.delete(attachment)
+    _after_commit_delete(keys)
+
+
+def move_to_message(draft: Draft, message: Message) -> None:
+    """On send, the draft's files become the message's."""
+    for attachment in list(draft.attachments):
+        attachment.draft = None
+        attachment.message = message
+
+
+def _after_commit_delete(keys: list[str]) -> None:
+    # Delete bytes only once the rows are gone for good; if the commit fails they stay, and
+    # if we crash first the sweep removes them.
+    session = db.session()
+    pending = session.info.setdefault("smweb.delete_after_commit", [])
+    pending.extend(keys)
+
+
+def delete_pending_files(session) -> None:
+    for key in session.info.pop("smweb.delete_after_commit", []):
+        storage().delete(key)
+
+
+def forget_pending_files(session) -> None:
+    session.info.pop("smweb.delete_after_commit", None)
+
+
+def init_app(app) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_commit", delete_pending_files):
+        event.listen(Session, "after_commit", delete_pending_files)
+        event.listen(Session, "after_rollback", forget_pending_files)
+
+
+def get_attachment_for(user: User, attachment_id: int) -> Attachment:
+    """The attachment, if the user is on its thread or it is on their own draft; else 404."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None:
+        abort(404)
+    if attachment.message is not None:
+        if not access.can_see_thread(user, attachment.message.thread):
+            abort(404)
+    elif attachment.draft is None or attachment.draft.author_id != user.id:
+        abort(404)
+    return attachment
+
+
+class IntegrityFailure(Exception):
+    """The stored bytes no longer match their SHA-256: never served."""
+
+
+def read_verified(attachment: Attachment) -> bytes:
+    """The attachment's bytes, checked against the SHA-256 recorded when it was stored."""
+    try:
+        data = storage().read(attachment.storage_key)
+    except FileNotFoundError as error:
+        current_app.logger.error("attachment %s: stored file is missing", attachment.id)
+        raise IntegrityFailure from error
+    if sha256(data) != attachment.sha256:
+        current_app.logger.error("attachment %s: SHA-256 mismatch, not served", attachment.id)
+        raise IntegrityFailure
+    return data
+
+
+@dataclass
+class SweepReport:
+    removed: list[str]
+    missing: list[int]
+
+
+def sweep(min_age_seconds: int = 3600) -> SweepReport:
+    """Remove stored files that no row names (left by a crash); report rows whose file is
+    missing. A file that a row names is never deleted, and a file younger than
+    `min_age_seconds` is left alone: its row may be about to commit."""
+    store = storage()
+    present = set(store.keys())  # listed before the rows are read: a new pair is never split
+    named = set(db.session.scalars(db.select(Attachment.storage_key)))
+    cutoff = time.time() - min_age_seconds
+    removed = []
+    for key in sorted(present - named):
+        path = store.root / key
+        if path.stat().st_mtime > cutoff:
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(key)
+    missing = list(db.session.scalars(
+        db.select(Attachment.id).where(Attachment.storage_key.not_in(present))
+        .order_by(Attachment.id)
+    )) if named - present else []
+    return SweepReport(removed=removed, missing=missing)
