@@ -1,10 +1,14 @@
 """`flask --app app smweb ...`: commands for site admins and cron."""
 
+import json
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .services import attachments, demo
+from .extensions import db
+from .models import RecordEntry
+from .services import attachments, demo, records, triage
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -40,3 +44,20 @@ def sweep_attachments_command(min_age: int) -> None:
         ids = ", ".join(str(i) for i in report.missing)
         click.echo(f"Attachment rows whose file is missing: {ids}", err=True)
         raise SystemExit(1)
+
+
+@smweb_cli.command("escalate")
+def escalate_command() -> None:
+    """Escalate threads past their reply time and notify coordinators (cron: every 15 min)."""
+    escalated = triage.escalate_overdue()
+    click.echo(f"Escalated {len(escalated)} thread(s).")
+
+
+@smweb_cli.command("export-record")
+@click.argument("entry_id", type=int)
+def export_record_command(entry_id: int) -> None:
+    """Print a medical-record entry as a FHIR R4 Communication resource (JSON)."""
+    entry = db.session.get(RecordEntry, entry_id)
+    if entry is None:
+        raise click.ClickException(f"No medical-record entry {entry_id}.")
+    click.echo(json.dumps(records.to_fhir(entry), indent=2, ensure_ascii=False))

@@ -69,6 +69,14 @@ class Config:
     PREFERRED_URL_SCHEME = "https"
 
     ALLOW_DEMO_SEED = True
+    # Hosts whose https pages may be put into messages from the education library.
+    EDUCATION_DOMAINS = frozenset(
+        d.strip().lower()
+        for d in os.environ.get(
+            "SMWEB_EDUCATION_DOMAINS", "www.veteranshealthlibrary.va.gov,www.va.gov"
+        ).split(",")
+        if d.strip()
+    )
     # argon2id: OWASP's floor is m=46 MiB, t=1, p=1; we spend a little more.
     ARGON2_TIME_COST = int(os.environ.get("SMWEB_ARGON2_TIME_COST", "2"))
     ARGON2_MEMORY_KIB = int(os.environ.get("SMWEB_ARGON2_MEMORY_KIB", str(64 * 1024)))

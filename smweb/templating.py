@@ -5,7 +5,7 @@ from htmx_flask import make_response
 from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
 
-from .clock import format_local
+from .clock import format_local, utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +15,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["file_kind"] = _file_kind
     app.jinja_env.globals["fragment_request"] = fragment_request
+    app.context_processor(_common_context)
+
+
+def _common_context() -> dict:
+    from .models import ThreadStatus
+    from .services.education import is_library_url
+
+    return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
+            "is_library_url": is_library_url}
 
 
 def _local_time(moment, tz_name: str | None = None) -> str:
@@ -51,6 +60,11 @@ def _file_kind(content_type: str) -> str:
     if "presentationml" in content_type:
         return "PowerPoint presentation"
     return content_type
+
+
+def page_number() -> int:
+    """The ?page= of a paged list: 1 when missing or not a number."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
 def fragment_request(target_id: str) -> bool:

@@ -53,8 +53,16 @@ def _clean_tables(app):
             names = ", ".join(t.name for t in tables)
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Triggers keep some tables append-only; a test database sets them aside to empty
+            # the tables, then puts them back exactly as the migrations wrote them.
+            triggers = db.session.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _sql in triggers:
+                db.session.execute(text(f'DROP TRIGGER "{name}"'))
             for table in tables:
                 db.session.execute(table.delete())
+            for _name, sql in triggers:
+                db.session.execute(text(sql))
         db.session.commit()
         demo.seed_demo()
         db.session.remove()

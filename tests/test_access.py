@@ -5,7 +5,7 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import Draft, Message, Thread
-from smweb.services import attachments, drafts, messaging
+from smweb.services import attachments, drafts, messaging, records
 from tests.conftest import csrf_token, sign_in, upload, user
 
 # (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his,
@@ -28,6 +28,14 @@ ROUTES = [
     ("GET", "/triage/drafts/{staff_draft}", "triage.compose"),
     ("POST", "/triage/drafts/{staff_draft}", "triage.compose"),
     ("GET", "/attachments/{attachment}", "mailbox.download"),
+    ("POST", "/triage/threads/{thread}/assign", "triage.assign"),
+    ("POST", "/triage/threads/{thread}/reassign", "triage.reassign"),
+    ("POST", "/triage/threads/{thread}/complete", "triage.complete"),
+    ("POST", "/triage/threads/{thread}/record", "triage.save_to_record"),
+    ("GET", "/triage/records/{record}.json", "triage.export_record"),
+    ("GET", "/triage/escalations", "triage.escalations"),
+    ("GET", "/triage/away", "triage.away"),
+    ("POST", "/triage/away", "triage.away"),
     ("GET", "/attachments/{draft_attachment}", "mailbox.download"),
     ("GET", "/terms", "auth.terms"),
     ("POST", "/terms", "auth.terms"),
@@ -58,6 +66,14 @@ REFUSALS = [
     ("GET", "/triage/", "veteran1", 404),
     ("GET", "/triage/compose", "veteran1", 404),
     ("POST", "/triage/compose", "veteran1", 404),
+    # the care team's work on a thread is not the patient's, nor another team's
+    *[(m, p, "veteran1", 404) for m, p, _ in ROUTES if p.startswith("/triage/threads/")],
+    ("GET", "/triage/records/{record}.json", "veteran1", 404),
+    ("GET", "/triage/records/{record}.json", "cardio1", 404),
+    ("GET", "/triage/escalations", "nurse1", 404),  # coordinators only
+    ("GET", "/triage/escalations", "veteran1", 404),
+    ("GET", "/triage/away", "veteran1", 404),
+    ("POST", "/triage/away", "veteran1", 404),
     # patient-only routes are refused to a patient who is not allowed messaging
     ("GET", "/threads/{thread}", "basic1", 302),
 ]
@@ -80,7 +96,9 @@ def objects(app):
             thread=thread, body="See the file", files=[upload("sent-note.txt", b"in the thread")]))
         assert refused == []
         message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
+        entry = records.save_to_record(user("nurse1"), thread)
         return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
+                "record": entry.id,
                 "attachment": message.attachments[0].id,
                 "draft_attachment": draft.attachments[0].id}
 
@@ -143,7 +161,10 @@ def test_others_are_refused(app, client, objects, method, path, who, status):
                 assert "<h1>Page not found</h1>" in html
     assert message_count(app) == before
     with app.app_context():
-        assert db.session.get(Thread, objects["thread"]).patient_deleted_at is None
+        thread = db.session.get(Thread, objects["thread"])
+        assert thread.patient_deleted_at is None
+        assert thread.assignee_id is None and thread.status != "completed"
+        assert thread.group.name == "Primary Care Team Blue"
         assert db.session.get(Draft, objects["draft"]) is not None
 
 

@@ -5,6 +5,9 @@ from smweb.config import ProductionConfig
 from smweb.extensions import db
 from smweb.models import Thread, User
 
+DEMO_USERNAMES = {"veteran1", "veteran2", "basic1", "nurse1", "doctor1", "clerk1", "cardio1",
+                  "coordinator1"}
+
 
 def test_seed_demo_prints_sign_ins_and_runs_once(app):
     runner = app.test_cli_runner()
@@ -12,10 +15,10 @@ def test_seed_demo_prints_sign_ins_and_runs_once(app):
     assert result.exit_code == 0
     assert "Demo data already present." in result.output
     assert "demo-password-1" in result.output
-    for username in ("veteran1", "veteran2", "basic1", "nurse1", "doctor1", "clerk1", "cardio1"):
+    for username in DEMO_USERNAMES:
         assert username in result.output
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(User.id))) == 7
+        assert db.session.scalar(db.select(db.func.count(User.id))) == len(DEMO_USERNAMES)
         assert db.session.scalar(db.select(db.func.count(Thread.id))) == 4
 
 
@@ -28,8 +31,7 @@ def test_seed_demo_on_an_empty_database(app):
     assert result.exit_code == 0 and "Demo data created." in result.output
     with app.app_context():
         names = set(db.session.scalars(db.select(User.username)))
-        assert names == {"veteran1", "veteran2", "basic1", "nurse1", "doctor1", "clerk1",
-                         "cardio1"}
+        assert names == DEMO_USERNAMES
 
 
 def test_seed_demo_is_refused_in_production(app):

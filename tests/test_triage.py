@@ -5,6 +5,12 @@ from smweb.models import Thread, TriageGroup
 from tests.conftest import htmx_fragment, new_thread, post_form, user
 
 
+def table_row(html: str, text: str) -> str:
+    """The <tr> of a table that holds `text`."""
+    at = html.index(text)
+    return html[html.rindex("<tr", 0, at):html.index("</tr>", at)]
+
+
 def thread_id(app, subject):
     with app.app_context():
         return db.session.scalar(db.select(Thread.id).where(Thread.subject == subject))
@@ -21,15 +27,14 @@ def test_queue_lists_only_the_staff_members_groups(login, client):
     assert "Alex Rivera" in html
 
 
-def test_queue_shows_unread_and_newest_patient_message_first(login, client, app):
+def test_queue_shows_unread_and_soonest_due_first(login, client, app):
     with app.app_context():
         new_thread(subject="Newest question", patient_name="veteran2")
     login("clerk1")  # both groups
     html = client.get("/triage/").get_data(as_text=True)
-    assert html.index("Newest question") < html.index("Change of address")
-    row = html[html.index("Newest question"):].split("</tr>", 1)[0]
-    assert "Unread" in row
-    assert "Jordan Smith" in html[:html.index("Newest question")].rsplit("<tr", 1)[1]
+    assert html.index("Change of address") < html.index("Newest question")
+    row = table_row(html, "Newest question")
+    assert "Unread" in row and "Jordan Smith" in row and "New" in row and "Unassigned" in row
 
 
 def test_queue_fragment_refresh(login, client):

@@ -7,9 +7,11 @@ from flask_login import current_user
 
 from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
-from ..services import access, attachments, drafts, mailbox, messaging
+from ..services import access, attachments, drafts, education, mailbox, messaging, triage
 from ..services.drafts import DraftFields
-from ..templating import redirect_to, render_page
+from ..templating import page_number, redirect_to, render_page
+from ..triage.forms import StaffReplyForm
+from ..triage.panel import staff_panel
 from . import bp, editing
 from .forms import ComposeForm, ReplyForm
 
@@ -17,10 +19,6 @@ SENT_NOTICE = (
     "Your message was sent. Your care team should reply within 3 business days. "
     "If it is urgent, call your care team."
 )
-
-
-def page_number() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
 @bp.get("/mailbox/<folder>")
@@ -100,14 +98,27 @@ def thread(thread_id: int):
     thread = access.get_thread_for(current_user, thread_id)
     messaging.mark_opened(current_user, thread)
     draft = drafts.reply_draft_for(current_user, thread)
-    form = ReplyForm(data={"body": draft.body} if draft else None)
-    return _thread_page(thread, form, draft)
+    data = None
+    if draft:
+        data = {"body": draft.body, "education": [i.id for i in draft.education_items]}
+    return _thread_page(thread, _reply_form(data), draft)
+
+
+def _reply_form(data=None):
+    """Staff can add items from the education library to a reply; patients can't."""
+    if not current_user.is_staff:
+        return ReplyForm(data=data)
+    form = StaffReplyForm(data=data)
+    form.education.choices = [(item.id, item.title) for item in education.catalogue()]
+    return form
 
 
 def _thread_page(thread, form, draft, status: int = 200):
+    panel = staff_panel(thread) if current_user.is_staff else {}
     return render_page(
         "mailbox/thread.html", fragment="reply_form", status=status, thread=thread,
         form=form, draft=draft, move_form=EmptyForm(), limits=attachments.limits(),
+        overdue=triage.is_overdue(thread), **panel,
     )
 
 
@@ -116,10 +127,11 @@ def _thread_page(thread, form, draft, status: int = 200):
 def reply(thread_id: int):
     """Reply in the thread (to the same care team, or to the patient), with attachments."""
     thread = access.get_thread_for(current_user, thread_id)
-    form = ReplyForm()
+    form = _reply_form()
 
     def send(draft):
-        messaging.reply(current_user, thread, form.body.data, draft=draft)
+        items = education.items_by_ids(getattr(form, "education", None) and form.education.data)
+        messaging.reply(current_user, thread, form.body.data, draft=draft, education=items)
         flash(SENT_NOTICE if current_user.is_patient else "Your reply was sent.", "success")
         return url_for("mailbox.thread", thread_id=thread.id, _anchor="latest")
 
@@ -127,7 +139,10 @@ def reply(thread_id: int):
         form=form, draft=drafts.reply_draft_for(current_user, thread), send=send,
         render=lambda form, draft, status=200: _thread_page(thread, form, draft, status),
         fragment_id="reply-form",
-        fields=lambda: DraftFields(thread=thread, body=form.body.data or ""),
+        fields=lambda: DraftFields(
+            thread=thread, body=form.body.data or "",
+            education_ids=form.education.data if hasattr(form, "education") else None,
+        ),
         draft_url=lambda d: url_for("mailbox.thread", thread_id=thread.id),
     ))
 

@@ -2,8 +2,26 @@
 
 from .messaging import CATEGORIES, Attachment, Draft, Message, Thread
 from .people import Facility, Role, TriageGroup, User, group_members, patient_groups
+from .triage import (
+    EducationItem,
+    Notification,
+    RecordEntry,
+    StaffAbsence,
+    ThreadEvent,
+    ThreadStatus,
+    draft_education,
+    message_education,
+)
 
 __all__ = [
+    "EducationItem",
+    "Notification",
+    "RecordEntry",
+    "StaffAbsence",
+    "ThreadEvent",
+    "ThreadStatus",
+    "draft_education",
+    "message_education",
     "Attachment",
     "CATEGORIES",
     "Draft",

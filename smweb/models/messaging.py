@@ -26,6 +26,7 @@ class Thread(db.Model):
         Index("ix_threads_patient_inbox", "patient_id", "last_team_message_at"),
         Index("ix_threads_patient_recent", "patient_id", "last_message_at"),
         Index("ix_threads_group_recent", "group_id", "last_patient_message_at"),
+        Index("ix_threads_group_status_due", "group_id", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,8 +42,18 @@ class Thread(db.Model):
     unread_for_patient: Mapped[bool] = mapped_column(default=False)
     unread_for_team: Mapped[bool] = mapped_column(default=False)
     patient_deleted_at: Mapped[datetime | None]
+    # Triage: the team's status, who works it, and the reply clock (see services/sla.py).
+    status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_for_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # surrogate
+    due_at: Mapped[datetime | None]  # reply due for the oldest unanswered patient message
+    warn_at: Mapped[datetime | None]  # one business day before due_at: "due soon"
+    escalated_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
 
     patient: Mapped[User] = relationship(foreign_keys=[patient_id], lazy="joined")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    assigned_for: Mapped[User | None] = relationship(foreign_keys=[assigned_for_id])
     group: Mapped[TriageGroup] = relationship(lazy="joined")
     last_team_author: Mapped[User | None] = relationship(foreign_keys=[last_team_author_id])
     messages: Mapped[list["Message"]] = relationship(
@@ -69,9 +80,12 @@ class Message(db.Model):
     read_by_team_at: Mapped[datetime | None]
     read_by_team_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     read_by_patient_at: Mapped[datetime | None]
+    # For a patient's message: when the team's reply was due, as the patient was told.
+    reply_due_at: Mapped[datetime | None]
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    read_by_team_user: Mapped[User | None] = relationship(foreign_keys=[read_by_team_user_id])
     attachments: Mapped[list["Attachment"]] = relationship(
         back_populates="message", order_by="Attachment.id"
     )

@@ -1,6 +1,6 @@
 """Facilities, care teams (triage groups) and the people who use smweb."""
 
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -45,6 +45,8 @@ class Facility(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     phone: Mapped[str] = mapped_column(String(40))
+    opens_at: Mapped[time] = mapped_column(default=time(8, 0), server_default="08:00:00")
+    closes_at: Mapped[time] = mapped_column(default=time(17, 0), server_default="17:00:00")
 
     groups: Mapped[list["TriageGroup"]] = relationship(back_populates="facility")
 
@@ -79,6 +81,9 @@ class User(UserMixin, db.Model):
     account_level: Mapped[str] = mapped_column(String(16), default=AccountLevel.BASIC)
     opted_in_at: Mapped[datetime | None]
     disabled: Mapped[bool] = mapped_column(default=False)
+    # A staff member who coordinates secure messaging for a facility: escalations reach them.
+    coordinator_of_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    coordinator_of: Mapped[Facility | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     staff_groups: Mapped[list[TriageGroup]] = relationship(
@@ -99,6 +104,10 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_staff and self.coordinator_of_id is not None
 
     @property
     def is_premium(self) -> bool:

@@ -23,7 +23,11 @@ def can_see_thread(user: User, thread: Thread) -> bool:
     if user.is_patient:
         return thread.patient_id == user.id
     if user.is_staff:
-        return thread.group_id in user.staff_group_ids()
+        if thread.group_id in user.staff_group_ids():
+            return True
+        # A facility's coordinator sees its threads: escalations and reassignment are theirs.
+        return user.coordinator_of_id is not None and \
+            thread.group.facility_id == user.coordinator_of_id
     return False
 
 
@@ -48,6 +52,19 @@ def staff_groups(staff: User) -> list[TriageGroup]:
 def patients_staff_may_write(staff: User) -> list[tuple[TriageGroup, list[User]]]:
     """For each of the staff member's groups, the patients associated with it."""
     return [(group, list(group.patients)) for group in staff_groups(staff)]
+
+
+def colleagues_of(staff: User) -> list[User]:
+    """Other staff on any of this staff member's care teams."""
+    groups = select(group_members.c.group_id).where(group_members.c.user_id == staff.id)
+    return list(db.session.scalars(
+        select(User)
+        .join(group_members, group_members.c.user_id == User.id)
+        .where(group_members.c.group_id.in_(groups), User.id != staff.id,
+               User.disabled.is_(False))
+        .distinct()
+        .order_by(User.display_name)
+    ))
 
 
 def is_associated(patient_id: int, group_id: int) -> bool:

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Facility, Message, Role, Thread, TriageGroup
+from ..models import EducationItem, Facility, Message, Role, Thread, TriageGroup
 from ..models.people import AccountLevel
+from . import triage
 from .accounts import create_user, find_user
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - documented demo-only password
@@ -22,6 +23,16 @@ DEMO_ACCOUNTS = [
     ("doctor1", "Dr. Sam Patel", Role.STAFF, AccountLevel.BASIC, False, ["blue"]),
     ("clerk1", "Clerk Robin Diaz", Role.STAFF, AccountLevel.BASIC, False, ["blue", "cardio"]),
     ("cardio1", "Dr. Morgan Chen", Role.STAFF, AccountLevel.BASIC, False, ["cardio"]),
+    ("coordinator1", "Coordinator Kim Park", Role.STAFF, AccountLevel.BASIC, False, []),
+]
+
+DEMO_EDUCATION = [
+    ("Managing high blood pressure", "Home readings, salt, and when to call.",
+     "https://www.veteranshealthlibrary.va.gov/Conditions/HighBloodPressure"),
+    ("Getting your flu shot", "Who should get one, and where.",
+     "https://www.va.gov/health-care/flu-shots/"),
+    ("Living with diabetes", "Checking your blood sugar and caring for your feet.",
+     "https://www.veteranshealthlibrary.va.gov/Conditions/Diabetes"),
 ]
 
 
@@ -47,6 +58,8 @@ def seed_demo() -> bool:
         target = user.care_groups if role == Role.PATIENT else user.staff_groups
         target.extend(groups[key] for key in group_keys)
         users[username] = user
+    users["coordinator1"].coordinator_of = facility
+    db.session.add_all(EducationItem(title=t, summary=s, url=u) for t, s, u in DEMO_EDUCATION)
 
     def conversation(patient, group, category, subject, turns, days_ago, patient_read=True):
         """A thread of (hours after start, author, text) turns. The team has read the
@@ -61,19 +74,22 @@ def seed_demo() -> bool:
         for offset_hours, author, body in turns:
             sent = start + timedelta(hours=offset_hours)
             from_patient = author is patient
-            db.session.add(Message(
+            message = Message(
                 thread=thread, author=author, from_patient=from_patient, body=body,
                 sent_at=sent,
                 read_by_team_at=sent + timedelta(hours=1) if from_patient and reader else None,
                 read_by_team_user_id=reader.id if from_patient and reader else None,
                 read_by_patient_at=None if from_patient or not patient_read else sent,
-            ))
+            )
+            db.session.add(message)
             thread.last_message_at = sent
             if from_patient:
                 thread.last_patient_message_at = sent
+                triage.patient_wrote(thread, message, sent)
             else:
                 thread.last_team_message_at = sent
                 thread.last_team_author = author
+                triage.team_wrote(thread)
         thread.unread_for_team = reader is None
         thread.unread_for_patient = not patient_read
         return thread

@@ -8,7 +8,7 @@ from werkzeug.datastructures import FileStorage
 from ..extensions import db
 from ..models import CATEGORIES, Draft, Thread, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments
+from . import access, attachments, education
 from .messaging import NotAllowed
 
 
@@ -25,6 +25,7 @@ class DraftFields:
     body: str = ""
     files: list[FileStorage] = field(default_factory=list)
     remove_attachment_id: int | None = None
+    education_ids: list[int] | None = None  # staff only: items from the library
 
 
 def _check_recipient(author: User, fields: DraftFields) -> None:
@@ -67,6 +68,8 @@ def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft,
         draft.category = fields.category or None
         draft.subject = fields.subject
     draft.body = fields.body
+    if fields.education_ids is not None and author.is_staff:
+        draft.education_items = education.items_by_ids(fields.education_ids)
     db.session.flush()
     if fields.remove_attachment_id is not None:
         attachments.remove_from_draft(draft, fields.remove_attachment_id)

@@ -3,11 +3,11 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Draft, Message, Thread, User, group_members
+from ..models import Draft, Message, Thread, User
 
 FOLDERS = {
     "inbox": "Inbox",
@@ -76,30 +76,3 @@ def folder_page(patient: User, folder: str, number: int, size: int) -> Page:
         case _:
             raise ValueError(folder)
     return _page(query, number, size)
-
-
-def queue_page(staff: User, number: int, size: int) -> Page:
-    """One page of the threads of the staff member's triage groups, newest patient message
-    first; threads the team started and the patient has not answered come after."""
-    query = (
-        select(Thread)
-        .join(group_members, group_members.c.group_id == Thread.group_id)
-        .where(group_members.c.user_id == staff.id)
-        .order_by(
-            Thread.last_patient_message_at.desc().nulls_last(),
-            Thread.last_message_at.desc(),
-            Thread.id.desc(),
-        )
-    )
-    return _page(query, number, size)
-
-
-def unread_inbox_count(patient: User) -> int:
-    """How many inbox threads hold a message the patient has not opened (shown in the nav)."""
-    return db.session.scalar(
-        select(func.count(Thread.id)).where(
-            Thread.patient_id == patient.id,
-            Thread.patient_deleted_at.is_(None),
-            Thread.unread_for_patient.is_(True),
-        )
-    ) or 0

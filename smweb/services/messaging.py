@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from ..clock import utcnow
 from ..database import write_transaction
 from ..extensions import db
-from ..models import CATEGORIES, Draft, Message, Thread, User
+from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments
+from . import access, attachments, triage
 
 
 class NotAllowed(Exception):
@@ -43,10 +43,12 @@ def _add_message(thread: Thread, author: User, body: str) -> Message:
     if from_patient:
         thread.last_patient_message_at = now
         thread.unread_for_team = True
+        triage.patient_wrote(thread, message, now)
     else:
         thread.last_team_message_at = now
         thread.last_team_author_id = author.id
         thread.unread_for_patient = True
+        triage.team_wrote(thread)
     # A new message brings a deleted thread back where the patient will see it.
     thread.patient_deleted_at = None
     return message
@@ -61,7 +63,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
     _check_fields(new.category, new.subject, new.body)
     thread = Thread(
         patient_id=patient.id,
-        group_id=new.group_id,
+        group=db.session.get(TriageGroup, new.group_id),
         category=new.category,
         subject=new.subject.strip(),
     )
@@ -78,26 +80,40 @@ def _send_draft_with(message: Message, draft: Draft | None) -> None:
         db.session.delete(draft)
 
 
+EDUCATION_PREFIX = "Education: "
+
+
 def start_thread_to_patient(
-    staff: User, patient_id: int, new: NewMessage, draft: Draft | None = None
+    staff: User, patient_id: int, new: NewMessage, draft: Draft | None = None,
+    education: list[EducationItem] = (),
 ) -> Thread:
-    """A staff member writes first to a patient of one of their groups."""
+    """A staff member writes first to a patient of one of their groups. A message with items
+    from the education library is filed under Education, its subject marked so."""
     if not staff.is_staff or not access.is_member(staff.id, new.group_id):
         raise NotAllowed("You can only write for the care teams you belong to.")
     if not access.is_associated(patient_id, new.group_id):
         raise NotAllowed("That patient is not associated with this care team.")
     _check_fields(new.category, new.subject, new.body)
+    category, subject = new.category, new.subject.strip()
+    if education:
+        category = "Education"
+        if not subject.startswith("Education:") and \
+                len(EDUCATION_PREFIX + subject) <= SUBJECT_MAX:
+            subject = EDUCATION_PREFIX + subject
     thread = Thread(
-        patient_id=patient_id, group_id=new.group_id, category=new.category,
-        subject=new.subject.strip(),
+        patient_id=patient_id, group=db.session.get(TriageGroup, new.group_id),
+        category=category, subject=subject,
     )
     db.session.add(thread)
-    _send_draft_with(_add_message(thread, staff, new.body), draft)
+    message = _add_message(thread, staff, new.body)
+    message.education_items = list(education)
+    _send_draft_with(message, draft)
     db.session.commit()
     return thread
 
 
-def reply(author: User, thread: Thread, body: str, draft: Draft | None = None) -> Message:
+def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
+          education: list[EducationItem] = ()) -> Message:
     """Add a message to a thread: the patient's goes to the same team, the team's to the
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
@@ -107,6 +123,8 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None) -
     if not body.strip() or len(body) > BODY_MAX:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
     message = _add_message(thread, author, body)
+    if education and author.is_staff:
+        message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
     return message

@@ -1,24 +1,165 @@
-"""The care team's side: the queue of their groups' threads, and writing to a patient."""
+"""The care team's side: the queue, the work on a thread (assign, reassign, complete, save
+to the medical record), escalations for coordinators, absences, and writing to a patient."""
 
-from flask import current_app, flash, request, url_for
+import json
+
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
+from htmx_flask import make_response
 
+from ..auth.forms import EmptyForm
 from ..auth.guards import staff_required
+from ..extensions import db
 from ..mailbox import editing
-from ..mailbox.forms import StaffComposeForm
-from ..mailbox.routes import page_number
-from ..services import access, attachments, drafts, mailbox, messaging
+from ..models import Message, TriageGroup, User
+from ..services import access, attachments, drafts, education, messaging, records, triage
 from ..services.drafts import DraftFields
-from ..templating import redirect_to, render_page
+from ..templating import page_number, redirect_to, render_page
 from . import bp
+from .forms import AbsenceForm, AssignForm, ReassignForm, StaffNewMessageForm
 
 
 @bp.get("/")
 @staff_required
 def queue():
-    """The threads of the staff member's triage groups, newest patient message first."""
-    page = mailbox.queue_page(current_user, page_number(), current_app.config["PAGE_SIZE"])
-    return render_page("triage/queue.html", fragment="queue_list", page=page)
+    """The threads of the staff member's triage groups, soonest due first, by filter."""
+    name = request.args.get("filter", "open")
+    if name not in triage.FILTERS:
+        abort(404)
+    page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"])
+    return render_page(
+        "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
+        filters=triage.FILTERS, counts=triage.queue_counts(current_user),
+    )
+
+
+def _thread_action(thread_id: int, action, success: str):
+    """Run one triage action on a thread the user may see; refusals come back as notices."""
+    thread = access.get_thread_for(current_user, thread_id)
+    try:
+        action(thread)
+    except triage.TriageError as refusal:
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        flash(success, "success")
+    if access.can_see_thread(current_user, thread):
+        return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+    return redirect_to(url_for("triage.queue"))
+
+
+@bp.post("/threads/<int:thread_id>/assign")
+@staff_required
+def assign(thread_id: int):
+    """Assign the thread to a member of its care team (or take it)."""
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def act(thread):
+        member = db.session.get(User, form.assignee.data)
+        if member is None:
+            raise triage.TriageError("Choose a member of this care team.")
+        got = triage.assign(current_user, thread, member)
+        if got.id != member.id:
+            flash(f"{member.display_name} is away: {got.display_name} covers.", "info")
+
+    return _thread_action(thread_id, act, "The thread was assigned.")
+
+
+@bp.post("/threads/<int:thread_id>/reassign")
+@staff_required
+def reassign(thread_id: int):
+    """Send the thread to another care team, with a note only staff see."""
+    form = ReassignForm()
+    if not form.validate_on_submit():
+        thread = access.get_thread_for(current_user, thread_id)
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+
+    def act(thread):
+        group = db.session.get(TriageGroup, form.group.data)
+        if group is None:
+            raise triage.TriageError("Choose a care team from the list.")
+        triage.reassign_group(current_user, thread, group, form.note.data)
+
+    return _thread_action(thread_id, act, "The thread was sent to the other care team.")
+
+
+@bp.post("/threads/<int:thread_id>/complete")
+@staff_required
+def complete(thread_id: int):
+    """Mark the thread completed; a new message from the patient reopens it."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _thread_action(thread_id, lambda thread: triage.complete(current_user, thread),
+                          "The thread is completed.")
+
+
+@bp.post("/threads/<int:thread_id>/record")
+@staff_required
+def save_to_record(thread_id: int):
+    """Save one message, or the whole thread, to the patient's medical record."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    thread = access.get_thread_for(current_user, thread_id)
+    message = None
+    if message_id := request.form.get("message_id", type=int):
+        message = db.session.get(Message, message_id)
+        if message is None or message.thread_id != thread.id:
+            abort(404)
+    records.save_to_record(current_user, thread, message)
+    flash("Saved to the medical record.", "success")
+    return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+
+
+@bp.get("/records/<int:entry_id>.json")
+@staff_required
+def export_record(entry_id: int):
+    """Download a medical-record entry as a FHIR Communication resource."""
+    entry = records.get_entry_for(current_user, entry_id)
+    body = json.dumps(records.to_fhir(entry), indent=2, ensure_ascii=False)
+    response = make_response(body)
+    response.mimetype = "application/fhir+json"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="record-entry-{entry.id}.fhir.json"')
+    return response
+
+
+@bp.get("/escalations")
+@staff_required
+def escalations():
+    """A coordinator's list of threads that passed their reply time."""
+    if not current_user.is_coordinator:
+        abort(404)
+    return render_page("triage/escalations.html",
+                       notifications=triage.escalations_for(current_user))
+
+
+@bp.route("/away", methods=["GET", "POST"])
+@staff_required
+def away():
+    """Set the days you are away and who covers your assigned threads."""
+    form = AbsenceForm()
+    colleagues = access.colleagues_of(current_user)
+    form.surrogate.choices = [(u.id, u.display_name) for u in colleagues]
+    status = 200
+    if form.validate_on_submit():
+        surrogate = db.session.get(User, form.surrogate.data)
+        try:
+            if surrogate is None:
+                raise triage.TriageError("Choose who covers for you.")
+            triage.set_absence(current_user, surrogate, form.starts_on.data, form.ends_on.data)
+        except triage.TriageError as refusal:
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash("Your time away is saved.", "success")
+            return redirect_to(url_for("triage.away"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("triage/away.html", status=status, form=form,
+                       absences=triage.absences_of(current_user))
 
 
 @bp.route("/compose", methods=["GET", "POST"])
@@ -33,8 +174,10 @@ def compose(draft_id: int | None = None):
     if draft is not None and request.method == "GET":
         recipient = f"{draft.group_id}:{draft.patient_id}" if draft.patient_id else ""
         data = {"recipient": recipient, "category": draft.category or "",
-                "subject": draft.subject, "body": draft.body}
-    form = StaffComposeForm(access.patients_staff_may_write(current_user), data=data)
+                "subject": draft.subject, "body": draft.body,
+                "education": [item.id for item in draft.education_items]}
+    form = StaffNewMessageForm(access.patients_staff_may_write(current_user), data=data)
+    form.education.choices = [(item.id, item.title) for item in education.catalogue()]
 
     def render(form, draft, status=200):
         return render_page(
@@ -49,7 +192,9 @@ def compose(draft_id: int | None = None):
         group_id, patient_id = form.group_and_patient
         new = messaging.NewMessage(group_id, form.category.data, form.subject.data,
                                    form.body.data)
-        thread = messaging.start_thread_to_patient(current_user, patient_id, new, draft=draft)
+        items = education.items_by_ids(form.education.data or [])
+        thread = messaging.start_thread_to_patient(current_user, patient_id, new, draft=draft,
+                                                   education=items)
         flash("Your message was sent to the patient.", "success")
         return url_for("mailbox.thread", thread_id=thread.id)
 
@@ -57,7 +202,8 @@ def compose(draft_id: int | None = None):
         group_id, patient_id = form.group_and_patient
         return DraftFields(group_id=group_id, patient_id=patient_id,
                            category=form.category.data or None,
-                           subject=form.subject.data or "", body=form.body.data or "")
+                           subject=form.subject.data or "", body=form.body.data or "",
+                           education_ids=form.education.data or [])
 
     return editing.handle(editing.MessageForm(
         form=form, draft=draft, send=send, render=render, fragment_id="compose-form",

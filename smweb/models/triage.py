@@ -1,0 +1,131 @@
+"""The care team's working records: a thread's staff-only history, escalation notices, the
+medical-record entries saved from messages, the education library, and staff absences."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+from .messaging import Draft, Message, Thread
+from .people import TriageGroup, User
+
+
+class ThreadStatus:
+    NEW = "new"
+    ASSIGNED = "assigned"
+    WAITING = "waiting"  # the team answered; waiting on the patient
+    COMPLETED = "completed"
+
+    LABELS = {NEW: "New", ASSIGNED: "Assigned", WAITING: "Waiting on patient",
+              COMPLETED: "Completed"}
+    OPEN = (NEW, ASSIGNED, WAITING)
+
+
+class ThreadEvent(db.Model):
+    """One line of a thread's staff-only history: assigned, reassigned, completed, ...
+    Patients never see these."""
+
+    __tablename__ = "thread_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system
+    kind: Mapped[str] = mapped_column(String(32))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("triage_groups.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+    subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id],
+                                                     lazy="joined")
+    group: Mapped[TriageGroup | None] = relationship(lazy="joined")
+
+
+class Notification(db.Model):
+    """Something a coordinator must see: for now, a thread past its reply time."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "thread_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+    thread: Mapped[Thread] = relationship(lazy="joined")
+
+
+class RecordEntry(db.Model):
+    """A message, or a whole thread, saved to the patient's medical record. Never changed
+    after it is written: no code path updates it, and the database refuses to."""
+
+    __tablename__ = "record_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The text as sent, with who wrote each message and when (JSON), frozen at saving.
+    content: Mapped[str] = mapped_column(Text)
+
+    thread: Mapped[Thread] = relationship()
+    message: Mapped[Message | None] = relationship()
+    saved_by: Mapped[User] = relationship(foreign_keys=[saved_by_id], lazy="joined")
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id])
+
+
+class EducationItem(db.Model):
+    """A patient-education page from the library, which staff can put into a message."""
+
+    __tablename__ = "education_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(500))
+
+
+message_education = db.Table(
+    "message_education",
+    db.Column("message_id", ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("item_id", ForeignKey("education_items.id"), primary_key=True),
+)
+
+draft_education = db.Table(
+    "draft_education",
+    db.Column("draft_id", ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("item_id", ForeignKey("education_items.id"), primary_key=True),
+)
+
+
+class StaffAbsence(db.Model):
+    """A staff member away from `starts_on` to `ends_on` (inclusive): threads assigned to
+    them then go to their surrogate."""
+
+    __tablename__ = "staff_absences"
+    __table_args__ = (Index("ix_staff_absences_user_dates", "user_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    surrogate_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    surrogate: Mapped[User] = relationship(foreign_keys=[surrogate_id], lazy="joined")
+
+
+# Declared here, beside their link tables: what the library put into a message or a draft.
+Message.education_items = relationship(
+    EducationItem, secondary=message_education, order_by=EducationItem.title
+)
+Draft.education_items = relationship(
+    EducationItem, secondary=draft_education, order_by=EducationItem.title
+)
