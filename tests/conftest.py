@@ -35,9 +35,15 @@ def app(tmp_path_factory):
         ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("attachments")),
     )
     with app.app_context():
-        stale = MetaData()
-        stale.reflect(db.engine)
-        stale.drop_all(db.engine)  # PostgreSQL's `test` database may hold an earlier run
+        if db.engine.dialect.name == "postgresql":
+            # The `test` database may hold an earlier run: tables, triggers, functions.
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        else:
+            stale = MetaData()
+            stale.reflect(db.engine)
+            stale.drop_all(db.engine)
         flask_migrate.upgrade()
     yield app
     with app.app_context():

@@ -137,7 +137,8 @@ def upgrade():
     # code that asks.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
-            "CREATE FUNCTION smweb_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "CREATE OR REPLACE FUNCTION smweb_refuse_change() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ "
             "BEGIN RAISE EXCEPTION '% rows cannot be changed or deleted', TG_TABLE_NAME; END $$"
         )
         op.execute(

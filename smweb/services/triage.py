@@ -69,7 +69,8 @@ def is_due_soon(thread: Thread, now: datetime | None = None) -> bool:
 # --- who works the thread ----------------------------------------------------------------
 
 def _event(thread: Thread, actor: User | None, kind: str, **fields) -> ThreadEvent:
-    event = ThreadEvent(thread=thread, actor_id=actor.id if actor else None, kind=kind, **fields)
+    event = ThreadEvent(thread_id=thread.id, actor_id=actor.id if actor else None, kind=kind,
+                        **fields)
     db.session.add(event)
     return event
 
@@ -268,7 +269,7 @@ def escalate_overdue(now: datetime | None = None) -> list[Thread]:
     overdue = list(db.session.scalars(
         select(Thread).where(Thread.status.in_(ThreadStatus.OPEN), Thread.due_at <= now,
                              Thread.escalated_at.is_(None))
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Thread, skip_locked=True)
     ))
     for thread in overdue:
         thread.escalated_at = now
