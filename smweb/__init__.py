@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_env, secret_key
+from .routing import IdConverter
 from .services.attachments import request_size_limit
 
 
@@ -16,6 +17,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.url_map.converters["id"] = IdConverter
     app.config.from_object(config_class or config_from_env())
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

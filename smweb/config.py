@@ -38,7 +38,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'smweb.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error must never copy message text into the logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SMWEB_SQLITE_BUSY_TIMEOUT_MS", "15000"))
 
     SERVICE_NAME = os.environ.get("SMWEB_SERVICE_NAME", "Secure Messaging")

@@ -1,49 +1,23 @@
-"""Engine set-up for SQLite: durable pragmas and write transactions that don't deadlock.
+"""Engine set-up for SQLite: durable pragmas, and writes that don't fail with "database is
+locked" when several worker processes write at once.
 
 SQLite's Python driver begins transactions lazily, so two workers can both read and then
-collide upgrading to a write ("database is locked", whatever the busy timeout). We take over
-BEGIN (the recipe in SQLAlchemy's SQLite dialect docs): requests that change state begin with
-BEGIN IMMEDIATE, which waits for the write lock up front under busy_timeout; reads begin
-deferred so they never wait for a writer (WAL lets readers and one writer run together).
+collide upgrading to a write: the second gets "database is locked" at once, whatever the busy
+timeout. We take over BEGIN (the recipe in SQLAlchemy's SQLite dialect docs): every transaction
+begins deferred, so reading never waits for a writer (WAL lets readers and one writer run
+together); just before the session first writes, the read transaction is ended and a
+`BEGIN IMMEDIATE` takes the write lock, waiting for it under busy_timeout. The lock is held
+only from the first write to the commit — never across a password hash, a virus scan or an
+upload, which happen before. (Rows read earlier may have changed meanwhile: the same
+guarantee as PostgreSQL's default READ COMMITTED.)
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-
-from flask import Flask, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from .extensions import db
-
-_write_intent: ContextVar[bool] = ContextVar("smweb_write_intent", default=False)
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def _begins_writing() -> bool:
-    if _write_intent.get():
-        return True
-    if has_request_context():
-        return request.method not in SAFE_METHODS
-    return True  # CLI commands and scripts: treat as writers
-
-
-@contextmanager
-def write_transaction() -> Iterator[None]:
-    """Run a write from a read-only request (e.g. marking a message read) in its own short
-    IMMEDIATE transaction, committed at the end."""
-    db.session.commit()  # end the read transaction, so the next BEGIN is ours
-    token = _write_intent.set(True)
-    try:
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        _write_intent.reset(token)
+WRITING = "smweb.sqlite_writing"
 
 
 def configure_engine(app: Flask, engine: Engine) -> None:
@@ -66,4 +40,20 @@ def configure_engine(app: Flask, engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _begins_writing() else "BEGIN")
+        connection.exec_driver_sql("BEGIN")
+        connection.info[WRITING] = False
+
+    if not event.contains(Session, "before_flush", _take_write_lock):
+        event.listen(Session, "before_flush", _take_write_lock)
+
+
+def _take_write_lock(session: Session, _flush_context, _instances) -> None:
+    """Before a session's first write on SQLite: swap its read transaction for a write one."""
+    if not (session.new or session.dirty or session.deleted):
+        return
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or connection.info.get(WRITING):
+        return
+    connection.exec_driver_sql("COMMIT")  # nothing written yet: only a read snapshot ends
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[WRITING] = True

@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.user_loader(_load_user)
 
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -53,6 +54,19 @@ def _unauthorized():
     if request.htmx:
         return make_response("", 401, redirect=target)
     return redirect(target)
+
+
+def _refuse_nul_characters():
+    """No person types a NUL character, and PostgreSQL can't store one in text: refuse the
+    request plainly (400) rather than fail deep inside (500)."""
+    values = [v for _key, vs in request.args.lists() for v in vs]
+    if request.method not in {"GET", "HEAD"}:
+        values += [v for _key, vs in request.form.lists() for v in vs]
+    if any("\x00" in value for value in values):
+        return _render_error(400, "Something in the form was not right",
+                             "It contained a character that can't be used. Please type it "
+                             "again and send it.")
+    return None
 
 
 def _security_headers(response: Response) -> Response:

@@ -1,5 +1,7 @@
 """Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect."""
 
+import hashlib
+
 from flask import Flask, current_app, redirect, render_template, request
 from htmx_flask import make_response
 from jinja2 import StrictUndefined
@@ -82,6 +84,19 @@ def render_page(template: str, fragment: str | None = None, status: int = 200, *
     if fragment and fragment_request(fragment.replace("_", "-")):
         return render_block(template, fragment, **context), status
     return render_template(template, **context), status
+
+
+def list_version(items, *attributes: str) -> str:
+    """A short fingerprint of a list as shown: a poll that brings the same one back gets
+    204 No Content, so nothing is swapped and a screen reader's place is kept."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(repr((item.id, *(getattr(item, a) for a in attributes))).encode())
+    return digest.hexdigest()[:16]
+
+
+def unchanged_poll(target_id: str, version: str) -> bool:
+    return fragment_request(target_id) and request.args.get("v") == version
 
 
 def redirect_to(url: str, full_reload: bool = False):

@@ -236,7 +236,8 @@ def test_remove_a_file_before_sending(login, client, app):
                                headers=htmx_fragment("compose-form"))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "a.txt" not in html and "b.txt" in html
+    assert "Removed a.txt." in html  # said in a status message, for screen readers too
+    assert ">a.txt</a>" not in html and ">b.txt</a>" in html
     assert a.storage_key not in files_on_disk(app) and len(files_on_disk(app)) == 1
 
 

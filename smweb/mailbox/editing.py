@@ -5,7 +5,7 @@ new message): attach or remove files, save a draft, or send — the same with Ja
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import flash, request
+from flask import abort, flash, request
 from flask_login import current_user
 from htmx_flask import make_response
 
@@ -31,13 +31,17 @@ class MessageForm:
 
 
 def _action() -> tuple[str, int | None]:
+    """Which button was pressed. A form without one (an old browser's Enter) sends; a value
+    we don't know is refused rather than guessed at."""
     action = request.form.get("action", SEND)
     if action.startswith(REMOVE):
-        try:
-            return REMOVE, int(action.removeprefix(REMOVE))
-        except ValueError:
-            return SEND, None
-    return (action, None) if action in {SEND, SAVE, ATTACH} else (SEND, None)
+        number = action.removeprefix(REMOVE)
+        if not number.isdigit():
+            abort(400)
+        return REMOVE, int(number)
+    if action not in {SEND, SAVE, ATTACH}:
+        abort(400)
+    return action, None
 
 
 def handle(spec: MessageForm):

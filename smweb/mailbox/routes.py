@@ -9,7 +9,7 @@ from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
 from ..services import access, attachments, drafts, education, mailbox, messaging, triage
 from ..services.drafts import DraftFields
-from ..templating import page_number, redirect_to, render_page
+from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from ..triage.forms import StaffReplyForm
 from ..triage.panel import staff_panel
 from . import bp, editing
@@ -30,14 +30,17 @@ def folder(folder: str):
     page = mailbox.folder_page(
         current_user, folder, page_number(), current_app.config["PAGE_SIZE"]
     )
+    version = list_version(page.items, *mailbox.SHOWN[folder])
+    if unchanged_poll("message-list", version):
+        return "", 204
     return render_page(
         "mailbox/folder.html", fragment="message_list", folder=folder, page=page,
-        folder_title=mailbox.FOLDERS[folder],
+        folder_title=mailbox.FOLDERS[folder], version=version,
     )
 
 
 @bp.route("/compose", methods=["GET", "POST"])
-@bp.route("/drafts/<int:draft_id>", methods=["GET", "POST"])
+@bp.route("/drafts/<id:draft_id>", methods=["GET", "POST"])
 @patient_messaging_required
 def compose(draft_id: int | None = None):
     """Write a new message to a care team: attach files, save it as a draft, or send it."""
@@ -78,7 +81,7 @@ def compose(draft_id: int | None = None):
     ))
 
 
-@bp.post("/drafts/<int:draft_id>/delete")
+@bp.post("/drafts/<id:draft_id>/delete")
 @messaging_user_required
 def delete_draft(draft_id: int):
     """Throw away a draft and the files attached to it."""
@@ -91,7 +94,7 @@ def delete_draft(draft_id: int):
     return redirect_to(url_for("mailbox.folder", folder="drafts"))
 
 
-@bp.get("/threads/<int:thread_id>")
+@bp.get("/threads/<id:thread_id>")
 @messaging_user_required
 def thread(thread_id: int):
     """A conversation: every message in order, and the reply form at the bottom."""
@@ -122,7 +125,7 @@ def _thread_page(thread, form, draft, status: int = 200):
     )
 
 
-@bp.post("/threads/<int:thread_id>/reply")
+@bp.post("/threads/<id:thread_id>/reply")
 @messaging_user_required
 def reply(thread_id: int):
     """Reply in the thread (to the same care team, or to the patient), with attachments."""
@@ -147,7 +150,7 @@ def reply(thread_id: int):
     ))
 
 
-@bp.post("/threads/<int:thread_id>/delete")
+@bp.post("/threads/<id:thread_id>/delete")
 @patient_messaging_required
 def delete_thread(thread_id: int):
     """Move the thread to Deleted. Nothing is destroyed; it can be moved back."""
@@ -158,7 +161,7 @@ def delete_thread(thread_id: int):
     return redirect_to(url_for("mailbox.folder", folder="inbox"))
 
 
-@bp.post("/threads/<int:thread_id>/restore")
+@bp.post("/threads/<id:thread_id>/restore")
 @patient_messaging_required
 def restore_thread(thread_id: int):
     """Move the thread back from Deleted."""
@@ -169,7 +172,7 @@ def restore_thread(thread_id: int):
     return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get("/attachments/<id:attachment_id>")
 @messaging_user_required
 def download(attachment_id: int):
     """Download an attachment of a thread the user is on (or of their own draft)."""

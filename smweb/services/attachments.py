@@ -78,7 +78,7 @@ class Refusal:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.filename}: {self.reason}"
+        return f"{self.filename}: {self.reason}" if self.filename else self.reason
 
 
 def clean_filename(raw: str) -> str:
@@ -148,14 +148,29 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
     return None, content_type
 
 
-def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusal]:
-    """Check each uploaded file and attach the good ones to the draft (files written to storage
-    first; the caller commits). Returns what was refused, file by file, with the reason."""
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload that passed every check and whose bytes are safely on disk; its row is
+    made by attach()."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+
+
+def store_files(user: User, existing: list[Attachment],
+                files: list[FileStorage]) -> tuple[list[StoredFile], list[Refusal]]:
+    """Check each upload against the limits (counting the files already on the draft, in
+    `existing`), scan it, and write the good ones to storage. Touches no database row, so
+    no write lock is held during the slow part (scanning, fsync)."""
     limit = limits()
     refusals: list[Refusal] = []
-    seen = {a.sha256: a.filename for a in draft.attachments}
-    count = len(draft.attachments)
-    total = sum(a.size for a in draft.attachments)
+    stored: list[StoredFile] = []
+    seen = {a.sha256: a.filename for a in existing}
+    count = len(existing)
+    total = sum(a.size for a in existing)
     for upload in files:
         name = clean_filename(upload.filename or "")
         if not name:
@@ -183,27 +198,41 @@ def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusa
             refusals.append(Refusal(name, reason))
             continue
         digest = sha256(data)
-        key = storage().save(data)
-        attachment = Attachment(
-            draft=draft, uploader_id=user.id, filename=name, content_type=content_type,
-            size=len(data), sha256=digest, storage_key=key,
-        )
-        db.session.add(attachment)
+        stored.append(StoredFile(name, content_type, len(data), digest, storage().save(data)))
         seen[digest] = name
         count += 1
         total += len(data)
+    return stored, refusals
+
+
+def attach(user: User, draft: Draft, stored: list[StoredFile]) -> None:
+    """Add rows for stored files to the draft; the caller commits."""
+    for f in stored:
+        db.session.add(Attachment(
+            draft=draft, uploader_id=user.id, filename=f.filename,
+            content_type=f.content_type, size=f.size, sha256=f.sha256,
+            storage_key=f.storage_key,
+        ))
+
+
+def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusal]:
+    """Check, store and attach uploads to a draft in one go; the caller commits."""
+    stored, refusals = store_files(user, list(draft.attachments), files)
+    attach(user, draft, stored)
     return refusals
 
 
-def remove_from_draft(draft: Draft, attachment_id: int) -> None:
-    """Take a file off a draft before sending; its bytes are deleted once the row is gone."""
+def remove_from_draft(draft: Draft, attachment_id: int) -> str | None:
+    """Take a file off a draft before sending; its bytes are deleted once the row is gone.
+    Returns its name, or None when the draft holds no such file (removed in another tab)."""
     attachment = next((a for a in draft.attachments if a.id == attachment_id), None)
     if attachment is None:
-        abort(404)
+        return None
     key = attachment.storage_key
+    draft.attachments.remove(attachment)
     db.session.delete(attachment)
-    db.session.flush()
     _after_commit_delete([key])
+    return attachment.filename
 
 
 def discard_draft_files(draft: Draft) -> None:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from flask import g
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -53,6 +54,11 @@ def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft,
         raise NotAllowed("Choose a category from the list.")
     if len(fields.subject) > SUBJECT_MAX or len(fields.body) > BODY_MAX:
         raise NotAllowed("The subject or message is too long to save.")
+    # Files first, before any row changes: their checks, scan and fsync hold no write lock.
+    existing = list(draft.attachments) if draft is not None else []
+    removing = fields.remove_attachment_id
+    stored, refused = attachments.store_files(
+        author, [a for a in existing if a.id != removing], fields.files)
     if draft is None:
         draft = Draft(author_id=author.id)
         db.session.add(draft)
@@ -70,11 +76,18 @@ def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft,
     draft.body = fields.body
     if fields.education_ids is not None and author.is_staff:
         draft.education_items = education.items_by_ids(fields.education_ids)
-    db.session.flush()
-    if fields.remove_attachment_id is not None:
-        attachments.remove_from_draft(draft, fields.remove_attachment_id)
-    refused = attachments.add_files(author, draft, fields.files)
+    done = []
+    if removing is not None:
+        removed = attachments.remove_from_draft(draft, removing)
+        if removed is None:
+            refused.append(attachments.Refusal("", "That file is no longer attached."))
+        else:
+            done.append(f"Removed {removed}.")
+    attachments.attach(author, draft, stored)
+    if stored:
+        done.append("Attached " + ", ".join(f.filename for f in stored) + ".")
     db.session.commit()
+    g.attachments_notice = " ".join(done)
     return draft, refused
 
 

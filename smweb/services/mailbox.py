@@ -9,6 +9,14 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Draft, Message, Thread, User
 
+# What each folder's rows show that can change: a poll compares these (templating.list_version).
+SHOWN = {
+    "inbox": ("last_team_message_at", "unread_for_patient", "last_team_author_id"),
+    "sent": ("read_by_team_at", "reply_due_at"),
+    "drafts": ("updated_at", "subject"),
+    "deleted": ("last_message_at",),
+}
+
 FOLDERS = {
     "inbox": "Inbox",
     "sent": "Sent",

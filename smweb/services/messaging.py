@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from ..clock import utcnow
-from ..database import write_transaction
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
@@ -133,21 +132,20 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
 def mark_opened(user: User, thread: Thread) -> None:
     """Record that the user opened the thread. The first team member to open the patient's
     messages marks them READ — the receipt in the patient's Sent folder."""
+    now = utcnow()
     if user.is_staff and thread.unread_for_team:
-        with write_transaction():
-            now = utcnow()
-            for message in thread.messages:
-                if message.from_patient and message.read_by_team_at is None:
-                    message.read_by_team_at = now
-                    message.read_by_team_user_id = user.id
-            thread.unread_for_team = False
+        for message in thread.messages:
+            if message.from_patient and message.read_by_team_at is None:
+                message.read_by_team_at = now
+                message.read_by_team_user_id = user.id
+        thread.unread_for_team = False
+        db.session.commit()
     elif user.id == thread.patient_id and thread.unread_for_patient:
-        with write_transaction():
-            now = utcnow()
-            for message in thread.messages:
-                if not message.from_patient and message.read_by_patient_at is None:
-                    message.read_by_patient_at = now
-            thread.unread_for_patient = False
+        for message in thread.messages:
+            if not message.from_patient and message.read_by_patient_at is None:
+                message.read_by_patient_at = now
+        thread.unread_for_patient = False
+        db.session.commit()
 
 
 def move_to_deleted(patient: User, thread: Thread) -> None:

@@ -188,6 +188,10 @@ def covering_for(user: User, on: date) -> list[int]:
 
 # --- the queue ---------------------------------------------------------------------------
 
+# What a queue row shows that can change: a poll compares these (templating.list_version).
+SHOWN = ("status", "due_at", "warn_at", "assignee_id", "unread_for_team", "last_message_at",
+         "escalated_at", "group_id")
+
 FILTERS = {
     "open": "All open",
     "unassigned": "Unassigned",

@@ -14,7 +14,7 @@ from ..mailbox import editing
 from ..models import Message, TriageGroup, User
 from ..services import access, attachments, drafts, education, messaging, records, triage
 from ..services.drafts import DraftFields
-from ..templating import page_number, redirect_to, render_page
+from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from . import bp
 from .forms import AbsenceForm, AssignForm, ReassignForm, StaffNewMessageForm
 
@@ -27,9 +27,12 @@ def queue():
     if name not in triage.FILTERS:
         abort(404)
     page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"])
+    version = list_version(page.items, *triage.SHOWN)
+    if unchanged_poll("queue-list", version):
+        return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
-        filters=triage.FILTERS, counts=triage.queue_counts(current_user),
+        filters=triage.FILTERS, counts=triage.queue_counts(current_user), version=version,
     )
 
 
@@ -48,7 +51,7 @@ def _thread_action(thread_id: int, action, success: str):
     return redirect_to(url_for("triage.queue"))
 
 
-@bp.post("/threads/<int:thread_id>/assign")
+@bp.post("/threads/<id:thread_id>/assign")
 @staff_required
 def assign(thread_id: int):
     """Assign the thread to a member of its care team (or take it)."""
@@ -67,7 +70,7 @@ def assign(thread_id: int):
     return _thread_action(thread_id, act, "The thread was assigned.")
 
 
-@bp.post("/threads/<int:thread_id>/reassign")
+@bp.post("/threads/<id:thread_id>/reassign")
 @staff_required
 def reassign(thread_id: int):
     """Send the thread to another care team, with a note only staff see."""
@@ -86,7 +89,7 @@ def reassign(thread_id: int):
     return _thread_action(thread_id, act, "The thread was sent to the other care team.")
 
 
-@bp.post("/threads/<int:thread_id>/complete")
+@bp.post("/threads/<id:thread_id>/complete")
 @staff_required
 def complete(thread_id: int):
     """Mark the thread completed; a new message from the patient reopens it."""
@@ -96,7 +99,7 @@ def complete(thread_id: int):
                           "The thread is completed.")
 
 
-@bp.post("/threads/<int:thread_id>/record")
+@bp.post("/threads/<id:thread_id>/record")
 @staff_required
 def save_to_record(thread_id: int):
     """Save one message, or the whole thread, to the patient's medical record."""
@@ -113,7 +116,7 @@ def save_to_record(thread_id: int):
     return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
 
 
-@bp.get("/records/<int:entry_id>.json")
+@bp.get("/records/<id:entry_id>.json")
 @staff_required
 def export_record(entry_id: int):
     """Download a medical-record entry as a FHIR Communication resource."""
@@ -163,7 +166,7 @@ def away():
 
 
 @bp.route("/compose", methods=["GET", "POST"])
-@bp.route("/drafts/<int:draft_id>", methods=["GET", "POST"])
+@bp.route("/drafts/<id:draft_id>", methods=["GET", "POST"])
 @staff_required
 def compose(draft_id: int | None = None):
     """Start a new thread to a patient of one of the staff member's groups."""

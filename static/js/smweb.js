@@ -53,3 +53,22 @@
     }
   });
 })();
+
+// After a page loads with errors, or htmx swaps in a form with errors or a notice, move the
+// keyboard and screen-reader focus there: otherwise it is lost with the replaced elements.
+(function () {
+  "use strict";
+  function focusNotice(root) {
+    var target = (root || document).querySelector("[data-focus-after-swap]");
+    if (target) {
+      target.focus();
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusNotice(document); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.id !== "message-list" &&
+        event.detail.elt.id !== "queue-list") {
+      focusNotice(event.detail.elt);
+    }
+  });
+})();

@@ -78,3 +78,27 @@ def test_patient_attaches_files_and_nurse_downloads_them(open_tab, a11y, tmp_pat
     patient.assert_clean(allow=expected_422)
     nurse.assert_clean()
     a11y.assert_clean()
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_enter_in_the_subject_saves_and_keeps_the_files(open_tab, tmp_path, js):
+    (tmp_path / "a.txt").write_bytes(b"first file")
+    (tmp_path / "b.txt").write_bytes(b"second file")
+    patient = open_tab(js=js)
+    page = patient.page
+    sign_in(patient, "veteran1", "Inbox")
+    nav_link(page, "Compose").click()
+    page.get_by_label("Subject", exact=True).fill("Two files")
+    page.get_by_label("Choose files to attach").set_input_files(
+        [tmp_path / "a.txt", tmp_path / "b.txt"])
+    if not js:
+        page.get_by_role("button", name="Attach files").click()
+    attached = page.get_by_role("list", name="Attached files")
+    expect(attached).to_contain_text("a.txt")
+    page.get_by_label("Subject", exact=True).press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Your draft was saved.")).to_be_visible()
+    attached = page.get_by_role("list", name="Attached files")
+    expect(attached).to_contain_text("a.txt")
+    expect(attached).to_contain_text("b.txt")
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("Two files")
+    patient.assert_clean()

@@ -1,0 +1,11 @@
+"""URL converters."""
+
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """A database id: a positive integer the databases can hold. A larger number is simply
+    not found (404), never an overflow (500)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
