@@ -50,6 +50,8 @@ class Config:
         "SMWEB_CRISIS_LINE", "Veterans Crisis Line: dial 988 then press 1"
     )
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
+    # A patient can't reply in a thread whose last message is older than this (PRODUCT.md).
+    REPLY_WINDOW_DAYS = int(os.environ.get("SMWEB_REPLY_WINDOW_DAYS", "45"))
     PAGE_SIZE = int(os.environ.get("SMWEB_PAGE_SIZE", "10"))
     INBOX_POLL_SECONDS = int(os.environ.get("SMWEB_INBOX_POLL_SECONDS", "60"))
 

@@ -112,7 +112,10 @@ def _http_error(error: HTTPException):
 
 
 def _render_error(status: int, title: str, text: str):
-    """A full error page, or a small notice when htmx asked for a fragment of a page."""
-    fragment = bool(request.htmx) and not request.htmx.boosted
-    template = "errors/_notice.html" if fragment else "errors/error.html"
-    return render_template(template, status=status, title=title, text=text), status
+    """A full error page; or, when htmx asked for a fragment of a page (a form posting to
+    itself, a poll), a notice put in the page's notice area, leaving the form and what was
+    typed in it alone."""
+    if bool(request.htmx) and not request.htmx.boosted:
+        body = render_template("errors/_notice.html", status=status, title=title, text=text)
+        return make_response(body, status, retarget="#page-notice", reswap="innerHTML")
+    return render_template("errors/error.html", status=status, title=title, text=text), status

@@ -19,6 +19,7 @@ ROUTES = [
     ("POST", "/drafts/{draft}", "mailbox.compose"),
     ("POST", "/drafts/{draft}/delete", "mailbox.delete_draft"),
     ("GET", "/threads/{thread}", "mailbox.thread"),
+    ("GET", "/threads/{thread}/print", "mailbox.print_thread"),
     ("POST", "/threads/{thread}/reply", "mailbox.reply"),
     ("POST", "/threads/{thread}/delete", "mailbox.delete_thread"),
     ("POST", "/threads/{thread}/restore", "mailbox.restore_thread"),

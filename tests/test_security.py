@@ -63,6 +63,9 @@ def test_not_found_is_a_page_or_a_fragment(login, client):
     assert fragment.status_code == 404
     html = fragment.get_data(as_text=True)
     assert "<html" not in html and 'role="alert"' in html
+    # put in the page's notice area, not over the element that asked
+    assert fragment.headers["HX-Retarget"] == "#page-notice"
+    assert fragment.headers["HX-Reswap"] == "innerHTML"
 
 
 def test_method_not_allowed_is_a_clear_page(client):
@@ -76,3 +79,6 @@ def test_oversized_request_gets_a_clear_413(login, client):
     response = client.post("/compose", data={"body": "x" * (12 * 1024 * 1024)})
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
+    fragment = client.post("/compose", data={"body": "x" * (12 * 1024 * 1024)},
+                           headers=htmx_fragment("compose-form"))
+    assert fragment.status_code == 413 and fragment.headers["HX-Retarget"] == "#page-notice"

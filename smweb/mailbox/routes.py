@@ -27,15 +27,18 @@ def folder(folder: str):
     """A folder of the patient's mailbox: Inbox, Sent, Drafts or Deleted."""
     if folder not in mailbox.FOLDERS:
         abort(404)
+    sort = request.args.get("sort", "newest")
+    if sort not in mailbox.SORTS:
+        sort = "newest"
     page = mailbox.folder_page(
-        current_user, folder, page_number(), current_app.config["PAGE_SIZE"]
+        current_user, folder, page_number(), current_app.config["PAGE_SIZE"], sort
     )
     version = list_version(page.items, *mailbox.SHOWN[folder])
     if unchanged_poll("message-list", version):
         return "", 204
     return render_page(
         "mailbox/folder.html", fragment="message_list", folder=folder, page=page,
-        folder_title=mailbox.FOLDERS[folder], version=version,
+        folder_title=mailbox.FOLDERS[folder], version=version, sort=sort, sorts=mailbox.SORTS,
     )
 
 
@@ -49,6 +52,11 @@ def compose(draft_id: int | None = None):
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
     groups = access.groups_patient_may_write(current_user)
     data = None
+    if draft is None and request.method == "GET" and request.args:
+        # "Start a new message" from a thread closed to replies: same team and subject.
+        data = {"recipient": request.args.get("group", ""),
+                "category": request.args.get("category", ""),
+                "subject": request.args.get("subject", "")[:50]}
     if draft is not None and request.method == "GET":
         data = {"recipient": str(draft.group_id or ""), "category": draft.category or "",
                 "subject": draft.subject, "body": draft.body}
@@ -122,6 +130,7 @@ def _thread_page(thread, form, draft, status: int = 200):
         "mailbox/thread.html", fragment="reply_form", status=status, thread=thread,
         form=form, draft=draft, move_form=EmptyForm(), limits=attachments.limits(),
         overdue=triage.is_overdue(thread), **panel,
+        reply_closed=messaging.reply_window_closed(thread, current_user),
     )
 
 
@@ -148,6 +157,14 @@ def reply(thread_id: int):
         ),
         draft_url=lambda d: url_for("mailbox.thread", thread_id=thread.id),
     ))
+
+
+@bp.get("/threads/<id:thread_id>/print")
+@messaging_user_required
+def print_thread(thread_id: int):
+    """The thread as a page for printing: messages, dates, senders, attachment names."""
+    thread = access.get_thread_for(current_user, thread_id)
+    return render_page("mailbox/print.html", thread=thread)
 
 
 @bp.post("/threads/<id:thread_id>/delete")

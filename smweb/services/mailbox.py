@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..models import Draft, Message, Thread, User
+from ..models import Draft, Message, Thread, TriageGroup, User
 
 # What each folder's rows show that can change: a poll compares these (templating.list_version).
 SHOWN = {
@@ -43,44 +43,60 @@ def _page(query: Select, number: int, size: int) -> Page:
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 
 
-def folder_page(patient: User, folder: str, number: int, size: int) -> Page:
-    """One page of the patient's folder, newest first."""
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
+
+
+def folder_page(patient: User, folder: str, number: int, size: int,
+                sort: str = "newest") -> Page:
+    """One page of the patient's folder: newest first, oldest first, or by sender (the staff
+    member in the Inbox, the care team elsewhere), A to Z."""
+    author = aliased(User)
     match folder:
         case "inbox":
             query = (
                 select(Thread)
                 .options(joinedload(Thread.last_team_author))
+                .outerjoin(author, author.id == Thread.last_team_author_id)
                 .where(
                     Thread.patient_id == patient.id,
                     Thread.patient_deleted_at.is_(None),
                     Thread.last_team_message_at.is_not(None),
                 )
-                .order_by(Thread.last_team_message_at.desc(), Thread.id.desc())
             )
+            when, name, tiebreak = Thread.last_team_message_at, author.display_name, Thread.id
         case "sent":
             query = (
                 select(Message)
                 .join(Message.thread)
+                .join(TriageGroup, TriageGroup.id == Thread.group_id)
                 .options(joinedload(Message.thread))
                 .where(
                     Message.author_id == patient.id,
                     Thread.patient_id == patient.id,
                     Thread.patient_deleted_at.is_(None),
                 )
-                .order_by(Message.sent_at.desc(), Message.id.desc())
             )
+            when, name, tiebreak = Message.sent_at, TriageGroup.name, Message.id
         case "drafts":
             query = (
                 select(Draft)
+                .outerjoin(TriageGroup, TriageGroup.id == Draft.group_id)
                 .where(Draft.author_id == patient.id)
-                .order_by(Draft.updated_at.desc(), Draft.id.desc())
             )
+            when, name, tiebreak = Draft.updated_at, TriageGroup.name, Draft.id
         case "deleted":
             query = (
                 select(Thread)
+                .join(TriageGroup, TriageGroup.id == Thread.group_id)
                 .where(Thread.patient_id == patient.id, Thread.patient_deleted_at.is_not(None))
-                .order_by(Thread.last_message_at.desc(), Thread.id.desc())
             )
+            when, name, tiebreak = Thread.last_message_at, TriageGroup.name, Thread.id
         case _:
             raise ValueError(folder)
+    if sort == "oldest":
+        query = query.order_by(when.asc(), tiebreak.asc())
+    elif sort == "sender":
+        query = query.order_by(name.asc(), when.desc(), tiebreak.desc())
+    else:
+        query = query.order_by(when.desc(), tiebreak.desc())
     return _page(query, number, size)

@@ -1,6 +1,9 @@
 """Sending, replying, reading and deleting: the rules of the message loop."""
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
 
 from ..clock import utcnow
 from ..extensions import db
@@ -111,6 +114,15 @@ def start_thread_to_patient(
     return thread
 
 
+def reply_window_closed(thread: Thread, user: User) -> bool:
+    """A patient can't reply once the thread's last message is older than the reply window
+    (45 days unless configured); they write a new message instead. Staff always can."""
+    if not user.is_patient:
+        return False
+    window = timedelta(days=current_app.config["REPLY_WINDOW_DAYS"])
+    return thread.last_message_at < utcnow() - window
+
+
 def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
           education: list[EducationItem] = ()) -> Message:
     """Add a message to a thread: the patient's goes to the same team, the team's to the
@@ -119,6 +131,8 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         raise NotAllowed("You can't reply to this conversation.")
     if author.is_patient and not author.can_use_messaging:
         raise NotAllowed("Your account can't send secure messages.")
+    if reply_window_closed(thread, author):
+        raise NotAllowed("This conversation is too old to reply to. Start a new message.")
     if not body.strip() or len(body) > BODY_MAX:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
     message = _add_message(thread, author, body)

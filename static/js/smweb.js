@@ -72,3 +72,15 @@
     }
   });
 })();
+
+// The print page's Print button: shown only when JavaScript can press it.
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var button = document.querySelector("[data-print]");
+    if (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    }
+  });
+})();
