@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["file_kind"] = _file_kind
     app.jinja_env.globals["fragment_request"] = fragment_request
+    app.jinja_env.globals["autosave_attrs"] = autosave_attrs
     app.context_processor(_common_context)
 
 
@@ -67,6 +68,21 @@ def _file_kind(content_type: str) -> str:
 def page_number() -> int:
     """The ?page= of a paged list: 1 when missing or not a number."""
     return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
+
+
+def autosave_attrs(action: str, fragment_id: str) -> dict:
+    """htmx attributes for a text field that saves its form's draft while the user types:
+    a few seconds after they pause, the whole form is posted as action=autosave and only the
+    status line `#<fragment_id>-autosave` changes. Nothing happens without JavaScript."""
+    return {
+        "hx-post": action,
+        "hx-trigger": "input changed delay:3s, change",  # change: leaving the field saves too
+        "hx-target": f"#{fragment_id}-autosave",
+        "hx-swap": "innerHTML",
+        "hx-include": "closest form",
+        "hx-vals": '{"action": "autosave"}',
+        "hx-sync": "closest form:drop",
+    }
 
 
 def fragment_request(target_id: str) -> bool:

@@ -75,3 +75,62 @@ def test_print_page_shows_messages_senders_dates_and_attachment_names(login, cli
     assert "Alex Rivera" in printed and "Nurse Pat Lee, RN" in printed
     assert "I have 5 days of lisinopril left" in printed
     assert "EST" in printed and "Primary Care Team Blue" in printed
+
+
+def autosave(client, path, headers=None, **fields):
+    from tests.conftest import csrf_token, htmx_fragment
+
+    data = {"action": "autosave", "csrf_token": csrf_token(client, path), **fields}
+    return client.post(path, data=data, headers=headers or htmx_fragment("compose-form-autosave"))
+
+
+def test_autosave_keeps_one_draft_while_typing(login, client, app):
+    from smweb.models import Draft
+
+    login("veteran1")
+    first = autosave(client, "/compose", subject="Typing", body="Dear team")
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert html.startswith("Draft saved at ")
+    assert 'id="draft-id"' in html and 'hx-swap-oob="true"' in html
+    with app.app_context():
+        draft = db.session.scalar(db.select(Draft))
+        draft_id = draft.id
+    assert first.headers["HX-Replace-Url"] == f"/drafts/{draft_id}"
+    # the form now carries the draft's id: the next autosave updates the same draft
+    second = autosave(client, "/compose", subject="Typing", body="Dear team, my knee",
+                      draft_id=str(draft_id))
+    assert second.status_code == 200
+    with app.app_context():
+        drafts = db.session.scalars(db.select(Draft)).all()
+        assert [(d.id, d.body) for d in drafts] == [(draft_id, "Dear team, my knee")]
+    too_long = autosave(client, "/compose", subject="x" * 60, draft_id=str(draft_id))
+    assert too_long.get_data(as_text=True).startswith("Draft not saved: The subject can be")
+
+
+def test_autosave_of_someone_elses_draft_id_is_404(login, client, app):
+    from smweb.models import Draft
+    from tests.conftest import user
+
+    with app.app_context():
+        theirs = Draft(author_id=user("veteran2").id, body="theirs")
+        db.session.add(theirs)
+        db.session.commit()
+        theirs_id = theirs.id
+    login("veteran1")
+    assert autosave(client, "/compose", body="x", draft_id=str(theirs_id)).status_code == 404
+
+
+def test_reply_autosave(login, client, app):
+    from smweb.models import Draft
+
+    tid = thread_id(app, "Refill for blood pressure pills")
+    login("veteran1")
+    response = autosave(client, f"/threads/{tid}/reply", body="Thanks, I will",
+                        headers={"HX-Request": "true", "HX-Target": "reply-form-autosave"})
+    assert response.status_code == 200 and 'id="draft-id"' not in response.get_data(as_text=True)
+    with app.app_context():
+        draft = db.session.scalar(db.select(Draft))
+        assert draft.thread_id == tid and draft.body == "Thanks, I will"
+    page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    assert "Thanks, I will</textarea>" in page

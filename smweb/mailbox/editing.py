@@ -5,7 +5,7 @@ new message): attach or remove files, save a draft, or send — the same with Ja
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, request
+from flask import abort, flash, render_template, request
 from flask_login import current_user
 from htmx_flask import make_response
 
@@ -14,7 +14,7 @@ from ..services import drafts, messaging
 from ..services.drafts import DraftFields
 from ..templating import fragment_request, redirect_to
 
-SEND, SAVE, ATTACH, REMOVE = "send", "save", "attach", "remove:"
+SEND, SAVE, ATTACH, REMOVE, AUTOSAVE = "send", "save", "attach", "remove:", "autosave"
 
 
 @dataclass
@@ -39,7 +39,7 @@ def _action() -> tuple[str, int | None]:
         if not number.isdigit():
             abort(400)
         return REMOVE, int(number)
-    if action not in {SEND, SAVE, ATTACH}:
+    if action not in {SEND, SAVE, ATTACH, AUTOSAVE}:
         abort(400)
     return action, None
 
@@ -48,6 +48,8 @@ def handle(spec: MessageForm):
     """Process a POST of a message form and answer as the browser or htmx expects."""
     form, draft = spec.form, spec.draft
     action, remove_id = _action()
+    if action == AUTOSAVE:
+        return _autosave(spec)
     files = [f for f in request.files.getlist("attachments") if f and f.filename]
     if not form.validate_draft():
         return spec.render(form, draft, 422)
@@ -90,4 +92,23 @@ def _stay_on_draft(spec: MessageForm, form, draft: Draft | None, status: int):
     if draft is not None and request.htmx:
         # The form now belongs to a draft: a reload must find it, not an empty form.
         response.headers["HX-Replace-Url"] = spec.draft_url(draft)
+    return response
+
+
+def _autosave(spec: MessageForm):
+    """Keep the text as the user types (htmx, a few seconds after they pause): answer with
+    a short status line, and leave the form — and the user's cursor — alone."""
+    form, draft = spec.form, spec.draft
+    if not form.validate_draft():
+        errors = " ".join(e for errors in form.errors.values() for e in errors)
+        return render_template("mailbox/_autosave_status.html", draft=draft, saved=False,
+                               problem=errors)
+    try:
+        draft, _refused = drafts.keep(current_user, draft, spec.fields())
+    except messaging.NotAllowed as refusal:
+        return render_template("mailbox/_autosave_status.html", draft=draft, saved=False,
+                               problem=str(refusal))
+    response = make_response(render_template(
+        "mailbox/_autosave_status.html", draft=draft, saved=True, problem=None))
+    response.headers["HX-Replace-Url"] = spec.draft_url(draft)
     return response

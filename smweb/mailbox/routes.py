@@ -47,6 +47,8 @@ def folder(folder: str):
 @patient_messaging_required
 def compose(draft_id: int | None = None):
     """Write a new message to a care team: attach files, save it as a draft, or send it."""
+    # An autosave may have made the draft after this page loaded: the form then names it.
+    draft_id = draft_id or request.form.get("draft_id", type=int)
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))

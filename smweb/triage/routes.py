@@ -170,6 +170,8 @@ def away():
 @staff_required
 def compose(draft_id: int | None = None):
     """Start a new thread to a patient of one of the staff member's groups."""
+    # An autosave may have made the draft after this page loaded: the form then names it.
+    draft_id = draft_id or request.form.get("draft_id", type=int)
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
