@@ -81,6 +81,9 @@ def autosave_attrs(action: str, fragment_id: str) -> dict:
         "hx-swap": "innerHTML",
         "hx-include": "closest form",
         "hx-vals": '{"action": "autosave"}',
+        # One request at a time per form: a Send pressed while an autosave is on its way
+        # waits for it (the form queues all its own requests) and carries the draft id it
+        # returned; an autosave that comes while the form is busy is simply dropped.
         "hx-sync": "closest form:drop",
     }
 
