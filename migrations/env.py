@@ -87,6 +87,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it, dropping the old one and renaming the
+            # copy; with foreign keys enforced, dropping a table others point to fails (or
+            # cascades). Alembic's advice: turn them off for the migration (outside any
+            # transaction, where the pragma takes effect), then check every reference.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -95,6 +102,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            dbapi = connection.connection.dbapi_connection
+            broken = dbapi.execute("PRAGMA foreign_key_check").fetchall()
+            dbapi.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"migration left broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

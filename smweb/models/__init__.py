@@ -1,6 +1,6 @@
 """SQLAlchemy models. Import them from here: `from smweb.models import Thread`."""
 
-from .messaging import CATEGORIES, Attachment, Draft, Message, Thread
+from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import Facility, Role, TriageGroup, User, group_members, patient_groups
 from .triage import (
     EducationItem,
@@ -26,6 +26,7 @@ __all__ = [
     "CATEGORIES",
     "Draft",
     "Facility",
+    "Folder",
     "Message",
     "Role",
     "Thread",

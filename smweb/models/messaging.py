@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -42,6 +42,8 @@ class Thread(db.Model):
     unread_for_patient: Mapped[bool] = mapped_column(default=False)
     unread_for_team: Mapped[bool] = mapped_column(default=False)
     patient_deleted_at: Mapped[datetime | None]
+    # The patient's own folder holding the thread (None: the Inbox, or Deleted).
+    folder_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id"), index=True)
     # Triage: the team's status, who works it, and the reply clock (see services/sla.py).
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -59,6 +61,20 @@ class Thread(db.Model):
     messages: Mapped[list["Message"]] = relationship(
         back_populates="thread", order_by="Message.sent_at, Message.id"
     )
+
+
+class Folder(db.Model):
+    """A patient's own folder. Threads are moved in and out; a folder is removed only when
+    empty, so nothing is ever lost with it."""
+
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("owner_id", "name_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    name_key: Mapped[str] = mapped_column(String(50))  # lower-cased: unique per owner
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Message(db.Model):
