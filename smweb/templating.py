@@ -26,7 +26,21 @@ def _common_context() -> dict:
     from .services.education import is_library_url
 
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
-            "is_library_url": is_library_url}
+            "is_library_url": is_library_url, "my_folders": _my_folders}
+
+
+def _my_folders():
+    """The signed-in patient's folders with counts, for the navigation and move menus
+    (called from templates only when needed, once per page)."""
+    from flask import g
+    from flask_login import current_user
+
+    from .services.folders import folders_of
+
+    if "my_folders" not in g:
+        g.my_folders = folders_of(current_user) if current_user.is_authenticated and \
+            current_user.is_patient else []
+    return g.my_folders
 
 
 def _local_time(moment, tz_name: str | None = None) -> str:

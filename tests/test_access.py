@@ -5,7 +5,7 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import Draft, Message, Thread
-from smweb.services import attachments, drafts, messaging, records
+from smweb.services import attachments, drafts, folders, messaging, records
 from tests.conftest import csrf_token, sign_in, upload, user
 
 # (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his,
@@ -13,6 +13,12 @@ from tests.conftest import csrf_token, sign_in, upload, user
 # {staff_draft} nurse1's unsent message to veteran1.
 ROUTES = [
     ("GET", "/mailbox/inbox", "mailbox.folder"),
+    ("GET", "/mailbox/folders/{folder}", "mailbox.custom_folder"),
+    ("GET", "/folders", "mailbox.manage_folders"),
+    ("POST", "/folders", "mailbox.manage_folders"),
+    ("POST", "/folders/{folder}/rename", "mailbox.rename_folder"),
+    ("POST", "/folders/{folder}/delete", "mailbox.remove_folder"),
+    ("POST", "/mailbox/move", "mailbox.move_threads"),
     ("GET", "/compose", "mailbox.compose"),
     ("POST", "/compose", "mailbox.compose"),
     ("GET", "/drafts/{draft}", "mailbox.compose"),
@@ -60,6 +66,10 @@ REFUSALS = [
       for who in ("veteran2", "nurse1")],
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{staff_draft}" in p
       for who in ("veteran1", "doctor1", "cardio1")],
+    # a patient's own folders are theirs alone
+    *[(m, p, who, 404) for m, p, _ in ROUTES if "{folder}" in p
+      for who in ("veteran2", "nurse1")],
+    ("POST", "/mailbox/move", "nurse1", 404),
     # the patient's mailbox is not a staff page, and the queue is not a patient's
     ("GET", "/mailbox/inbox", "nurse1", 404),
     ("GET", "/compose", "nurse1", 404),
@@ -98,8 +108,9 @@ def objects(app):
         assert refused == []
         message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
         entry = records.save_to_record(user("nurse1"), thread)
+        folder = folders.create(veteran, "Private folder")
         return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
-                "record": entry.id,
+                "record": entry.id, "folder": folder.id,
                 "attachment": message.attachments[0].id,
                 "draft_attachment": draft.attachments[0].id}
 

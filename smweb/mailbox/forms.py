@@ -141,3 +141,12 @@ class StaffComposeForm(FlaskForm):
         return int(group_id), int(patient_id)
 
     validate_draft = ComposeForm.validate_draft
+
+
+class FolderForm(FlaskForm):
+    name = StringField(
+        "Folder name",
+        validators=[DataRequired("Enter a name for the folder.")],
+        description="At most 50 characters: letters, digits and spaces.",
+        render_kw={"maxlength": 50},
+    )

@@ -7,13 +7,22 @@ from flask_login import current_user
 
 from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
-from ..services import access, attachments, drafts, education, mailbox, messaging, triage
+from ..services import (
+    access,
+    attachments,
+    drafts,
+    education,
+    folders,
+    mailbox,
+    messaging,
+    triage,
+)
 from ..services.drafts import DraftFields
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from ..triage.forms import StaffReplyForm
 from ..triage.panel import staff_panel
 from . import bp, editing
-from .forms import ComposeForm, ReplyForm
+from .forms import ComposeForm, FolderForm, ReplyForm
 
 SENT_NOTICE = (
     "Your message was sent. Your care team should reply within 3 business days. "
@@ -175,7 +184,7 @@ def delete_thread(thread_id: int):
     """Move the thread to Deleted. Nothing is destroyed; it can be moved back."""
     thread = access.get_thread_for(current_user, thread_id)
     if EmptyForm().validate_on_submit():
-        messaging.move_to_deleted(current_user, thread)
+        folders.move(current_user, [thread], folders.DELETED)
         flash("The conversation was moved to Deleted.", "success")
     return redirect_to(url_for("mailbox.folder", folder="inbox"))
 
@@ -186,7 +195,7 @@ def restore_thread(thread_id: int):
     """Move the thread back from Deleted."""
     thread = access.get_thread_for(current_user, thread_id)
     if EmptyForm().validate_on_submit():
-        messaging.restore(current_user, thread)
+        folders.move(current_user, [thread], folders.INBOX)
         flash("The conversation was moved back to your Inbox.", "success")
     return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
 
@@ -204,3 +213,106 @@ def download(attachment_id: int):
         io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
         download_name=attachment.filename, max_age=0, etag=False, last_modified=None,
     )
+
+
+@bp.get("/mailbox/folders/<id:folder_id>")
+@patient_messaging_required
+def custom_folder(folder_id: int):
+    """One of the patient's own folders."""
+    folder = folders.get_folder_for(current_user, folder_id)
+    sort = request.args.get("sort", "newest")
+    if sort not in mailbox.SORTS:
+        sort = "newest"
+    page = mailbox.folder_page(current_user, "custom", page_number(),
+                               current_app.config["PAGE_SIZE"], sort, custom=folder)
+    version = list_version(page.items, *mailbox.SHOWN["custom"])
+    if unchanged_poll("message-list", version):
+        return "", 204
+    return render_page(
+        "mailbox/folder.html", fragment="message_list", folder="custom", page=page,
+        folder_title=folder.name, version=version, sort=sort, sorts=mailbox.SORTS,
+        custom=folder,
+    )
+
+
+@bp.route("/folders", methods=["GET", "POST"])
+@patient_messaging_required
+def manage_folders():
+    """Create, rename and remove the patient's own folders."""
+    form = FolderForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            folders.create(current_user, form.name.data)
+        except folders.FolderError as refusal:
+            form.name.errors.append(str(refusal))
+            status = 422
+        else:
+            flash(f"The folder {form.name.data.strip()} was created.", "success")
+            return redirect_to(url_for("mailbox.manage_folders"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("mailbox/folders.html", status=status, form=form,
+                       rows=folders.folders_of(current_user), action_form=EmptyForm())
+
+
+@bp.post("/folders/<id:folder_id>/rename")
+@patient_messaging_required
+def rename_folder(folder_id: int):
+    """Give a folder a new name."""
+    folder = folders.get_folder_for(current_user, folder_id)
+    form = FolderForm()
+    if form.validate_on_submit():
+        try:
+            folders.rename(current_user, folder, form.name.data)
+        except folders.FolderError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"The folder is now called {folder.name}.", "success")
+    else:
+        flash(" ".join(form.name.errors) or "Enter a name for the folder.", "error")
+    return redirect_to(url_for("mailbox.manage_folders"))
+
+
+@bp.post("/folders/<id:folder_id>/delete")
+@patient_messaging_required
+def remove_folder(folder_id: int):
+    """Remove an empty folder."""
+    folder = folders.get_folder_for(current_user, folder_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            name = folder.name
+            folders.remove(folder)
+        except folders.FolderError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"The folder {name} was removed.", "success")
+    return redirect_to(url_for("mailbox.manage_folders"))
+
+
+@bp.post("/mailbox/move")
+@patient_messaging_required
+def move_threads():
+    """Move one or several threads to the Inbox, a folder, or Deleted."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("thread_ids") if i.isdigit()]
+    back = _safe_back(request.form.get("back"))
+    if not ids:
+        flash("Select at least one conversation to move.", "error")
+        return redirect_to(back)
+    threads = [access.get_thread_for(current_user, i) for i in ids]
+    try:
+        moved = folders.move(current_user, threads, request.form.get("destination", ""))
+    except folders.FolderError as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"Moved {moved} conversation(s).", "success")
+    return redirect_to(back)
+
+
+def _safe_back(target: str | None) -> str:
+    """Back to the list the patient moved from; only a mailbox path of this site."""
+    if target and target.startswith("/mailbox/") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("mailbox.folder", folder="inbox")

@@ -7,7 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..models import Draft, Message, Thread, TriageGroup, User
+from ..models import Draft, Folder, Message, Thread, TriageGroup, User
 
 # What each folder's rows show that can change: a poll compares these (templating.list_version).
 SHOWN = {
@@ -15,6 +15,7 @@ SHOWN = {
     "sent": ("read_by_team_at", "reply_due_at"),
     "drafts": ("updated_at", "subject"),
     "deleted": ("last_message_at",),
+    "custom": ("last_message_at", "unread_for_patient", "folder_id"),
 }
 
 FOLDERS = {
@@ -47,7 +48,7 @@ SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender o
 
 
 def folder_page(patient: User, folder: str, number: int, size: int,
-                sort: str = "newest") -> Page:
+                sort: str = "newest", custom: Folder | None = None) -> Page:
     """One page of the patient's folder: newest first, oldest first, or by sender (the staff
     member in the Inbox, the care team elsewhere), A to Z."""
     author = aliased(User)
@@ -60,6 +61,7 @@ def folder_page(patient: User, folder: str, number: int, size: int,
                 .where(
                     Thread.patient_id == patient.id,
                     Thread.patient_deleted_at.is_(None),
+                    Thread.folder_id.is_(None),
                     Thread.last_team_message_at.is_not(None),
                 )
             )
@@ -84,6 +86,14 @@ def folder_page(patient: User, folder: str, number: int, size: int,
                 .where(Draft.author_id == patient.id)
             )
             when, name, tiebreak = Draft.updated_at, TriageGroup.name, Draft.id
+        case "custom":
+            query = (
+                select(Thread)
+                .join(TriageGroup, TriageGroup.id == Thread.group_id)
+                .where(Thread.patient_id == patient.id, Thread.folder_id == custom.id,
+                       Thread.patient_deleted_at.is_(None))
+            )
+            when, name, tiebreak = Thread.last_message_at, TriageGroup.name, Thread.id
         case "deleted":
             query = (
                 select(Thread)

@@ -160,19 +160,3 @@ def mark_opened(user: User, thread: Thread) -> None:
                 message.read_by_patient_at = now
         thread.unread_for_patient = False
         db.session.commit()
-
-
-def move_to_deleted(patient: User, thread: Thread) -> None:
-    """Move the thread to the patient's Deleted folder. Nothing is destroyed."""
-    if thread.patient_id != patient.id:
-        raise NotAllowed("Only the patient can move this conversation.")
-    thread.patient_deleted_at = utcnow()
-    db.session.commit()
-
-
-def restore(patient: User, thread: Thread) -> None:
-    """Bring a thread back from Deleted."""
-    if thread.patient_id != patient.id:
-        raise NotAllowed("Only the patient can move this conversation.")
-    thread.patient_deleted_at = None
-    db.session.commit()

@@ -34,3 +34,54 @@ def test_drafts_save_themselves_while_typing(open_tab, a11y):
         "About my new medicine and its side effects.")
     patient.assert_clean()
     a11y.assert_clean()
+
+
+@pytest.mark.parametrize("js", [pytest.param(True, id="js"), pytest.param(False, id="nojs")])
+def test_folder_create_move_rename(open_tab, a11y, js):
+    import uuid
+
+    name = f"Folder {'js' if js else 'nojs'} {uuid.uuid4().hex[:6]}"
+    patient = open_tab(js=js)
+    page = patient.page
+    sign_in(patient, "veteran2", "Inbox")
+    nav_link(page, "My folders").click()
+    expect(heading(page)).to_have_text("My folders")
+    page.get_by_label("Folder name").fill(name)
+    page.get_by_role("button", name="Create folder").click()
+    expect(page.get_by_text(f"The folder {name} was created.")).to_be_visible()
+    if js:
+        a11y.check(patient, "my folders")
+    # someone on the team writes, so the thread reaches the Inbox
+    nurse = open_tab(js=js)
+    sign_in(nurse, "nurse1", "Your care teams' messages")
+    nurse.page.get_by_role("link", name="Write to a patient").first.click()
+    nurse.page.get_by_label("To (patient, care team)").select_option(label="Jordan Smith")
+    nurse.page.get_by_label("Category").select_option("General")
+    subject = f"Parking {uuid.uuid4().hex[:6]}"
+    nurse.page.get_by_label("Subject", exact=True).fill(subject)
+    nurse.page.get_by_label("Message", exact=True).fill("Use lot B on Tuesdays.")
+    nurse.page.get_by_role("button", name="Send", exact=True).click()
+    expect(nurse.page.get_by_text("Your message was sent to the patient.")).to_be_visible()
+
+    nav_link(page, "Inbox").click()
+    row = row_of(page, subject)
+    row.get_by_role("checkbox").check()
+    page.get_by_label("Move selected to").select_option(label=name)
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_text("Moved 1 conversation(s).")).to_be_visible()
+    expect(row_of(page, subject)).to_have_count(0)
+    if js:
+        a11y.check(patient, "inbox with move controls")
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name=re.compile(f"^{name}")).click()
+    expect(heading(page)).to_have_text(name)
+    expect(row_of(page, subject)).to_have_count(1)
+
+    nav_link(page, "My folders").click()
+    page.get_by_label(f"New name for {name}").fill(name + " renamed")
+    page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=name)).get_by_role(
+        "button", name="Rename").click()
+    expect(page.get_by_text(f"The folder is now called {name} renamed.")).to_be_visible()
+    patient.assert_clean()
+    nurse.assert_clean()
+    a11y.assert_clean()

@@ -1,0 +1,104 @@
+"""The patient's own folders, and moving threads between Inbox, folders and Deleted.
+Nothing the patient sent or received is ever destroyed here."""
+
+import re
+
+from flask import abort
+from sqlalchemy import case, func, select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Folder, Thread, User
+
+NAME_MAX = 50
+NAME_RE = re.compile(r"^[A-Za-z0-9 ]+$")
+INBOX, DELETED = "inbox", "deleted"
+
+
+class FolderError(Exception):
+    """A folder rule was broken; the text says which."""
+
+
+def _clean(owner: User, name: str, folder: Folder | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise FolderError("Enter a name for the folder.")
+    if len(name) > NAME_MAX:
+        raise FolderError(f"A folder name can be at most {NAME_MAX} characters.")
+    if not NAME_RE.match(name):
+        raise FolderError("A folder name can have only letters, digits and spaces.")
+    if name.lower() in {INBOX, "sent", "drafts", DELETED}:
+        raise FolderError(f"{name} is already one of your mailbox's folders.")
+    clash = db.session.scalar(select(Folder.id).where(
+        Folder.owner_id == owner.id, Folder.name_key == name.lower()))
+    if clash is not None and (folder is None or clash != folder.id):
+        raise FolderError(f"You already have a folder named {name}.")
+    return name
+
+
+def create(owner: User, name: str) -> Folder:
+    """Make a new folder for the patient."""
+    name = _clean(owner, name)
+    folder = Folder(owner_id=owner.id, name=name, name_key=name.lower())
+    db.session.add(folder)
+    db.session.commit()
+    return folder
+
+
+def rename(owner: User, folder: Folder, name: str) -> None:
+    name = _clean(owner, name, folder)
+    folder.name, folder.name_key = name, name.lower()
+    db.session.commit()
+
+
+def remove(folder: Folder) -> None:
+    """Remove an empty folder; one that holds threads stays, and the patient is told why."""
+    held = db.session.scalar(select(func.count(Thread.id)).where(Thread.folder_id == folder.id))
+    if held:
+        raise FolderError(f"{folder.name} still holds {held} conversation(s). Move them to "
+                          "another folder first; then you can remove it.")
+    db.session.delete(folder)
+    db.session.commit()
+
+
+def get_folder_for(user: User, folder_id: int) -> Folder:
+    """The user's own folder; 404 for anyone else's."""
+    folder = db.session.get(Folder, folder_id)
+    if folder is None or folder.owner_id != user.id:
+        abort(404)
+    return folder
+
+
+def folders_of(owner: User) -> list[tuple[Folder, int, int]]:
+    """The patient's folders, A to Z, with how many threads each holds and how many unread."""
+    rows = db.session.execute(
+        select(Folder,
+               func.count(Thread.id),
+               func.coalesce(func.sum(case((Thread.unread_for_patient.is_(True), 1),
+                                           else_=0)), 0))
+        .outerjoin(Thread, (Thread.folder_id == Folder.id) & Thread.patient_deleted_at.is_(None))
+        .where(Folder.owner_id == owner.id)
+        .group_by(Folder.id)
+        .order_by(Folder.name_key)
+    ).all()
+    return [(folder, int(total), int(unread)) for folder, total, unread in rows]
+
+
+def move(patient: User, threads: list[Thread], destination: str) -> int:
+    """Move the patient's threads to the Inbox, Deleted, or one of their folders (by id)."""
+    folder = None
+    if destination not in {INBOX, DELETED}:
+        if not destination.isdigit():
+            raise FolderError("Choose where to move the conversations.")
+        folder = get_folder_for(patient, int(destination))
+    for thread in threads:
+        if thread.patient_id != patient.id:
+            abort(404)
+        if destination == DELETED:
+            thread.patient_deleted_at = thread.patient_deleted_at or utcnow()
+            thread.folder_id = None
+        else:
+            thread.patient_deleted_at = None
+            thread.folder_id = folder.id if folder else None
+    db.session.commit()
+    return len(threads)
