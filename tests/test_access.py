@@ -19,6 +19,7 @@ ROUTES = [
     ("POST", "/folders/{folder}/rename", "mailbox.rename_folder"),
     ("POST", "/folders/{folder}/delete", "mailbox.remove_folder"),
     ("POST", "/mailbox/move", "mailbox.move_threads"),
+    ("GET", "/search?q=refill", "mailbox.search"),
     ("GET", "/compose", "mailbox.compose"),
     ("POST", "/compose", "mailbox.compose"),
     ("GET", "/drafts/{draft}", "mailbox.compose"),

@@ -13,8 +13,15 @@ from smweb.extensions import db
 
 def test_migrations_match_the_models(ctx):
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_object})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    # the full-text search tables of migration 0005 are the database's, not the models'
+    return not (type_ == "table" and name and name.startswith("message_fts"))
 
 
 def test_sqlite_is_set_for_durability(ctx):

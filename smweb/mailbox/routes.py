@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
+from ..models import CATEGORIES
 from ..services import (
     access,
     attachments,
@@ -17,6 +18,7 @@ from ..services import (
     messaging,
     triage,
 )
+from ..services import search as search_service
 from ..services.drafts import DraftFields
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from ..triage.forms import StaffReplyForm
@@ -316,3 +318,20 @@ def _safe_back(target: str | None) -> str:
     if target and target.startswith("/mailbox/") and "//" not in target and "\\" not in target:
         return target
     return url_for("mailbox.folder", folder="inbox")
+
+
+@bp.get("/search")
+@messaging_user_required
+def search():
+    """Search your messages (patients: their own; staff: their care teams')."""
+    query, errors = search_service.parse(request.args)
+    page = None
+    if not errors and not query.is_empty:
+        page = search_service.search(current_user, query, page_number(),
+                                     current_app.config["PAGE_SIZE"])
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_page(
+        "mailbox/search.html", fragment="search_results", status=422 if errors else 200,
+        query=query, errors=errors, page=page, args=args, periods=search_service.PERIODS,
+        categories=CATEGORIES, snippet=search_service.snippet,
+    )
