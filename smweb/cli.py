@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import RecordEntry
-from .services import attachments, demo, records, triage
+from .services import attachments, demo, notifications, records, triage
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -61,3 +61,9 @@ def export_record_command(entry_id: int) -> None:
     if entry is None:
         raise click.ClickException(f"No medical-record entry {entry_id}.")
     click.echo(json.dumps(records.to_fhir(entry), indent=2, ensure_ascii=False))
+
+
+@smweb_cli.command("send-digests")
+def send_digests_command() -> None:
+    """Email each user who chose a daily digest, if anything is new (cron: once a day)."""
+    click.echo(f"Sent {notifications.send_digests()} digest(s).")

@@ -72,6 +72,16 @@ class Config:
     PREFERRED_URL_SCHEME = "https"
 
     ALLOW_DEMO_SEED = True
+    # Email notices (no health information in them). "smtp", or "outbox": files in a folder.
+    MAIL_BACKEND = os.environ.get("SMWEB_MAIL_BACKEND", "smtp")
+    MAIL_OUTBOX = os.environ.get("SMWEB_MAIL_OUTBOX", str(INSTANCE_PATH / "outbox"))
+    MAIL_FROM = os.environ.get("SMWEB_MAIL_FROM", "secure-messaging@localhost")
+    SMTP_HOST = os.environ.get("SMWEB_SMTP_HOST", "localhost")
+    SMTP_PORT = int(os.environ.get("SMWEB_SMTP_PORT", "25"))
+    SMTP_USERNAME = os.environ.get("SMWEB_SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMWEB_SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMWEB_SMTP_STARTTLS", False)
+    SITE_URL = os.environ.get("SMWEB_SITE_URL", "http://127.0.0.1:5000")
     # Hosts whose https pages may be put into messages from the education library.
     EDUCATION_DOMAINS = frozenset(
         d.strip().lower()
@@ -88,7 +98,10 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """`make run`: plain http on 127.0.0.1, so the cookie can't demand https."""
+    """`make run`: plain http on 127.0.0.1, so the cookie can't demand https; mail goes to
+    instance/outbox/ as files."""
+
+    MAIL_BACKEND = os.environ.get("SMWEB_MAIL_BACKEND", "outbox")
 
     SESSION_COOKIE_SECURE = _bool("SMWEB_SECURE_COOKIES", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -101,6 +114,7 @@ class ProductionConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_BACKEND = "outbox"
     SQLALCHEMY_DATABASE_URI = os.environ.get("SMWEB_TEST_DATABASE_URL", "sqlite://")
     SECRET_KEY = "test-secret-key"  # noqa: S105 - throw-away key for the test suite
     SESSION_COOKIE_SECURE = False

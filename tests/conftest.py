@@ -33,6 +33,7 @@ def app(tmp_path_factory):
         TestConfig,
         SQLALCHEMY_DATABASE_URI=_database_url(tmp_path_factory),
         ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("attachments")),
+        MAIL_OUTBOX=str(tmp_path_factory.mktemp("outbox")),
     )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

@@ -49,6 +49,7 @@ ROUTES = [
     ("POST", "/terms", "auth.terms"),
     ("GET", "/preferences", "auth.preferences"),
     ("POST", "/preferences", "auth.preferences"),
+    ("POST", "/preferences/opt-out", "auth.opt_out"),
     ("GET", "/premium-required", "auth.premium_required"),
 ]
 PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_out", "static", "assets.htmx"}

@@ -163,7 +163,7 @@ def test_patient_opts_out_in_preferences(login, client):
     login("veteran1")
     page = client.get("/preferences").get_data(as_text=True)
     assert "Opt out of secure messaging" in page
-    response = post_form(client, "/preferences", form_page="/preferences")
+    response = post_form(client, "/preferences/opt-out", form_page="/preferences")
     assert response.headers["Location"] == "/terms"
     assert client.get("/mailbox/inbox").headers["Location"] == "/terms"
 

@@ -1,6 +1,14 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class SignInForm(FlaskForm):
@@ -23,3 +31,16 @@ class OptInForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A one-button form: just the CSRF token."""
+
+
+class PreferencesForm(FlaskForm):
+    signature_name = StringField("Name", validators=[Length(max=100)])
+    signature_title = StringField("Title or role", validators=[Length(max=100)])
+    signature_by_default = BooleanField("Add my signature to new messages and replies")
+    notify = RadioField("Email me when a new message is waiting", default="none",
+                        validators=[InputRequired("Choose how you want to be told.")])
+    email = EmailField("Email address for notices", validators=[
+        Optional(), Length(max=254), Email("Enter an email address like name@example.com.")])
+    contacts = SelectMultipleField("Care teams shown when you write a message", coerce=int,
+                                   widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())

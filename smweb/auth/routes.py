@@ -5,10 +5,11 @@ from urllib.parse import urlsplit
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import accounts
+from ..services import access, accounts
+from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import EmptyForm, OptInForm, SignInForm
+from .forms import EmptyForm, OptInForm, PreferencesForm, SignInForm
 
 
 def home_for(user) -> str:
@@ -96,12 +97,50 @@ def terms():
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    """The patient's messaging preferences; for now, opting out."""
+    """Signature, email notices and (patients) the contact list; opting out of messaging."""
+    if current_user.is_patient and not current_user.can_use_messaging:
+        return redirect_to(url_for("auth.terms"))
+    prefs = preferences_service.preferences_of(current_user)
+    own_groups = access.groups_patient_may_write(current_user) if current_user.is_patient \
+        else []
+    hidden = preferences_service.hidden_group_ids(current_user)
+    form = PreferencesForm(data=None if request.method == "POST" else {
+        "signature_name": prefs.signature_name, "signature_title": prefs.signature_title,
+        "signature_by_default": prefs.signature_by_default, "notify": prefs.notify,
+        "email": prefs.email, "contacts": [g.id for g in own_groups if g.id not in hidden],
+    })
+    form.notify.choices = list(preferences_service.NOTIFY_CHOICES.items())
+    form.contacts.choices = [(g.id, g.name) for g in own_groups]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            preferences_service.save(
+                current_user, signature_name=form.signature_name.data or "",
+                signature_title=form.signature_title.data or "",
+                signature_by_default=form.signature_by_default.data,
+                notify=form.notify.data, email=form.email.data or "",
+                shown_group_ids=form.contacts.data if current_user.is_patient else None,
+            )
+        except preferences_service.PreferencesError as refusal:
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash("Your preferences were saved.", "success")
+            return redirect_to(url_for("auth.preferences"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("auth/preferences.html", status=status, form=form,
+                       opt_out_form=EmptyForm())
+
+
+@bp.post("/preferences/opt-out")
+@login_required
+def opt_out():
+    """Leave secure messaging; messages are kept and the patient may opt in again."""
     if not current_user.is_patient:
         return redirect_to(home_for(current_user))
-    form = EmptyForm()
-    if form.validate_on_submit() and current_user.opted_in_at is not None:
+    if EmptyForm().validate_on_submit() and current_user.opted_in_at is not None:
         accounts.opt_out(current_user)
         flash("You have opted out of secure messaging. Your messages are kept.", "info")
         return redirect_to(url_for("auth.terms"))
-    return render_template("auth/preferences.html", form=form)
+    return redirect_to(url_for("auth.preferences"))

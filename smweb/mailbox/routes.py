@@ -16,6 +16,7 @@ from ..services import (
     folders,
     mailbox,
     messaging,
+    preferences,
     triage,
 )
 from ..services import search as search_service
@@ -63,13 +64,15 @@ def compose(draft_id: int | None = None):
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
-    groups = access.groups_patient_may_write(current_user)
+    groups = preferences.compose_groups(current_user)
     data = None
+    if draft is None and request.method == "GET":
+        data = {"body": _signature_block()}
     if draft is None and request.method == "GET" and request.args:
         # "Start a new message" from a thread closed to replies: same team and subject.
-        data = {"recipient": request.args.get("group", ""),
-                "category": request.args.get("category", ""),
-                "subject": request.args.get("subject", "")[:50]}
+        data |= {"recipient": request.args.get("group", ""),
+                 "category": request.args.get("category", ""),
+                 "subject": request.args.get("subject", "")[:50]}
     if draft is not None and request.method == "GET":
         data = {"recipient": str(draft.group_id or ""), "category": draft.category or "",
                 "subject": draft.subject, "body": draft.body}
@@ -122,10 +125,19 @@ def thread(thread_id: int):
     thread = access.get_thread_for(current_user, thread_id)
     messaging.mark_opened(current_user, thread)
     draft = drafts.reply_draft_for(current_user, thread)
-    data = None
+    data = {"body": _signature_block()}
     if draft:
         data = {"body": draft.body, "education": [i.id for i in draft.education_items]}
     return _thread_page(thread, _reply_form(data), draft)
+
+
+def _signature_block() -> str:
+    """The user's signature, below an empty first line, if they add it by default; they can
+    change it before sending."""
+    prefs = preferences.preferences_of(current_user)
+    if prefs.signature_by_default and prefs.signature:
+        return "\n\n" + prefs.signature
+    return ""
 
 
 def _reply_form(data=None):

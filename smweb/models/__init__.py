@@ -1,7 +1,16 @@
 """SQLAlchemy models. Import them from here: `from smweb.models import Thread`."""
 
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
-from .people import Facility, Role, TriageGroup, User, group_members, patient_groups
+from .people import (
+    Facility,
+    Preferences,
+    Role,
+    TriageGroup,
+    User,
+    group_members,
+    hidden_contacts,
+    patient_groups,
+)
 from .triage import (
     EducationItem,
     Notification,
@@ -26,6 +35,8 @@ __all__ = [
     "CATEGORIES",
     "Draft",
     "Facility",
+    "Preferences",
+    "hidden_contacts",
     "Folder",
     "Message",
     "Role",

@@ -127,3 +127,33 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class Preferences(db.Model):
+    """A user's messaging preferences: signature, email notices, and which care teams
+    appear in compose."""
+
+    __tablename__ = "preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    signature_name: Mapped[str] = mapped_column(String(100), default="")
+    signature_title: Mapped[str] = mapped_column(String(100), default="")
+    signature_by_default: Mapped[bool] = mapped_column(default=False)
+    # "none", "each" (one email per new message) or "daily" (one digest a day)
+    notify: Mapped[str] = mapped_column(String(8), default="none")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    # The newest message already announced by email: digests never repeat one.
+    notified_through_message_id: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def signature(self) -> str:
+        return "\n".join(line for line in (self.signature_name, self.signature_title) if line)
+
+
+# Care teams a patient chose not to see in compose (the contact list); all others appear.
+hidden_contacts = Table(
+    "hidden_contacts",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
+)

@@ -9,7 +9,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments, triage
+from . import access, attachments, notifications, triage
 
 
 class NotAllowed(Exception):
@@ -70,8 +70,10 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
         subject=new.subject.strip(),
     )
     db.session.add(thread)
-    _send_draft_with(_add_message(thread, patient, new.body), draft)
+    message = _add_message(thread, patient, new.body)
+    _send_draft_with(message, draft)
     db.session.commit()
+    notifications.message_sent(message)
     return thread
 
 
@@ -111,6 +113,7 @@ def start_thread_to_patient(
     message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
+    notifications.message_sent(message)
     return thread
 
 
@@ -140,6 +143,7 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
+    notifications.message_sent(message)
     return message
 
 

@@ -12,7 +12,16 @@ from ..auth.guards import staff_required
 from ..extensions import db
 from ..mailbox import editing
 from ..models import Message, TriageGroup, User
-from ..services import access, attachments, drafts, education, messaging, records, triage
+from ..services import (
+    access,
+    attachments,
+    drafts,
+    education,
+    messaging,
+    preferences,
+    records,
+    triage,
+)
 from ..services.drafts import DraftFields
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from . import bp
@@ -176,6 +185,10 @@ def compose(draft_id: int | None = None):
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
     data = None
+    if draft is None and request.method == "GET":
+        prefs = preferences.preferences_of(current_user)
+        if prefs.signature_by_default and prefs.signature:
+            data = {"body": "\n\n" + prefs.signature}
     if draft is not None and request.method == "GET":
         recipient = f"{draft.group_id}:{draft.patient_id}" if draft.patient_id else ""
         data = {"recipient": recipient, "category": draft.category or "",

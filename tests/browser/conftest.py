@@ -63,6 +63,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         TestConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/browser.db",
         ATTACHMENTS_DIR=str(tmp / "attachments"),  # nothing of the run lands in instance/
+        MAIL_OUTBOX=str(tmp / "outbox"),
     )
     with app.app_context():
         flask_migrate.upgrade()

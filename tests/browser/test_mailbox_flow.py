@@ -82,6 +82,25 @@ def test_folder_create_move_rename(open_tab, a11y, js):
     page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=name)).get_by_role(
         "button", name="Rename").click()
     expect(page.get_by_text(f"The folder is now called {name} renamed.")).to_be_visible()
+
+    # search for a word of the team's message and find the thread
+    nav_link(page, "Search").click()
+    expect(heading(page)).to_have_text("Search messages")
+    if js:  # the page was swapped in: let htmx finish wiring it before typing
+        page.wait_for_function("() => (document.getElementById('q') || {})"
+                               "['htmx-internal-data']?.initHash")
+    page.get_by_label("Words in the subject or message").fill("lot B tuesdays")
+    if js:  # live results as the patient types
+        expect(page.locator("#search-results")).to_contain_text(subject)
+    else:
+        page.get_by_role("button", name="Search").click()
+    results = page.locator("#search-results")
+    expect(results).to_contain_text(subject)
+    expect(results.locator("mark").first).to_have_text(re.compile("lot", re.I))
+    if js:
+        a11y.check(patient, "search results")
+    results.get_by_role("link", name=subject).click()
+    expect(heading(page)).to_have_text(subject)
     patient.assert_clean()
     nurse.assert_clean()
     a11y.assert_clean()

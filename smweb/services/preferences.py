@@ -1,0 +1,76 @@
+"""A user's preferences: signature, email notices, and the contact list shown in compose."""
+
+from sqlalchemy import delete, insert, select
+
+from ..extensions import db
+from ..models import Preferences, TriageGroup, User, hidden_contacts
+from . import access
+
+NOTIFY_CHOICES = {
+    "none": "No emails",
+    "each": "An email for each new message",
+    "daily": "One email a day when there is something new",
+}
+
+
+class PreferencesError(Exception):
+    """A preference that can't be kept; the text says why."""
+
+
+def preferences_of(user: User) -> Preferences:
+    """The user's preferences (defaults until they save some)."""
+    prefs = db.session.get(Preferences, user.id)
+    if prefs is None:
+        prefs = Preferences(user_id=user.id, signature_name="", signature_title="",
+                            signature_by_default=False, notify="none", email="",
+                            notified_through_message_id=0)
+    return prefs
+
+
+def hidden_group_ids(user: User) -> set[int]:
+    return set(db.session.scalars(
+        select(hidden_contacts.c.group_id).where(hidden_contacts.c.user_id == user.id)))
+
+
+def compose_groups(patient: User) -> list[TriageGroup]:
+    """The care teams the patient chose to see in compose (their contact list)."""
+    hidden = hidden_group_ids(patient)
+    return [g for g in access.groups_patient_may_write(patient) if g.id not in hidden]
+
+
+def save(user: User, *, signature_name: str, signature_title: str, signature_by_default: bool,
+         notify: str, email: str, shown_group_ids: list[int] | None) -> Preferences:
+    """Keep the user's preferences. A patient keeps at least one care team in compose, and
+    email notices need an address."""
+    if notify not in NOTIFY_CHOICES:
+        raise PreferencesError("Choose how you want to be told about new messages.")
+    if notify != "none" and not email:
+        raise PreferencesError("Enter the email address for notices, or choose No emails.")
+    prefs = preferences_of(user)
+    if prefs not in db.session:
+        db.session.add(prefs)
+    prefs.signature_name = signature_name.strip()
+    prefs.signature_title = signature_title.strip()
+    prefs.signature_by_default = signature_by_default
+    if prefs.notify != notify and notify != "none":
+        # Start announcing from now: earlier messages were already there to be seen.
+        prefs.notified_through_message_id = _newest_message_id()
+    prefs.notify = notify
+    prefs.email = email.strip()
+    if user.is_patient and shown_group_ids is not None:
+        own = {g.id for g in access.groups_patient_may_write(user)}
+        shown = set(shown_group_ids) & own
+        if own and not shown:
+            raise PreferencesError("Keep at least one care team in your contact list.")
+        db.session.execute(delete(hidden_contacts).where(hidden_contacts.c.user_id == user.id))
+        for group_id in sorted(own - shown):
+            db.session.execute(insert(hidden_contacts).values(user_id=user.id,
+                                                              group_id=group_id))
+    db.session.commit()
+    return prefs
+
+
+def _newest_message_id() -> int:
+    from ..models import Message
+
+    return db.session.scalar(select(db.func.max(Message.id))) or 0
