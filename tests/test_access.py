@@ -42,6 +42,8 @@ ROUTES = [
     ("POST", "/triage/threads/{thread}/record", "triage.save_to_record"),
     ("GET", "/triage/records/{record}.json", "triage.export_record"),
     ("GET", "/triage/escalations", "triage.escalations"),
+    ("GET", "/triage/audit", "triage.audit_trail"),
+    ("GET", "/triage/audit.csv", "triage.audit_csv"),
     ("GET", "/triage/away", "triage.away"),
     ("POST", "/triage/away", "triage.away"),
     ("GET", "/attachments/{draft_attachment}", "mailbox.download"),
@@ -84,6 +86,9 @@ REFUSALS = [
     ("GET", "/triage/records/{record}.json", "veteran1", 404),
     ("GET", "/triage/records/{record}.json", "cardio1", 404),
     ("GET", "/triage/escalations", "nurse1", 404),  # coordinators only
+    ("GET", "/triage/audit", "nurse1", 404),
+    ("GET", "/triage/audit.csv", "nurse1", 404),
+    ("GET", "/triage/audit", "veteran1", 404),
     ("GET", "/triage/escalations", "veteran1", 404),
     ("GET", "/triage/away", "veteran1", 404),
     ("POST", "/triage/away", "veteran1", 404),

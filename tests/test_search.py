@@ -133,3 +133,11 @@ def test_threads_moved_keep_their_search_rows(app, corpus):
     with app.app_context():
         count = db.session.scalar(db.select(db.func.count(Thread.id)))
     assert count >= 9
+
+
+def test_results_newest_or_oldest_first(login, client, corpus):
+    login("veteran1")
+    newest = client.get("/search?q=physio").get_data(as_text=True)
+    oldest = client.get("/search?q=physio&order=oldest").get_data(as_text=True)
+    assert newest.index("Parking question") < newest.index("Knee pain after walking")
+    assert oldest.index("Knee pain after walking") < oldest.index("Parking question")

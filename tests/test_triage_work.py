@@ -355,3 +355,18 @@ def test_queue_statement_count_does_not_grow_with_rows(login, client, app):
             triage.assign(nurse, thread_named(f"Bulk {n}"), nurse)
     many = count_statements(app, client, "/triage/")
     assert many == few
+
+
+def test_queue_sorts_by_patient_newest_and_oldest(login, client, app):
+    with app.app_context():
+        new_thread(subject="Newest of all", patient_name="veteran1")
+    login("clerk1")
+    by_patient = client.get("/triage/?sort=patient").get_data(as_text=True)
+    # Alex Rivera before Jordan Smith
+    assert by_patient.index("Newest of all") < by_patient.index("Change of address")
+    newest = client.get("/triage/?sort=newest").get_data(as_text=True)
+    assert newest.index("Newest of all") < newest.index("Echo results question")
+    oldest = client.get("/triage/?sort=oldest").get_data(as_text=True)
+    assert oldest.index("Refill for blood pressure") < oldest.index("Newest of all")
+    assert '<option value="oldest" selected>' in oldest
+    assert client.get("/triage/?sort=bogus").status_code == 200

@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import access, accounts
+from ..services import access, accounts, audit
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
@@ -51,9 +51,11 @@ def sign_in():
             # A fresh session: nothing from before sign-in (a planted id) carries over.
             session.clear()
             login_user(user)
+            audit.record("sign_in", user)
             return redirect_to(
                 _safe_next(request.args.get("next")) or home_for(user), full_reload=True
             )
+        audit.record("sign_in_failed", accounts.find_user(form.username.data))
         form.password.errors.append("Wrong username or password.")
         status = 401
     elif form.is_submitted():
@@ -64,6 +66,8 @@ def sign_in():
 @bp.post("/sign-out")
 def sign_out():
     """Sign out: the session cookie is emptied, nothing of it is kept."""
+    if current_user.is_authenticated:
+        audit.record("sign_out", current_user)
     logout_user()
     session.clear()
     flash("You are signed out. If this is a shared computer, close the browser.", "info")

@@ -11,6 +11,7 @@ from ..models import CATEGORIES
 from ..services import (
     access,
     attachments,
+    audit,
     drafts,
     education,
     folders,
@@ -124,6 +125,7 @@ def thread(thread_id: int):
     """A conversation: every message in order, and the reply form at the bottom."""
     thread = access.get_thread_for(current_user, thread_id)
     messaging.mark_opened(current_user, thread)
+    audit.record("thread_view", current_user, thread=thread)
     draft = drafts.reply_draft_for(current_user, thread)
     data = {"body": _signature_block()}
     if draft:
@@ -189,6 +191,7 @@ def reply(thread_id: int):
 def print_thread(thread_id: int):
     """The thread as a page for printing: messages, dates, senders, attachment names."""
     thread = access.get_thread_for(current_user, thread_id)
+    audit.record("thread_print", current_user, thread=thread)
     return render_page("mailbox/print.html", thread=thread)
 
 
@@ -223,6 +226,8 @@ def download(attachment_id: int):
         data = attachments.read_verified(attachment)
     except attachments.IntegrityFailure:
         abort(500)
+    audit.record("attachment_download", current_user, attachment_id=attachment.id,
+                 thread=attachment.message.thread if attachment.message else None)
     return send_file(
         io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
         download_name=attachment.filename, max_age=0, etag=False, last_modified=None,

@@ -1,5 +1,6 @@
 """SQLAlchemy models. Import them from here: `from smweb.models import Thread`."""
 
+from .audit import AuditEvent
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import (
     Facility,
@@ -23,6 +24,7 @@ from .triage import (
 )
 
 __all__ = [
+    "AuditEvent",
     "EducationItem",
     "Notification",
     "RecordEntry",

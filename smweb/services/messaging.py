@@ -9,7 +9,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments, notifications, triage
+from . import access, attachments, audit, notifications, triage
 
 
 class NotAllowed(Exception):
@@ -73,6 +73,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
     message = _add_message(thread, patient, new.body)
     _send_draft_with(message, draft)
     db.session.commit()
+    audit.record("message_send", message.author, thread=thread, message_id=message.id)
     notifications.message_sent(message)
     return thread
 
@@ -113,6 +114,7 @@ def start_thread_to_patient(
     message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
+    audit.record("message_send", message.author, thread=thread, message_id=message.id)
     notifications.message_sent(message)
     return thread
 
@@ -143,6 +145,7 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
+    audit.record("message_send", author, thread=thread, message_id=message.id)
     notifications.message_sent(message)
     return message
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, RecordEntry, Thread, ThreadEvent, User
-from . import access
+from . import access, audit
 
 
 def save_to_record(actor: User, thread: Thread, message: Message | None = None) -> RecordEntry:
@@ -48,6 +48,8 @@ def save_to_record(actor: User, thread: Thread, message: Message | None = None) 
     db.session.add(ThreadEvent(thread_id=thread.id, actor_id=actor.id, kind="saved_to_record",
                                note=f"message {message.id}" if message else "whole thread"))
     db.session.commit()
+    audit.record("record_save", actor, thread=thread, message_id=message.id if message else None,
+                 record_entry_id=entry.id)
     return entry
 
 

@@ -32,6 +32,7 @@ class SearchQuery:
     start: date | None = None
     end: date | None = None
     folder: str = "any"  # patients: any, inbox, sent, deleted, or a folder id
+    order: str = "newest"  # or "oldest"
 
     @property
     def is_empty(self) -> bool:
@@ -49,6 +50,7 @@ def parse(args) -> tuple[SearchQuery, dict[str, str]]:
         category=args.get("category", ""),
         period=args.get("period", "any"),
         folder=args.get("folder", "any") or "any",
+        order="oldest" if args.get("order") == "oldest" else "newest",
     )
     if query.category and query.category not in CATEGORIES:
         errors["category"] = "Choose a category from the list."
@@ -88,7 +90,7 @@ def _keyword_condition(words: list[str]):
 
 
 def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
-    """One page of the messages the user may see that match, newest first."""
+    """One page of the messages the user may see that match, newest (or oldest) first."""
     author = User
     statement = (
         select(Message)
@@ -129,7 +131,9 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
             Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
     number = max(number, 1)
     rows = list(db.session.scalars(
-        statement.order_by(Message.sent_at.desc(), Message.id.desc())
+        statement.order_by(*((Message.sent_at.asc(), Message.id.asc())
+                             if query.order == "oldest"
+                             else (Message.sent_at.desc(), Message.id.desc())))
         .limit(size + 1).offset((number - 1) * size)).unique())
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from ..clock import to_local, utcnow
 from ..extensions import db
@@ -244,20 +244,31 @@ class QueuePage:
         return self.number > 1
 
 
+SORTS = {"due": "Soonest due", "newest": "Newest first", "oldest": "Oldest first",
+         "patient": "Patient, A to Z"}
+
+
 def queue_page(staff: User, filter_name: str, number: int, size: int,
-               now: datetime | None = None) -> QueuePage:
-    """One page of a filter of the staff member's queue, soonest due first; threads with no
-    reply due come after, newest first."""
+               now: datetime | None = None, sort: str = "due") -> QueuePage:
+    """One page of a filter of the staff member's queue: by default soonest due first
+    (threads with no reply due after, newest first); or newest, oldest, or by patient."""
     now = now or utcnow()
     number = max(number, 1)
     condition = _conditions(staff, now)[filter_name]
+    patient = aliased(User)
+    order = {
+        "newest": (Thread.last_message_at.desc(), Thread.id.desc()),
+        "oldest": (Thread.last_message_at.asc(), Thread.id.asc()),
+        "patient": (patient.display_name.asc(), Thread.last_message_at.desc(), Thread.id.desc()),
+    }.get(sort, (Thread.due_at.asc().nulls_last(), Thread.last_message_at.desc(),
+                 Thread.id.desc()))
     query = (
         select(Thread)
+        .join(patient, patient.id == Thread.patient_id)
         .options(joinedload(Thread.assignee), joinedload(Thread.patient),
                  joinedload(Thread.group).joinedload(TriageGroup.facility))
         .where(_in_my_groups(staff), condition)
-        .order_by(Thread.due_at.asc().nulls_last(), Thread.last_message_at.desc(),
-                  Thread.id.desc())
+        .order_by(*order)
         .limit(size + 1).offset((number - 1) * size)
     )
     rows = list(db.session.scalars(query).unique())

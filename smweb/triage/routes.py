@@ -15,6 +15,7 @@ from ..models import Message, TriageGroup, User
 from ..services import (
     access,
     attachments,
+    audit,
     drafts,
     education,
     messaging,
@@ -35,13 +36,18 @@ def queue():
     name = request.args.get("filter", "open")
     if name not in triage.FILTERS:
         abort(404)
-    page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"])
+    sort = request.args.get("sort", "due")
+    if sort not in triage.SORTS:
+        sort = "due"
+    page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"],
+                             sort=sort)
     version = list_version(page.items, *triage.SHOWN)
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
         filters=triage.FILTERS, counts=triage.queue_counts(current_user), version=version,
+        sort=sort, sorts=triage.SORTS,
     )
 
 
@@ -131,6 +137,7 @@ def export_record(entry_id: int):
     """Download a medical-record entry as a FHIR Communication resource."""
     entry = records.get_entry_for(current_user, entry_id)
     body = json.dumps(records.to_fhir(entry), indent=2, ensure_ascii=False)
+    audit.record("record_export", current_user, thread=entry.thread, record_entry_id=entry.id)
     response = make_response(body)
     response.mimetype = "application/fhir+json"
     response.headers["Content-Disposition"] = (
@@ -227,3 +234,33 @@ def compose(draft_id: int | None = None):
         form=form, draft=draft, send=send, render=render, fragment_id="compose-form",
         fields=fields, draft_url=lambda d: url_for("triage.compose", draft_id=d.id),
     ))
+
+
+@bp.get("/audit")
+@staff_required
+def audit_trail():
+    """A coordinator's view of their facility's audit trail, with filters (times in UTC)."""
+    if not current_user.is_coordinator:
+        abort(404)
+    chosen, errors = audit.parse_filter(request.args)
+    page = None if errors else audit.trail_page(current_user, chosen, page_number(), 50)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_page("triage/audit.html", status=422 if errors else 200, chosen=chosen,
+                       errors=errors, page=page, args=args, actions=audit.ACTIONS)
+
+
+@bp.get("/audit.csv")
+@staff_required
+def audit_csv():
+    """Download the filtered audit trail as CSV."""
+    if not current_user.is_coordinator:
+        abort(404)
+    chosen, errors = audit.parse_filter(request.args)
+    if errors:
+        abort(400)
+    body = audit.trail_csv(current_user, chosen)
+    audit.record("audit_export", current_user)
+    response = make_response(body)
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response

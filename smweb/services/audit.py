@@ -1,0 +1,142 @@
+"""Recording the audit trail: ids, times and places only — never message text."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import has_request_context, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
+from .mailbox import Page
+
+ACTIONS = {
+    "sign_in": "Signed in",
+    "sign_in_failed": "Failed sign-in",
+    "sign_out": "Signed out",
+    "thread_view": "Opened a thread",
+    "thread_print": "Printed a thread",
+    "attachment_download": "Downloaded an attachment",
+    "message_send": "Sent a message",
+    "record_save": "Saved to the medical record",
+    "record_export": "Exported a record entry",
+    "audit_export": "Exported the audit trail",
+}
+
+
+def _facility_of(user: User | None) -> int | None:
+    """The facility a person belongs to, for events that name no thread (sign-in)."""
+    if user is None:
+        return None
+    if user.coordinator_of_id:
+        return user.coordinator_of_id
+    link = patient_groups if user.is_patient else group_members
+    person = link.c.patient_id if user.is_patient else link.c.user_id
+    from ..models import TriageGroup
+
+    return db.session.scalar(
+        select(TriageGroup.facility_id).join(link, link.c.group_id == TriageGroup.id)
+        .where(person == user.id).limit(1))
+
+
+def record(action: str, actor: User | None = None, *, thread: Thread | None = None,
+           message_id: int | None = None, attachment_id: int | None = None,
+           record_entry_id: int | None = None, patient_id: int | None = None) -> None:
+    """Append one event and commit it. Ids only: the trail never holds message text."""
+    assert action in ACTIONS, action
+    if thread is not None:
+        patient_id = thread.patient_id
+        facility_id = thread.group.facility_id
+    else:
+        facility_id = _facility_of(actor)
+    if patient_id is None and actor is not None and actor.is_patient:
+        patient_id = actor.id
+    ip = agent = ""
+    if has_request_context():
+        ip = (request.remote_addr or "")[:45]
+        agent = (request.user_agent.string or "")[:200]
+    db.session.add(AuditEvent(
+        action=action, actor_id=actor.id if actor else None, patient_id=patient_id,
+        facility_id=facility_id, thread_id=thread.id if thread else None,
+        message_id=message_id, attachment_id=attachment_id, record_entry_id=record_entry_id,
+        ip=ip, user_agent=agent,
+    ))
+    db.session.commit()
+
+
+@dataclass
+class AuditFilter:
+    user: str = ""
+    patient: str = ""
+    action: str = ""
+    start: date | None = None
+    end: date | None = None
+
+
+def parse_filter(args) -> tuple[AuditFilter, dict[str, str]]:
+    errors = {}
+    found = AuditFilter(user=args.get("user", "").strip()[:64],
+                        patient=args.get("patient", "").strip()[:64],
+                        action=args.get("action", ""))
+    if found.action and found.action not in ACTIONS:
+        errors["action"] = "Choose an action from the list."
+        found.action = ""
+    for name in ("start", "end"):
+        raw = args.get(name, "").strip()
+        if raw:
+            try:
+                setattr(found, name, date.fromisoformat(raw))
+            except ValueError:
+                errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
+    if found.start and found.end and found.start > found.end:
+        errors["end"] = "The last date can't be before the first."
+    return found, errors
+
+
+def _query(coordinator: User, chosen: AuditFilter):
+    query = select(AuditEvent).where(AuditEvent.facility_id == coordinator.coordinator_of_id)
+    if chosen.user:
+        actor = select(User.id).where(User.username == chosen.user.lower())
+        query = query.where(AuditEvent.actor_id.in_(actor))
+    if chosen.patient:
+        patient = select(User.id).where(User.username == chosen.patient.lower())
+        query = query.where(AuditEvent.patient_id.in_(patient))
+    if chosen.action:
+        query = query.where(AuditEvent.action == chosen.action)
+    if chosen.start:
+        query = query.where(AuditEvent.at >= datetime.combine(chosen.start, time(0)))
+    if chosen.end:
+        query = query.where(AuditEvent.at < datetime.combine(chosen.end + timedelta(days=1),
+                                                             time(0)))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def trail_page(coordinator: User, chosen: AuditFilter, number: int, size: int) -> Page:
+    """A page of the coordinator's facility's trail, newest first (dates are UTC)."""
+    number = max(number, 1)
+    rows = list(db.session.scalars(_query(coordinator, chosen).limit(size + 1)
+                                   .offset((number - 1) * size)))
+    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def trail_csv(coordinator: User, chosen: AuditFilter, limit: int = 100_000) -> str:
+    """The filtered trail as CSV (UTC times, ids only)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at_utc", "action", "actor", "patient", "thread_id", "message_id",
+                     "attachment_id", "record_entry_id", "ip", "user_agent"])
+    for event in db.session.scalars(_query(coordinator, chosen).limit(limit)):
+        writer.writerow([event.id, event.at.isoformat() + "Z", event.action,
+                         event.actor.username if event.actor else "",
+                         event.patient.username if event.patient else "",
+                         event.thread_id or "", event.message_id or "",
+                         event.attachment_id or "", event.record_entry_id or "",
+                         event.ip, event.user_agent])
+    return out.getvalue()
+
+
+def facility_name(facility_id: int) -> str:
+    facility = db.session.get(Facility, facility_id)
+    return facility.name if facility else ""

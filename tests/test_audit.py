@@ -1,0 +1,114 @@
+"""The audit trail: one row per access with who, what (ids), when and from where; never
+message text; append-only in the database; the coordinator's filtered view and CSV."""
+
+import pytest
+from sqlalchemy import text
+
+from smweb.extensions import db
+from smweb.models import AuditEvent, Thread
+from tests.conftest import csrf_token, post_form, sign_in, user
+
+PRIVATE_TEXT = "my private diagnosis words"
+
+
+def events(app, action=None):
+    with app.app_context():
+        query = db.select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return [(e.action, e.actor_id, e.patient_id, e.thread_id, e.message_id,
+                 e.attachment_id, e.ip, e.user_agent)
+                for e in db.session.scalars(query)]
+
+
+def refill_id(app):
+    with app.app_context():
+        return db.session.scalar(db.select(Thread.id).where(
+            Thread.subject == "Refill for blood pressure pills"))
+
+
+def ids(app, *usernames):
+    with app.app_context():
+        return [user(name).id for name in usernames]
+
+
+def test_sign_in_failure_and_sign_out_are_recorded(client, app):
+    vet, = ids(app, "veteran1")
+    sign_in(client, "veteran1", "wrong-password-1")
+    sign_in(client, "nobody-at-all", "wrong-password-1")
+    sign_in(client, "veteran1")
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/mailbox/inbox")})
+    rows = [(a, actor) for a, actor, *_ in events(app)]
+    assert rows == [("sign_in_failed", vet), ("sign_in_failed", None), ("sign_in", vet),
+                    ("sign_out", vet)]
+    assert all(e[6] == "127.0.0.1" for e in events(app))
+
+
+def test_thread_view_send_download_and_record_are_recorded(login, client, app):
+    from tests.test_attachments import send_with_files
+
+    vet, nurse = ids(app, "veteran1", "nurse1")
+    tid = refill_id(app)
+    login("veteran1")
+    client.get(f"/threads/{tid}")
+    (view,) = events(app, "thread_view")
+    assert view[:7] == ("thread_view", vet, vet, tid, None, None, "127.0.0.1")
+    assert view[7].startswith("Werkzeug/")  # the test client's user agent
+    send_with_files(client, app, [("note.txt", b"hello")], body=PRIVATE_TEXT)
+    (send,) = events(app, "message_send")
+    assert send[1] == vet and send[2] == vet and send[4] is not None
+    with app.app_context():
+        attachment_id = db.session.scalar(db.text("SELECT id FROM attachments"))
+    staff = app.test_client()
+    sign_in(staff, "nurse1")
+    staff.get(f"/attachments/{attachment_id}")
+    (download,) = events(app, "attachment_download")
+    assert download[1] == nurse and download[5] == attachment_id and download[2] == vet
+    post_form(staff, f"/triage/threads/{tid}/record", form_page=f"/threads/{tid}")
+    (saved,) = events(app, "record_save")
+    assert saved[1] == nurse and saved[3] == tid
+
+
+def test_no_message_text_in_the_trail_or_the_log(login, client, app, caplog):
+    from tests.test_attachments import send_with_files
+
+    login("veteran1")
+    send_with_files(client, app, [], body=PRIVATE_TEXT, subject="Secret subject here")
+    with app.app_context():
+        dump = " ".join(str(row) for row in db.session.execute(
+            text("SELECT * FROM audit_events")).all())
+    assert PRIVATE_TEXT not in dump and "Secret subject" not in dump
+    assert PRIVATE_TEXT not in caplog.text and "Secret subject" not in caplog.text
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'x'",
+                                       "DELETE FROM audit_events"])
+def test_the_database_refuses_to_change_the_trail(login, app, statement):
+    login("veteran1")
+    with app.app_context():
+        with pytest.raises(Exception, match="cannot be changed or deleted"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+        assert db.session.scalar(db.select(db.func.count(AuditEvent.id))) == 1
+
+
+def test_coordinator_filters_and_exports(client, app):
+    tid = refill_id(app)
+    patient = app.test_client()
+    sign_in(patient, "veteran1")
+    patient.get(f"/threads/{tid}")
+    sign_in(client, "coordinator1")
+    page = client.get("/triage/audit?action=thread_view&patient=veteran1")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"#{tid}" in html and "Opened a thread" in html
+    none = client.get("/triage/audit?action=thread_view&patient=veteran2").get_data(
+        as_text=True)
+    assert "No events match." in none
+    bad = client.get("/triage/audit?start=2026-05-01&end=2026-01-01")
+    assert bad.status_code == 422 and "can&#39;t be before the first" in bad.get_data(
+        as_text=True)
+    csv = client.get("/triage/audit.csv?user=veteran1")
+    body = csv.get_data(as_text=True)
+    assert csv.mimetype == "text/csv" and body.startswith("id,at_utc,action,actor,patient")
+    assert ",thread_view,veteran1,veteran1," in body and ",sign_in,veteran1," in body
+    assert events(app, "audit_export")[0][1] == ids(app, "coordinator1")[0]
