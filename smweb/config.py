@@ -52,6 +52,11 @@ class Config:
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
     # A patient can't reply in a thread whose last message is older than this (PRODUCT.md).
     REPLY_WINDOW_DAYS = int(os.environ.get("SMWEB_REPLY_WINDOW_DAYS", "45"))
+    HELP_DESK_PHONE = os.environ.get("SMWEB_HELP_DESK_PHONE", "555-0199")
+    HELP_DESK_TTY = os.environ.get("SMWEB_HELP_DESK_TTY", "711")
+    HELP_DESK_HOURS = os.environ.get(
+        "SMWEB_HELP_DESK_HOURS", "Monday to Friday, 8:00 a.m. to 5:00 p.m. Eastern time"
+    )
     PAGE_SIZE = int(os.environ.get("SMWEB_PAGE_SIZE", "10"))
     INBOX_POLL_SECONDS = int(os.environ.get("SMWEB_INBOX_POLL_SECONDS", "60"))
 

@@ -4,8 +4,8 @@ team) is refused — with 404 for anything the user may not see, in pages and fr
 import pytest
 
 from smweb.extensions import db
-from smweb.models import Draft, Message, Thread
-from smweb.services import attachments, drafts, folders, messaging, records
+from smweb.models import Draft, Message, Thread, TriageGroup
+from smweb.services import attachments, blocking, drafts, folders, messaging, records
 from tests.conftest import csrf_token, sign_in, upload, user
 
 # (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his,
@@ -43,6 +43,10 @@ ROUTES = [
     ("GET", "/triage/records/{record}.json", "triage.export_record"),
     ("GET", "/triage/escalations", "triage.escalations"),
     ("GET", "/triage/audit", "triage.audit_trail"),
+    ("GET", "/triage/patients", "triage.patients"),
+    ("GET", "/triage/patients/{patient}", "triage.patient"),
+    ("POST", "/triage/patients/{patient}", "triage.patient"),
+    ("POST", "/triage/patients/{patient}/blocks/{block}/lift", "triage.lift_block"),
     ("GET", "/triage/audit.csv", "triage.audit_csv"),
     ("GET", "/triage/away", "triage.away"),
     ("POST", "/triage/away", "triage.away"),
@@ -54,7 +58,8 @@ ROUTES = [
     ("POST", "/preferences/opt-out", "auth.opt_out"),
     ("GET", "/premium-required", "auth.premium_required"),
 ]
-PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_out", "static", "assets.htmx"}
+PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_out", "auth.help_page", "static",
+          "assets.htmx"}
 
 # Who must be refused, with what, for each object-bearing or role-bound route.
 REFUSALS = [
@@ -87,6 +92,8 @@ REFUSALS = [
     ("GET", "/triage/records/{record}.json", "cardio1", 404),
     ("GET", "/triage/escalations", "nurse1", 404),  # coordinators only
     ("GET", "/triage/audit", "nurse1", 404),
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/triage/patients")
+      for who in ("nurse1", "veteran1")],
     ("GET", "/triage/audit.csv", "nurse1", 404),
     ("GET", "/triage/audit", "veteran1", 404),
     ("GET", "/triage/escalations", "veteran1", 404),
@@ -116,8 +123,13 @@ def objects(app):
         message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
         entry = records.save_to_record(user("nurse1"), thread)
         folder = folders.create(veteran, "Private folder")
+        cardiology = db.session.scalar(db.select(TriageGroup).where(
+            TriageGroup.name == "Cardiology"))
+        block = blocking.block(user("coordinator1"), veteran, "reply", cardiology.id,
+                               "Private reason")
         return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
-                "record": entry.id, "folder": folder.id,
+                "record": entry.id, "folder": folder.id, "patient": veteran.id,
+                "block": block.id,
                 "attachment": message.attachments[0].id,
                 "draft_attachment": draft.attachments[0].id}
 

@@ -82,3 +82,13 @@ def test_oversized_request_gets_a_clear_413(login, client):
     fragment = client.post("/compose", data={"body": "x" * (12 * 1024 * 1024)},
                            headers=htmx_fragment("compose-form"))
     assert fragment.status_code == 413 and fragment.headers["HX-Retarget"] == "#page-notice"
+
+
+def test_help_page_signed_in_or_out(client, login):
+    for _ in range(2):
+        page = client.get("/help")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "555-0199" in html and "TTY" in html and "My HealtheVet Coordinator" in html
+        assert "Within 3 business days" in html
+        login("veteran1")

@@ -2,8 +2,15 @@
 
 from functools import wraps
 
-from flask import abort, redirect, url_for
+from flask import abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
+
+from ..services import blocking
+
+
+def blocked_page():
+    """The seed's notice for a patient restricted from all of messaging (403)."""
+    return render_template("auth/blocked.html", notice=blocking.notice("all")), 403
 
 
 def patient_messaging_required(view):
@@ -16,6 +23,8 @@ def patient_messaging_required(view):
             abort(404)
         if not current_user.is_premium:
             return redirect(url_for("auth.premium_required"))
+        if blocking.is_blocked_from_all(current_user):
+            return blocked_page()
         if current_user.opted_in_at is None:
             return redirect(url_for("auth.terms"))
         return view(*args, **kwargs)

@@ -5,11 +5,12 @@ from urllib.parse import urlsplit
 from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import access, accounts, audit
+from ..services import access, accounts, audit, blocking
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EmptyForm, OptInForm, PreferencesForm, SignInForm
+from .guards import blocked_page
 
 
 def home_for(user) -> str:
@@ -89,6 +90,8 @@ def terms():
         return redirect_to(home_for(current_user))
     if not current_user.is_premium:
         return redirect_to(url_for("auth.premium_required"))
+    if blocking.is_blocked_from_all(current_user):
+        return blocked_page()  # no opting in again until access is restored
     form = OptInForm()
     if form.validate_on_submit():
         accounts.opt_in(current_user)
@@ -148,3 +151,9 @@ def opt_out():
         flash("You have opted out of secure messaging. Your messages are kept.", "info")
         return redirect_to(url_for("auth.terms"))
     return redirect_to(url_for("auth.preferences"))
+
+
+@bp.get("/help")
+def help_page():
+    """Help: the help desk, and answers to common questions. Signed in or not."""
+    return render_template("auth/help.html")

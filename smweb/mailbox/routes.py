@@ -12,6 +12,7 @@ from ..services import (
     access,
     attachments,
     audit,
+    blocking,
     drafts,
     education,
     folders,
@@ -83,6 +84,8 @@ def compose(draft_id: int | None = None):
         return render_page(
             "mailbox/compose.html", fragment="compose_form", status=status, form=form,
             draft=draft, groups=groups, delete_form=EmptyForm(), limits=attachments.limits(),
+            new_blocked=bool(blocking.blocked_group_ids(current_user, "new")),
+            block_notice=blocking.notice("new"),
         )
 
     if not form.is_submitted():
@@ -158,6 +161,9 @@ def _thread_page(thread, form, draft, status: int = 200):
         form=form, draft=draft, move_form=EmptyForm(), limits=attachments.limits(),
         overdue=triage.is_overdue(thread), **panel,
         reply_closed=messaging.reply_window_closed(thread, current_user),
+        reply_blocked=current_user.is_patient and thread.group_id in
+        blocking.blocked_group_ids(current_user, "reply"),
+        block_notice=blocking.notice("reply"),
     )
 
 

@@ -13,6 +13,7 @@ from .people import (
     patient_groups,
 )
 from .triage import (
+    Block,
     EducationItem,
     Notification,
     RecordEntry,
@@ -25,6 +26,7 @@ from .triage import (
 
 __all__ = [
     "AuditEvent",
+    "Block",
     "EducationItem",
     "Notification",
     "RecordEntry",

@@ -129,3 +129,25 @@ Message.education_items = relationship(
 Draft.education_items = relationship(
     EducationItem, secondary=draft_education, order_by=EducationItem.title
 )
+
+
+class Block(db.Model):
+    """A restriction on a patient, with a reason: from all of messaging ("all"), from sending
+    new messages to a group ("new"), or from replying to a group's messages ("reply")."""
+
+    __tablename__ = "blocks"
+    __table_args__ = (Index("ix_blocks_patient_active", "patient_id", "lifted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("triage_groups.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    blocked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None]
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    group: Mapped[TriageGroup | None] = relationship(lazy="joined")
+    blocked_by: Mapped[User] = relationship(foreign_keys=[blocked_by_id], lazy="joined")
+    lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])

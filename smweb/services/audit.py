@@ -23,6 +23,8 @@ ACTIONS = {
     "record_save": "Saved to the medical record",
     "record_export": "Exported a record entry",
     "audit_export": "Exported the audit trail",
+    "block": "Restricted a patient",
+    "unblock": "Lifted a restriction",
 }
 
 

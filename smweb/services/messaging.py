@@ -9,7 +9,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments, audit, notifications, triage
+from . import access, attachments, audit, blocking, notifications, triage
 
 
 class NotAllowed(Exception):
@@ -62,6 +62,10 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
         raise NotAllowed("Your account can't send secure messages.")
     if not access.is_associated(patient.id, new.group_id):
         raise NotAllowed("You can only write to the care teams you are associated with.")
+    if blocking.is_blocked_from_all(patient):
+        raise NotAllowed(blocking.notice("all"))
+    if new.group_id in blocking.blocked_group_ids(patient, "new"):
+        raise NotAllowed(blocking.notice("new"))
     _check_fields(new.category, new.subject, new.body)
     thread = Thread(
         patient_id=patient.id,
@@ -136,6 +140,10 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         raise NotAllowed("You can't reply to this conversation.")
     if author.is_patient and not author.can_use_messaging:
         raise NotAllowed("Your account can't send secure messages.")
+    if author.is_patient and blocking.is_blocked_from_all(author):
+        raise NotAllowed(blocking.notice("all"))
+    if author.is_patient and thread.group_id in blocking.blocked_group_ids(author, "reply"):
+        raise NotAllowed(blocking.notice("reply"))
     if reply_window_closed(thread, author):
         raise NotAllowed("This conversation is too old to reply to. Start a new message.")
     if not body.strip() or len(body) > BODY_MAX:

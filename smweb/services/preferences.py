@@ -34,7 +34,9 @@ def hidden_group_ids(user: User) -> set[int]:
 
 def compose_groups(patient: User) -> list[TriageGroup]:
     """The care teams the patient chose to see in compose (their contact list)."""
-    hidden = hidden_group_ids(patient)
+    from .blocking import blocked_group_ids
+
+    hidden = hidden_group_ids(patient) | blocked_group_ids(patient, "new")
     return [g for g in access.groups_patient_may_write(patient) if g.id not in hidden]
 
 

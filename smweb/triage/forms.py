@@ -49,3 +49,11 @@ class AbsenceForm(FlaskForm):
     surrogate = SelectField("Who covers for you", coerce=int, validate_choice=False)
     starts_on = DateField("First day away", validators=[DataRequired("Enter the first day.")])
     ends_on = DateField("Last day away", validators=[DataRequired("Enter the last day.")])
+
+
+class BlockForm(FlaskForm):
+    kind = SelectField("Restrict the patient", validate_choice=False)
+    group = SelectField("Care team", coerce=int, validate_choice=False)
+    reason = TextAreaField("Reason (kept with the restriction)", validators=[
+        DataRequired("Give the reason for the restriction."), Length(max=2000)],
+        render_kw={"rows": 3})

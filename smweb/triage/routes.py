@@ -16,6 +16,7 @@ from ..services import (
     access,
     attachments,
     audit,
+    blocking,
     drafts,
     education,
     messaging,
@@ -26,7 +27,7 @@ from ..services import (
 from ..services.drafts import DraftFields
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from . import bp
-from .forms import AbsenceForm, AssignForm, ReassignForm, StaffNewMessageForm
+from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm, StaffNewMessageForm
 
 
 @bp.get("/")
@@ -264,3 +265,50 @@ def audit_csv():
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     return response
+
+
+@bp.get("/patients")
+@staff_required
+def patients():
+    """A coordinator's list of their facility's patients."""
+    if not current_user.is_coordinator:
+        abort(404)
+    return render_page("triage/patients.html", patients=blocking.patients_of(current_user))
+
+
+@bp.route("/patients/<id:patient_id>", methods=["GET", "POST"])
+@staff_required
+def patient(patient_id: int):
+    """A patient's restrictions: current and past, with who, when and why; add one."""
+    patient = blocking.get_patient_for(current_user, patient_id)
+    form = BlockForm()
+    form.kind.choices = list(blocking.KINDS.items())
+    form.group.choices = [(0, "(not needed for all of messaging)")] + [
+        (g.id, g.name) for g in patient.care_groups]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            blocking.block(current_user, patient, form.kind.data, form.group.data or None,
+                           form.reason.data)
+        except blocking.BlockError as refusal:
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash("The restriction is in place.", "success")
+            return redirect_to(url_for("triage.patient", patient_id=patient.id))
+    elif form.is_submitted():
+        status = 422
+    return render_page("triage/patient.html", status=status, patient=patient, form=form,
+                       blocks=blocking.history(patient), kinds=blocking.KINDS,
+                       lift_form=EmptyForm())
+
+
+@bp.post("/patients/<id:patient_id>/blocks/<id:block_id>/lift")
+@staff_required
+def lift_block(patient_id: int, block_id: int):
+    """Lift a restriction. After a block from all of messaging, the patient opts in again."""
+    patient = blocking.get_patient_for(current_user, patient_id)
+    if EmptyForm().validate_on_submit():
+        blocking.unblock(current_user, patient, block_id)
+        flash("The restriction was lifted.", "success")
+    return redirect_to(url_for("triage.patient", patient_id=patient.id))

@@ -1,0 +1,110 @@
+"""Restricting a patient's access, with the notices the patient sees (PRODUCT.md, in the
+site's own service name and coordinator title). The server refuses what a block forbids,
+whatever the page shows."""
+
+from flask import abort, current_app
+from sqlalchemy import select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Block, TriageGroup, User
+from . import access, audit
+
+KINDS = {
+    "all": "From all of secure messaging",
+    "new": "From sending new messages to a care team",
+    "reply": "From replying to a care team's messages",
+}
+
+
+class BlockError(Exception):
+    """A block that can't be made; the text says why."""
+
+
+def notice(kind: str) -> str:
+    service = current_app.config["SERVICE_NAME"]
+    coordinator = current_app.config["COORDINATOR_TITLE"]
+    if kind == "all":
+        return (f"Your provider has restricted your access to {service}. If you think your "
+                f"access was restricted by mistake and you want to continue using {service}, "
+                f"contact your {coordinator} at your local VA Medical Center.")
+    if kind == "new":
+        return ("You have been restricted from a Triage Group(s).You are unable to send "
+                "messages to those Triage Groups.")
+    return ("Your access to this Triage Group has been restricted. You cannot send messages "
+            "to this Triage Group. If you think your access was restricted by mistake, "
+            f"contact your {coordinator} at your local VA Medical Center.")
+
+
+def active_blocks(patient: User) -> list[Block]:
+    return list(db.session.scalars(select(Block).where(
+        Block.patient_id == patient.id, Block.lifted_at.is_(None)).order_by(Block.id)))
+
+
+def is_blocked_from_all(patient: User) -> bool:
+    return any(b.kind == "all" for b in active_blocks(patient))
+
+
+def blocked_group_ids(patient: User, kind: str) -> set[int]:
+    return {b.group_id for b in active_blocks(patient) if b.kind == kind}
+
+
+def history(patient: User) -> list[Block]:
+    return list(db.session.scalars(select(Block).where(Block.patient_id == patient.id)
+                                   .order_by(Block.created_at.desc(), Block.id.desc())))
+
+
+def get_patient_for(coordinator: User, patient_id: int) -> User:
+    """A patient of the coordinator's facility; 404 for anyone else."""
+    patient = db.session.get(User, patient_id)
+    if patient is None or not patient.is_patient or not coordinator.is_coordinator:
+        abort(404)
+    facilities = {g.facility_id for g in patient.care_groups}
+    if coordinator.coordinator_of_id not in facilities:
+        abort(404)
+    return patient
+
+
+def patients_of(coordinator: User) -> list[User]:
+    from ..models import patient_groups
+
+    return list(db.session.scalars(
+        select(User).join(patient_groups, patient_groups.c.patient_id == User.id)
+        .join(TriageGroup, TriageGroup.id == patient_groups.c.group_id)
+        .where(TriageGroup.facility_id == coordinator.coordinator_of_id)
+        .distinct().order_by(User.display_name)))
+
+
+def block(coordinator: User, patient: User, kind: str, group_id: int | None,
+          reason: str) -> Block:
+    """Restrict the patient. Blocking from all of messaging also opts the patient out: once
+    access is restored they must accept the terms again."""
+    if kind not in KINDS:
+        raise BlockError("Choose what to restrict.")
+    if not reason.strip():
+        raise BlockError("Give the reason for the restriction.")
+    group = None
+    if kind != "all":
+        group = db.session.get(TriageGroup, group_id) if group_id else None
+        if group is None or not access.is_associated(patient.id, group.id):
+            raise BlockError("Choose one of the patient's care teams.")
+        if group.facility_id != coordinator.coordinator_of_id:
+            raise BlockError("You can restrict only your facility's care teams.")
+    entry = Block(patient_id=patient.id, kind=kind, group_id=group.id if group else None,
+                  reason=reason.strip(), blocked_by_id=coordinator.id, created_at=utcnow())
+    db.session.add(entry)
+    if kind == "all":
+        patient.opted_in_at = None
+    db.session.commit()
+    audit.record("block", coordinator, patient_id=patient.id)
+    return entry
+
+
+def unblock(coordinator: User, patient: User, block_id: int) -> None:
+    entry = db.session.get(Block, block_id)
+    if entry is None or entry.patient_id != patient.id or entry.lifted_at is not None:
+        abort(404)
+    entry.lifted_at = utcnow()
+    entry.lifted_by_id = coordinator.id
+    db.session.commit()
+    audit.record("unblock", coordinator, patient_id=patient.id)
