@@ -41,6 +41,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     scanning.init_app(app)
     attachments.init_app(app)
 
+    from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .mailbox import bp as mailbox_bp
     from .triage import bp as triage_bp
@@ -49,6 +50,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(mailbox_bp)
     app.register_blueprint(triage_bp, url_prefix="/triage")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
     security.init_app(app)
     templating.init_app(app)

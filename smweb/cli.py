@@ -67,3 +67,18 @@ def export_record_command(entry_id: int) -> None:
 def send_digests_command() -> None:
     """Email each user who chose a daily digest, if anything is new (cron: once a day)."""
     click.echo(f"Sent {notifications.send_digests()} digest(s).")
+
+
+@smweb_cli.command("create-admin")
+@click.argument("username")
+@click.option("--name", default="Site administrator", show_default=True)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_admin_command(username: str, name: str, password: str) -> None:
+    """Create an admin account (the first one, or another)."""
+    from .services import admin
+
+    try:
+        admin.create_user(username, name, "admin", "basic", password)
+    except admin.AdminError as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Admin account {username.strip().lower()} created.")

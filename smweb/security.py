@@ -42,10 +42,13 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(user_id: str) -> User | None:
+    """The signed-in user, unless their account was disabled since: then they are signed
+    out on their next request."""
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except ValueError:
         return None
+    return user if user is not None and not user.disabled else None
 
 
 def _unauthorized():

@@ -20,6 +20,14 @@ ROUTES = [
     ("POST", "/folders/{folder}/delete", "mailbox.remove_folder"),
     ("POST", "/mailbox/move", "mailbox.move_threads"),
     ("GET", "/search?q=refill", "mailbox.search"),
+    ("GET", "/admin/", "admin.index"),
+    ("GET", "/admin/users/new", "admin.new_user"),
+    ("POST", "/admin/users/new", "admin.new_user"),
+    ("GET", "/admin/users/{patient}", "admin.edit_user"),
+    ("POST", "/admin/users/{patient}", "admin.edit_user"),
+    ("POST", "/admin/users/{patient}/password", "admin.reset_password"),
+    ("POST", "/admin/facilities", "admin.new_facility"),
+    ("POST", "/admin/facilities/1/groups", "admin.new_group"),
     ("GET", "/compose", "mailbox.compose"),
     ("POST", "/compose", "mailbox.compose"),
     ("GET", "/drafts/{draft}", "mailbox.compose"),
@@ -75,6 +83,9 @@ REFUSALS = [
       for who in ("veteran2", "nurse1")],
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{staff_draft}" in p
       for who in ("veteran1", "doctor1", "cardio1")],
+    # administration is for admins only
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/admin/")
+      for who in ("veteran1", "nurse1", "coordinator1")],
     # a patient's own folders are theirs alone
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{folder}" in p
       for who in ("veteran2", "nurse1")],

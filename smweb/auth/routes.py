@@ -14,6 +14,8 @@ from .guards import blocked_page
 
 
 def home_for(user) -> str:
+    if user.is_admin:
+        return url_for("admin.index")
     if user.is_staff:
         return url_for("triage.queue")
     return url_for("mailbox.folder", folder="inbox")

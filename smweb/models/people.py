@@ -14,6 +14,7 @@ from ..extensions import db
 class Role(StrEnum):
     PATIENT = "patient"
     STAFF = "staff"
+    ADMIN = "admin"  # the site's administrators: accounts, facilities, care teams
 
 
 class AccountLevel(StrEnum):
@@ -104,6 +105,10 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
     @property
     def is_coordinator(self) -> bool:

@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("clerk1", "Clerk Robin Diaz", Role.STAFF, AccountLevel.BASIC, False, ["blue", "cardio"]),
     ("cardio1", "Dr. Morgan Chen", Role.STAFF, AccountLevel.BASIC, False, ["cardio"]),
     ("coordinator1", "Coordinator Kim Park", Role.STAFF, AccountLevel.BASIC, False, []),
+    ("admin1", "Site Admin Lou Grant", Role.ADMIN, AccountLevel.BASIC, False, []),
 ]
 
 DEMO_EDUCATION = [

@@ -1,0 +1,47 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+ROLES = [SelectChoice("patient", "Patient"), SelectChoice("staff", "Staff"),
+         SelectChoice("admin", "Admin")]
+LEVELS = [SelectChoice("basic", "Basic"), SelectChoice("premium", "Premium (identity verified)")]
+
+
+class NewUserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired("Enter a username."),
+                                                   Length(max=64)])
+    display_name = StringField("Name", validators=[DataRequired("Enter the person's name."),
+                                                   Length(max=120)])
+    role = SelectField("Role", choices=ROLES)
+    account_level = SelectField("Account level", choices=LEVELS)
+    password = PasswordField("First password (12 to 128 characters)",
+                             validators=[DataRequired("Enter a first password.")])
+
+
+class EditUserForm(FlaskForm):
+    role = SelectField("Role", choices=ROLES)
+    account_level = SelectField("Account level", choices=LEVELS)
+    disabled = BooleanField("Disabled (can't sign in; signed out now)")
+    groups = SelectMultipleField("Care teams", coerce=int, widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput())
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password (12 to 128 characters)",
+                             validators=[DataRequired("Enter the new password.")])
+
+
+class FacilityForm(FlaskForm):
+    name = StringField("Facility name", validators=[DataRequired("Enter the facility's name."),
+                                                    Length(max=120)])
+    timezone = StringField("Time zone", default="America/New_York",
+                           validators=[DataRequired("Enter a time zone.")])
+    phone = StringField("Phone", validators=[DataRequired("Enter the phone number."),
+                                             Length(max=40)])
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Care team name", validators=[DataRequired("Enter the care team's name."),
+                                                     Length(max=120)])

@@ -1,0 +1,135 @@
+"""Administration in the browser: accounts, facilities and care teams (admins only)."""
+
+from flask import abort, flash, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth.guards import admin_required
+from ..extensions import db
+from ..models import Facility, TriageGroup, User
+from ..services import admin
+from ..templating import redirect_to, render_page
+from . import bp
+from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
+
+
+def _get(model, object_id):
+    found = db.session.get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/")
+@admin_required
+def index():
+    """All accounts, facilities and care teams."""
+    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    facilities = db.session.scalars(select(Facility).order_by(Facility.name)).all()
+    return render_page("admin/index.html", users=users, facilities=facilities,
+                       facility_form=FacilityForm(), group_form=GroupForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    """Create an account."""
+    form = NewUserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = admin.create_user(form.username.data, form.display_name.data,
+                                     form.role.data, form.account_level.data, form.password.data)
+        except admin.AdminError as refusal:
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash(f"The account {user.username} was created.", "success")
+            return redirect_to(url_for("admin.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 422
+    return render_page("admin/new_user.html", form=form, status=status)
+
+
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    """Change an account's role, level, care teams; disable it."""
+    user = _get(User, user_id)
+    current_groups = user.care_groups if user.is_patient else user.staff_groups
+    form = EditUserForm(data=None if request.method == "POST" else {
+        "role": user.role, "account_level": user.account_level, "disabled": user.disabled,
+        "groups": [g.id for g in current_groups]})
+    groups = db.session.scalars(select(TriageGroup).order_by(TriageGroup.name)).all()
+    form.groups.choices = [(g.id, f"{g.name} ({g.facility.name})") for g in groups]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            admin.update_user(current_user, user, role=form.role.data,
+                              account_level=form.account_level.data,
+                              disabled=form.disabled.data)
+            admin.set_groups(user, form.groups.data or [])
+        except admin.AdminError as refusal:
+            db.session.rollback()
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash("The account was saved.", "success")
+            return redirect_to(url_for("admin.edit_user", user_id=user.id))
+    elif form.is_submitted():
+        status = 422
+    return render_page("admin/edit_user.html", user=user, form=form,
+                       password_form=PasswordForm(), status=status)
+
+
+@bp.post("/users/<id:user_id>/password")
+@admin_required
+def reset_password(user_id: int):
+    """Give the account a new password."""
+    user = _get(User, user_id)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            admin.reset_password(user, form.password.data)
+        except admin.AdminError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash("The password was changed.", "success")
+    else:
+        flash("Enter the new password.", "error")
+    return redirect_to(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/facilities")
+@admin_required
+def new_facility():
+    """Add a facility."""
+    form = FacilityForm()
+    if form.validate_on_submit():
+        try:
+            admin.create_facility(form.name.data, form.timezone.data.strip(), form.phone.data)
+        except admin.AdminError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash("The facility was added.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect_to(url_for("admin.index"))
+
+
+@bp.post("/facilities/<id:facility_id>/groups")
+@admin_required
+def new_group(facility_id: int):
+    """Add a care team to a facility."""
+    facility = _get(Facility, facility_id)
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            admin.create_group(facility, form.name.data)
+        except admin.AdminError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash("The care team was added.", "success")
+    else:
+        flash("Enter the care team's name.", "error")
+    return redirect_to(url_for("admin.index"))

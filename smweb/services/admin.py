@@ -1,0 +1,105 @@
+"""Site administration: accounts, facilities, care teams, and who belongs to which."""
+
+from zoneinfo import available_timezones
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Facility, Role, TriageGroup, User
+from ..models.people import AccountLevel
+from . import accounts
+
+MIN_PASSWORD, MAX_PASSWORD = 12, 128
+
+
+class AdminError(Exception):
+    """An administrative change the rules don't allow; the text says why."""
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AdminError(f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+
+
+def create_user(username: str, display_name: str, role: str, account_level: str,
+                password: str) -> User:
+    username = username.strip().lower()
+    if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise AdminError("A username has letters, digits, dots, dashes or underscores.")
+    if accounts.find_user(username) is not None:
+        raise AdminError(f"There is already an account named {username}.")
+    if role not in {r.value for r in Role}:
+        raise AdminError("Choose a role from the list.")
+    if account_level not in {a.value for a in AccountLevel}:
+        raise AdminError("Choose an account level from the list.")
+    if not display_name.strip():
+        raise AdminError("Enter the person's name.")
+    _check_password(password)
+    user = accounts.create_user(username, password, display_name.strip(), role=role,
+                                account_level=account_level)
+    db.session.commit()
+    return user
+
+
+def _admins_left(excluding: User) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.role == Role.ADMIN, User.disabled.is_(False), User.id != excluding.id)) or 0
+
+
+def update_user(actor: User, user: User, *, role: str, account_level: str,
+                disabled: bool) -> None:
+    """Change a user's role, account level or whether the account may sign in. The last
+    working admin account can't be demoted or disabled."""
+    if role not in {r.value for r in Role} or account_level not in {a.value for a in AccountLevel}:
+        raise AdminError("Choose a role and account level from the lists.")
+    if user.is_admin and (role != Role.ADMIN or disabled) and _admins_left(user) == 0:
+        raise AdminError("This is the last admin account: make another admin first.")
+    user.role = role
+    user.account_level = account_level
+    user.disabled = disabled
+    db.session.commit()
+
+
+def reset_password(user: User, password: str) -> None:
+    _check_password(password)
+    user.password_hash = accounts.hash_password(password)
+    db.session.commit()
+
+
+def create_facility(name: str, timezone: str, phone: str) -> Facility:
+    name = name.strip()
+    if not name:
+        raise AdminError("Enter the facility's name.")
+    if db.session.scalar(select(Facility.id).where(Facility.name == name)):
+        raise AdminError(f"There is already a facility named {name}.")
+    if timezone not in available_timezones():
+        raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
+    if not phone.strip():
+        raise AdminError("Enter the facility's phone number.")
+    facility = Facility(name=name, timezone=timezone, phone=phone.strip())
+    db.session.add(facility)
+    db.session.commit()
+    return facility
+
+
+def create_group(facility: Facility, name: str) -> TriageGroup:
+    name = name.strip()
+    if not name:
+        raise AdminError("Enter the care team's name.")
+    if db.session.scalar(select(TriageGroup.id).where(
+            TriageGroup.facility_id == facility.id, TriageGroup.name == name)):
+        raise AdminError(f"{facility.name} already has a care team named {name}.")
+    group = TriageGroup(facility=facility, name=name)
+    db.session.add(group)
+    db.session.commit()
+    return group
+
+
+def set_groups(user: User, group_ids: list[int]) -> None:
+    """A patient's care teams (associations), or a staff member's (memberships)."""
+    groups = list(db.session.scalars(select(TriageGroup).where(TriageGroup.id.in_(group_ids))))
+    if user.is_patient:
+        user.care_groups = groups
+    else:
+        user.staff_groups = groups
+    db.session.commit()

@@ -1,0 +1,115 @@
+"""Administration: accounts, facilities, care teams; every bad input gets a clear message."""
+
+import pytest
+
+from smweb.extensions import db
+from smweb.models import Facility, TriageGroup, User
+from tests.conftest import post_form, sign_in, user
+
+
+def new_user(client, **fields):
+    data = {"username": "newnurse", "display_name": "Nurse New", "role": "staff",
+            "account_level": "basic", "password": "a-long-password-1", **fields}
+    return post_form(client, "/admin/users/new", data, form_page="/admin/users/new")
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"username": "veteran1"}, "There is already an account named veteran1."),
+    ({"username": "bad name!"}, "A username has letters, digits"),
+    ({"password": "short"}, "A password has 12 to 128 characters."),
+    ({"role": "emperor"}, "Not a valid choice"),
+    ({"display_name": ""}, "Enter the person&#39;s name."),
+])
+def test_create_account_refusals(login, client, fields, message):
+    login("admin1")
+    response = new_user(client, **fields)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+
+
+def test_create_edit_and_disable_an_account(login, client, app):
+    login("admin1")
+    response = new_user(client)
+    assert response.status_code == 303
+    with app.app_context():
+        created = user("newnurse")
+        blue = db.session.scalar(db.select(TriageGroup.id).where(
+            TriageGroup.name == "Primary Care Team Blue"))
+        created_id = created.id
+    edit = f"/admin/users/{created_id}"
+    post_form(client, edit, {"role": "staff", "account_level": "basic", "groups": [str(blue)]},
+              form_page=edit)
+    with app.app_context():
+        assert [g.name for g in user("newnurse").staff_groups] == ["Primary Care Team Blue"]
+    nurse = app.test_client()
+    assert sign_in(nurse, "newnurse", "a-long-password-1").status_code == 303
+    assert nurse.get("/triage/").status_code == 200
+    post_form(client, edit, {"role": "staff", "account_level": "basic", "disabled": "y"},
+              form_page=edit)
+    assert nurse.get("/triage/").status_code == 302  # signed out on the next request
+    assert sign_in(nurse, "newnurse", "a-long-password-1").status_code == 401
+
+
+def test_reset_password(login, client, app):
+    login("admin1")
+    with app.app_context():
+        vet_id = user("veteran2").id
+    bad = post_form(client, f"/admin/users/{vet_id}/password", {"password": "short"},
+                    form_page=f"/admin/users/{vet_id}")
+    assert bad.status_code == 303
+    assert "A password has 12 to 128 characters." in client.get(
+        f"/admin/users/{vet_id}").get_data(as_text=True)
+    post_form(client, f"/admin/users/{vet_id}/password", {"password": "brand-new-pass-2"},
+              form_page=f"/admin/users/{vet_id}")
+    other = app.test_client()
+    assert sign_in(other, "veteran2", "brand-new-pass-2").status_code == 303
+
+
+def test_the_last_admin_stays(login, client, app):
+    login("admin1")
+    with app.app_context():
+        admin_id = user("admin1").id
+    response = post_form(client, f"/admin/users/{admin_id}",
+                         {"role": "staff", "account_level": "basic"},
+                         form_page=f"/admin/users/{admin_id}")
+    assert response.status_code == 422
+    assert "This is the last admin account" in response.get_data(as_text=True)
+    with app.app_context():
+        assert user("admin1").is_admin
+
+
+def test_facilities_and_care_teams(login, client, app):
+    login("admin1")
+    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
+                                            "timezone": "Mars/Olympus", "phone": "1"},
+              form_page="/admin/")
+    assert "Mars/Olympus is not a time zone" in client.get("/admin/").get_data(as_text=True)
+    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
+                                            "timezone": "Pacific/Honolulu", "phone": "808-555"},
+              form_page="/admin/")
+    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
+                                            "timezone": "Pacific/Honolulu", "phone": "808-555"},
+              form_page="/admin/")
+    assert "There is already a facility named Honolulu VAMC." in client.get(
+        "/admin/").get_data(as_text=True)
+    with app.app_context():
+        facility_id = db.session.scalar(db.select(Facility.id).where(
+            Facility.name == "Honolulu VAMC"))
+    for _ in range(2):
+        post_form(client, f"/admin/facilities/{facility_id}/groups", {"name": "Mental Health"},
+                  form_page="/admin/")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "Honolulu VAMC already has a care team named Mental Health." in html
+    assert "Pacific/Honolulu" in html
+
+
+def test_create_admin_command(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["smweb", "create-admin", "root2", "--password",
+                                 "another-long-pass"])
+    assert result.exit_code == 0 and "Admin account root2 created." in result.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User.role).where(User.username == "root2")) == "admin"
+    again = runner.invoke(args=["smweb", "create-admin", "root2", "--password",
+                                "another-long-pass"])
+    assert again.exit_code != 0 and "There is already an account named root2." in again.output
