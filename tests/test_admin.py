@@ -84,12 +84,18 @@ def test_facilities_and_care_teams(login, client, app):
                                             "timezone": "Mars/Olympus", "phone": "1"},
               form_page="/admin/")
     assert "Mars/Olympus is not a time zone" in client.get("/admin/").get_data(as_text=True)
-    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
-                                            "timezone": "Pacific/Honolulu", "phone": "808-555"},
+    hours = {"opens_at": "07:30", "closes_at": "16:00"}
+    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC", "timezone":
+                                            "Pacific/Honolulu", "phone": "808-555",
+                                            "opens_at": "17:00", "closes_at": "08:00"},
               form_page="/admin/")
-    post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
-                                            "timezone": "Pacific/Honolulu", "phone": "808-555"},
-              form_page="/admin/")
+    assert "Business hours must end after they start." in client.get("/admin/").get_data(
+        as_text=True)
+    for _ in range(2):
+        post_form(client, "/admin/facilities", {"name": "Honolulu VAMC",
+                                                "timezone": "Pacific/Honolulu",
+                                                "phone": "808-555", **hours},
+                  form_page="/admin/")
     assert "There is already a facility named Honolulu VAMC." in client.get(
         "/admin/").get_data(as_text=True)
     with app.app_context():
@@ -100,7 +106,7 @@ def test_facilities_and_care_teams(login, client, app):
                   form_page="/admin/")
     html = client.get("/admin/").get_data(as_text=True)
     assert "Honolulu VAMC already has a care team named Mental Health." in html
-    assert "Pacific/Honolulu" in html
+    assert "Pacific/Honolulu" in html and "open 07:30–16:00" in html
 
 
 def test_create_admin_command(app):
@@ -113,3 +119,25 @@ def test_create_admin_command(app):
     again = runner.invoke(args=["smweb", "create-admin", "root2", "--password",
                                 "another-long-pass"])
     assert again.exit_code != 0 and "There is already an account named root2." in again.output
+
+
+def test_admin_changes_are_audited_and_admins_see_the_whole_trail(login, client, app):
+    from smweb.models import AuditEvent
+
+    login("admin1")
+    new_user(client, role="patient", account_level="premium", username="newvet")
+    with app.app_context():
+        vet = user("newvet")
+        vet_id = vet.id
+        blue = db.session.scalar(db.select(TriageGroup.id).where(
+            TriageGroup.name == "Primary Care Team Blue"))
+    post_form(client, f"/admin/users/{vet_id}", {"role": "patient", "account_level": "basic",
+                                                 "groups": [str(blue)]},
+              form_page=f"/admin/users/{vet_id}")
+    with app.app_context():
+        actions = [e.action for e in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.patient_id == vet_id).order_by(
+                AuditEvent.id))]
+    assert actions == ["account_create", "account_change", "membership_change"]
+    trail = client.get("/triage/audit?patient=newvet").get_data(as_text=True)
+    assert "Changed an account&#39;s care teams" in trail

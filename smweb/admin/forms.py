@@ -1,5 +1,14 @@
+from datetime import time
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -40,6 +49,10 @@ class FacilityForm(FlaskForm):
                            validators=[DataRequired("Enter a time zone.")])
     phone = StringField("Phone", validators=[DataRequired("Enter the phone number."),
                                              Length(max=40)])
+    opens_at = TimeField("Business hours start", default=time(8, 0),
+                         validators=[DataRequired("Enter when business hours start.")])
+    closes_at = TimeField("Business hours end", default=time(17, 0),
+                          validators=[DataRequired("Enter when business hours end.")])
 
 
 class GroupForm(FlaskForm):

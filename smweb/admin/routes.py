@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..auth.guards import admin_required
 from ..extensions import db
 from ..models import Facility, TriageGroup, User
-from ..services import admin
+from ..services import admin, audit
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
@@ -44,6 +44,7 @@ def new_user():
             form.form_errors.append(str(refusal))
             status = 422
         else:
+            audit.record("account_create", current_user, target_user=user)
             flash(f"The account {user.username} was created.", "success")
             return redirect_to(url_for("admin.edit_user", user_id=user.id))
     elif form.is_submitted():
@@ -64,6 +65,8 @@ def edit_user(user_id: int):
     form.groups.choices = [(g.id, f"{g.name} ({g.facility.name})") for g in groups]
     status = 200
     if form.validate_on_submit():
+        before = (user.role, user.account_level, user.disabled)
+        groups_before = {g.id for g in current_groups}
         try:
             admin.update_user(current_user, user, role=form.role.data,
                               account_level=form.account_level.data,
@@ -74,6 +77,10 @@ def edit_user(user_id: int):
             form.form_errors.append(str(refusal))
             status = 422
         else:
+            if before != (user.role, user.account_level, user.disabled):
+                audit.record("account_change", current_user, target_user=user)
+            if groups_before != set(form.groups.data or []):
+                audit.record("membership_change", current_user, target_user=user)
             flash("The account was saved.", "success")
             return redirect_to(url_for("admin.edit_user", user_id=user.id))
     elif form.is_submitted():
@@ -94,6 +101,7 @@ def reset_password(user_id: int):
         except admin.AdminError as refusal:
             flash(str(refusal), "error")
         else:
+            audit.record("password_reset", current_user, target_user=user)
             flash("The password was changed.", "success")
     else:
         flash("Enter the new password.", "error")
@@ -107,7 +115,8 @@ def new_facility():
     form = FacilityForm()
     if form.validate_on_submit():
         try:
-            admin.create_facility(form.name.data, form.timezone.data.strip(), form.phone.data)
+            admin.create_facility(form.name.data, form.timezone.data.strip(), form.phone.data,
+                                  form.opens_at.data, form.closes_at.data)
         except admin.AdminError as refusal:
             flash(str(refusal), "error")
         else:

@@ -1,5 +1,6 @@
 """Site administration: accounts, facilities, care teams, and who belongs to which."""
 
+from datetime import time
 from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
@@ -66,7 +67,8 @@ def reset_password(user: User, password: str) -> None:
     db.session.commit()
 
 
-def create_facility(name: str, timezone: str, phone: str) -> Facility:
+def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(8, 0),
+                    closes_at: time = time(17, 0)) -> Facility:
     name = name.strip()
     if not name:
         raise AdminError("Enter the facility's name.")
@@ -76,7 +78,10 @@ def create_facility(name: str, timezone: str, phone: str) -> Facility:
         raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
     if not phone.strip():
         raise AdminError("Enter the facility's phone number.")
-    facility = Facility(name=name, timezone=timezone, phone=phone.strip())
+    if closes_at <= opens_at:
+        raise AdminError("Business hours must end after they start.")
+    facility = Facility(name=name, timezone=timezone, phone=phone.strip(), opens_at=opens_at,
+                        closes_at=closes_at)
     db.session.add(facility)
     db.session.commit()
     return facility

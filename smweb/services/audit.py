@@ -25,6 +25,10 @@ ACTIONS = {
     "audit_export": "Exported the audit trail",
     "block": "Restricted a patient",
     "unblock": "Lifted a restriction",
+    "account_change": "Changed an account's role, level or state",
+    "membership_change": "Changed an account's care teams",
+    "password_reset": "Reset a password",
+    "account_create": "Created an account",
 }
 
 
@@ -45,12 +49,17 @@ def _facility_of(user: User | None) -> int | None:
 
 def record(action: str, actor: User | None = None, *, thread: Thread | None = None,
            message_id: int | None = None, attachment_id: int | None = None,
-           record_entry_id: int | None = None, patient_id: int | None = None) -> None:
+           record_entry_id: int | None = None, patient_id: int | None = None,
+           target_user: User | None = None) -> None:
     """Append one event and commit it. Ids only: the trail never holds message text."""
     assert action in ACTIONS, action
     if thread is not None:
         patient_id = thread.patient_id
         facility_id = thread.group.facility_id
+    elif target_user is not None:  # an administrative change to someone's account
+        facility_id = _facility_of(target_user)
+        if target_user.is_patient:
+            patient_id = target_user.id
     else:
         facility_id = _facility_of(actor)
     if patient_id is None and actor is not None and actor.is_patient:
@@ -97,8 +106,11 @@ def parse_filter(args) -> tuple[AuditFilter, dict[str, str]]:
     return found, errors
 
 
-def _query(coordinator: User, chosen: AuditFilter):
-    query = select(AuditEvent).where(AuditEvent.facility_id == coordinator.coordinator_of_id)
+def _query(viewer: User, chosen: AuditFilter):
+    """Coordinators see their facility's trail; admins see all of it."""
+    query = select(AuditEvent)
+    if not viewer.is_admin:
+        query = query.where(AuditEvent.facility_id == viewer.coordinator_of_id)
     if chosen.user:
         actor = select(User.id).where(User.username == chosen.user.lower())
         query = query.where(AuditEvent.actor_id.in_(actor))
