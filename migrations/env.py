@@ -36,8 +36,10 @@ target_db = current_app.extensions['migrate'].db
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave SQLite's full-text search tables (made by migration 0005) out of autogenerate."""
-    return not (type_ == "table" and name and name.startswith("message_fts"))
+    """Leave the full-text search objects (migrations 0005 and 0009) out of autogenerate."""
+    if type_ == "table" and name and name.startswith("message_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_messages_search")
 
 
 def get_metadata():

@@ -141,3 +141,23 @@ def test_results_newest_or_oldest_first(login, client, corpus):
     oldest = client.get("/search?q=physio&order=oldest").get_data(as_text=True)
     assert newest.index("Parking question") < newest.index("Knee pain after walking")
     assert oldest.index("Knee pain after walking") < oldest.index("Parking question")
+    # "knee": Alex Rivera's question, then Nurse Pat Lee's newer answer in the same thread
+    newest = client.get("/search?q=knee").get_data(as_text=True)
+    by_sender = client.get("/search?q=knee&order=sender").get_data(as_text=True)
+    assert newest.index("Nurse Pat Lee, RN,") < newest.index("Alex Rivera,")
+    assert by_sender.index("Alex Rivera,") < by_sender.index("Nurse Pat Lee, RN,")
+
+
+def test_postgresql_keyword_search_uses_its_index(app, corpus):
+    from sqlalchemy import text as sql
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the GIN index is PostgreSQL's; SQLite searches its FTS5 table")
+        statement = db.select(Message.id).where(search._keyword_condition(["knee", "pain"]))
+        compiled = statement.compile(db.engine)
+        with db.engine.connect() as connection:
+            connection.execute(sql("SET enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(
+                f"EXPLAIN {compiled}", compiled.params))
+        assert "ix_messages_search" in plan

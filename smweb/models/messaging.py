@@ -90,6 +90,9 @@ class Message(db.Model):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     from_patient: Mapped[bool]
+    # The thread's subject (fixed once the thread exists), copied here so one full-text index
+    # covers subject and body together (migration 0009, PostgreSQL).
+    subject: Mapped[str] = mapped_column(String(SUBJECT_MAX), default="", server_default="")
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The first time anyone on the team opened it: the patient's READ receipt.

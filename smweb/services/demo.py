@@ -76,7 +76,8 @@ def seed_demo() -> bool:
             sent = start + timedelta(hours=offset_hours)
             from_patient = author is patient
             message = Message(
-                thread=thread, author=author, from_patient=from_patient, body=body,
+                thread=thread, author=author, from_patient=from_patient, subject=subject,
+                body=body,
                 sent_at=sent,
                 read_by_team_at=sent + timedelta(hours=1) if from_patient and reader else None,
                 read_by_team_user_id=reader.id if from_patient and reader else None,

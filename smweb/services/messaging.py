@@ -38,7 +38,8 @@ def _add_message(thread: Thread, author: User, body: str) -> Message:
     now = utcnow()
     from_patient = author.id == thread.patient_id
     message = Message(
-        thread=thread, author_id=author.id, from_patient=from_patient, body=body, sent_at=now
+        thread=thread, author_id=author.id, from_patient=from_patient, subject=thread.subject,
+        body=body, sent_at=now,
     )
     db.session.add(message)
     thread.last_message_at = now
