@@ -82,3 +82,72 @@ def create_admin_command(username: str, name: str, password: str) -> None:
     except admin.AdminError as refusal:
         raise click.ClickException(str(refusal)) from refusal
     click.echo(f"Admin account {username.strip().lower()} created.")
+
+
+@smweb_cli.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True, help="The person's name as shown to others.")
+@click.option("--role", type=click.Choice(["patient", "staff", "admin"]), default="patient",
+              show_default=True)
+@click.option("--level", type=click.Choice(["basic", "premium"]), default="basic",
+              show_default=True)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_user_command(username: str, name: str, role: str, level: str, password: str) -> None:
+    """Create an account."""
+    from .services import admin
+
+    try:
+        admin.create_user(username, name, role, level, password)
+    except admin.AdminError as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Account {username.strip().lower()} created.")
+
+
+@smweb_cli.command("disable-user")
+@click.argument("username")
+def disable_user_command(username: str) -> None:
+    """Disable an account: it can't sign in, and is signed out on its next request."""
+    from .services import accounts, admin
+
+    user = accounts.find_user(username)
+    if user is None:
+        raise click.ClickException(f"No account named {username}.")
+    try:
+        admin.update_user(user, user, role=user.role, account_level=user.account_level,
+                          disabled=True)
+    except admin.AdminError as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Account {user.username} disabled.")
+
+
+@smweb_cli.command("create-facility")
+@click.argument("name")
+@click.option("--timezone", default="America/New_York", show_default=True)
+@click.option("--phone", required=True)
+def create_facility_command(name: str, timezone: str, phone: str) -> None:
+    """Add a facility (business hours 8:00-17:00; change them in the browser)."""
+    from .services import admin
+
+    try:
+        admin.create_facility(name, timezone, phone)
+    except admin.AdminError as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Facility {name} added.")
+
+
+@smweb_cli.command("create-group")
+@click.argument("facility")
+@click.argument("name")
+def create_group_command(facility: str, name: str) -> None:
+    """Add a care team to a facility (by the facility's name)."""
+    from .models import Facility
+    from .services import admin
+
+    found = db.session.scalar(db.select(Facility).where(Facility.name == facility))
+    if found is None:
+        raise click.ClickException(f"No facility named {facility}.")
+    try:
+        admin.create_group(found, name)
+    except admin.AdminError as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Care team {name} added to {facility}.")

@@ -26,7 +26,17 @@ def _common_context() -> dict:
     from .services.education import is_library_url
 
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
-            "is_library_url": is_library_url, "my_folders": _my_folders}
+            "is_library_url": is_library_url, "my_folders": _my_folders,
+            "may_restrict": _may_restrict}
+
+
+def _may_restrict() -> bool:
+    from flask_login import current_user
+
+    from .services.blocking import may_restrict
+
+    return current_user.is_authenticated and current_user.is_staff and \
+        may_restrict(current_user)
 
 
 def _my_folders():

@@ -28,6 +28,8 @@ ROUTES = [
     ("POST", "/admin/users/{patient}/password", "admin.reset_password"),
     ("POST", "/admin/facilities", "admin.new_facility"),
     ("POST", "/admin/facilities/1/groups", "admin.new_group"),
+    ("GET", "/admin/facilities/1", "admin.edit_facility"),
+    ("POST", "/admin/facilities/1", "admin.edit_facility"),
     ("GET", "/compose", "mailbox.compose"),
     ("POST", "/compose", "mailbox.compose"),
     ("GET", "/drafts/{draft}", "mailbox.compose"),

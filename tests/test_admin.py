@@ -37,7 +37,7 @@ def test_create_edit_and_disable_an_account(login, client, app):
             TriageGroup.name == "Primary Care Team Blue"))
         created_id = created.id
     edit = f"/admin/users/{created_id}"
-    post_form(client, edit, {"role": "staff", "account_level": "basic", "groups": [str(blue)]},
+    post_form(client, edit, {"role": "staff", "account_level": "basic", f"role-{blue}": "nurse"},
               form_page=edit)
     with app.app_context():
         assert [g.name for g in user("newnurse").staff_groups] == ["Primary Care Team Blue"]
@@ -141,3 +141,68 @@ def test_admin_changes_are_audited_and_admins_see_the_whole_trail(login, client,
     assert actions == ["account_create", "account_change", "membership_change"]
     trail = client.get("/triage/audit?patient=newvet").get_data(as_text=True)
     assert "Changed an account&#39;s care teams" in trail
+
+
+def test_staff_roles_in_care_teams(login, client, app):
+    from smweb.services import admin
+
+    login("admin1")
+    with app.app_context():
+        nurse_id = user("nurse1").id
+        blue = db.session.scalar(db.select(TriageGroup.id).where(
+            TriageGroup.name == "Primary Care Team Blue"))
+        cardio = db.session.scalar(db.select(TriageGroup.id).where(
+            TriageGroup.name == "Cardiology"))
+    page = client.get(f"/admin/users/{nurse_id}").get_data(as_text=True)
+    assert '<option value="nurse" selected>Nurse</option>' in page
+    post_form(client, f"/admin/users/{nurse_id}", {
+        "role": "staff", "account_level": "basic", f"role-{blue}": "group_admin",
+        f"role-{cardio}": "clerk"}, form_page=f"/admin/users/{nurse_id}")
+    with app.app_context():
+        assert admin.memberships_of(user("nurse1")) == {blue: "group_admin", cardio: "clerk"}
+    bad = post_form(client, f"/admin/users/{nurse_id}", {
+        "role": "staff", "account_level": "basic", f"role-{blue}": "emperor"},
+        form_page=f"/admin/users/{nurse_id}")
+    assert bad.status_code == 422
+    assert "Choose a role in each care team" in bad.get_data(as_text=True)
+
+
+def test_edit_a_facility_and_its_business_hours(login, client, app):
+    login("admin1")
+    with app.app_context():
+        facility_id = db.session.scalar(db.select(Facility.id))
+    page = f"/admin/facilities/{facility_id}"
+    bad = post_form(client, page, {"timezone": "Nowhere/Land", "phone": "1",
+                                   "opens_at": "08:00", "closes_at": "17:00"}, form_page=page)
+    assert bad.status_code == 422 and "Nowhere/Land is not a time zone" in bad.get_data(
+        as_text=True)
+    good = post_form(client, page, {"timezone": "America/Chicago", "phone": "555-0123",
+                                    "opens_at": "07:00", "closes_at": "15:30"}, form_page=page)
+    assert good.status_code == 303
+    with app.app_context():
+        facility = db.session.get(Facility, facility_id)
+        assert (facility.timezone, facility.phone, str(facility.opens_at),
+                str(facility.closes_at)) == ("America/Chicago", "555-0123", "07:00:00",
+                                             "15:30:00")
+        assert facility.name == "Demo VA Medical Center"
+
+
+def test_administration_from_the_command_line(app):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["smweb", "create-user", "vet9", "--name", "Vet Nine",
+                               "--level", "premium", "--password", "long-enough-pass"])
+    assert made.exit_code == 0 and "Account vet9 created." in made.output
+    assert runner.invoke(args=["smweb", "create-facility", "Reno VAMC", "--timezone",
+                               "America/Los_Angeles", "--phone", "775-555"]).exit_code == 0
+    bad_zone = runner.invoke(args=["smweb", "create-facility", "X", "--timezone", "Mars",
+                                   "--phone", "1"])
+    assert bad_zone.exit_code != 0 and "Mars is not a time zone" in bad_zone.output
+    assert "Care team Eye Clinic added" in runner.invoke(
+        args=["smweb", "create-group", "Reno VAMC", "Eye Clinic"]).output
+    assert runner.invoke(args=["smweb", "create-group", "Nowhere", "X"]).exit_code != 0
+    disabled = runner.invoke(args=["smweb", "disable-user", "vet9"])
+    assert disabled.exit_code == 0
+    last_admin = runner.invoke(args=["smweb", "disable-user", "admin1"])
+    assert last_admin.exit_code != 0 and "last admin" in last_admin.output
+    with app.app_context():
+        assert user("vet9").disabled

@@ -122,3 +122,30 @@ def test_coordinator_page_shows_current_and_past_blocks(client, app):
 def user_id(app, name):
     with app.app_context():
         return user(name).id
+
+
+def test_a_group_administrator_restricts_for_their_own_team_only(login, client, app):
+    login("doctor1")  # group administrator of Primary Care Team Blue (demo)
+    assert "Patients" in client.get("/triage/").get_data(as_text=True)
+    patient_id = user_id(app, "veteran1")
+    form_page = f"/triage/patients/{patient_id}"
+    own = post_form(client, form_page, {"kind": "reply", "reason": "Abuse",
+                                        "group": str(group_id(app, "Primary Care Team Blue"))},
+                    form_page=form_page)
+    assert own.status_code == 303
+    other = post_form(client, form_page, {"kind": "new", "reason": "Abuse",
+                                          "group": str(group_id(app, "Cardiology"))},
+                      form_page=form_page)
+    assert other.status_code == 422
+    assert "only for the care teams you administer" in other.get_data(as_text=True)
+    everything = post_form(client, form_page, {"kind": "all", "group": "0", "reason": "x"},
+                           form_page=form_page)
+    assert everything.status_code == 422
+    assert "Only the facility&#39;s coordinator" in everything.get_data(as_text=True)
+
+
+def test_other_staff_cannot_restrict(login, client, app):
+    login("nurse1")
+    assert "Patients</a>" not in client.get("/triage/").get_data(as_text=True)
+    assert client.get("/triage/patients").status_code == 404
+    assert client.get(f"/triage/patients/{user_id(app, 'veteran1')}").status_code == 404

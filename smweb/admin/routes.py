@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..auth.guards import admin_required
 from ..extensions import db
 from ..models import Facility, TriageGroup, User
+from ..models.people import MEMBER_ROLES
 from ..services import admin, audit
 from ..templating import redirect_to, render_page
 from . import bp
@@ -66,12 +67,18 @@ def edit_user(user_id: int):
     status = 200
     if form.validate_on_submit():
         before = (user.role, user.account_level, user.disabled)
-        groups_before = {g.id for g in current_groups}
+        groups_before = admin.memberships_of(user) if not user.is_patient else \
+            {g.id for g in current_groups}
         try:
             admin.update_user(current_user, user, role=form.role.data,
                               account_level=form.account_level.data,
                               disabled=form.disabled.data)
-            admin.set_groups(user, form.groups.data or [])
+            if user.is_patient:
+                admin.set_groups(user, form.groups.data or [])
+            else:
+                admin.set_memberships(user, {
+                    g.id: request.form[f"role-{g.id}"] for g in groups
+                    if request.form.get(f"role-{g.id}")})
         except admin.AdminError as refusal:
             db.session.rollback()
             form.form_errors.append(str(refusal))
@@ -79,13 +86,16 @@ def edit_user(user_id: int):
         else:
             if before != (user.role, user.account_level, user.disabled):
                 audit.record("account_change", current_user, target_user=user)
-            if groups_before != set(form.groups.data or []):
+            groups_after = admin.memberships_of(user) if not user.is_patient else \
+                {g.id for g in user.care_groups}
+            if groups_before != groups_after:
                 audit.record("membership_change", current_user, target_user=user)
             flash("The account was saved.", "success")
             return redirect_to(url_for("admin.edit_user", user_id=user.id))
     elif form.is_submitted():
         status = 422
-    return render_page("admin/edit_user.html", user=user, form=form,
+    return render_page("admin/edit_user.html", user=user, form=form, groups=groups,
+                       memberships=admin.memberships_of(user), member_roles=MEMBER_ROLES,
                        password_form=PasswordForm(), status=status)
 
 
@@ -142,3 +152,26 @@ def new_group(facility_id: int):
     else:
         flash("Enter the care team's name.", "error")
     return redirect_to(url_for("admin.index"))
+
+
+@bp.route("/facilities/<id:facility_id>", methods=["GET", "POST"])
+@admin_required
+def edit_facility(facility_id: int):
+    """Change a facility's time zone, phone and business hours."""
+    facility = _get(Facility, facility_id)
+    form = FacilityForm(obj=facility if request.method == "GET" else None)
+    form.name.data = facility.name  # the name stays: threads and the record refer to it
+    status = 200
+    if form.validate_on_submit():
+        try:
+            admin.update_facility(facility, form.timezone.data.strip(), form.phone.data,
+                                  form.opens_at.data, form.closes_at.data)
+        except admin.AdminError as refusal:
+            form.form_errors.append(str(refusal))
+            status = 422
+        else:
+            flash("The facility was saved.", "success")
+            return redirect_to(url_for("admin.index"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("admin/facility.html", facility=facility, form=form, status=status)

@@ -22,12 +22,18 @@ class AccountLevel(StrEnum):
     PREMIUM = "premium"
 
 
-# Staff who work a triage group's queue.
+# A staff member's role in a care team; a group administrator may also restrict the team's
+# patients (PRODUCT.md, blocking).
+MEMBER_ROLES = {"provider": "Provider", "nurse": "Nurse", "clerk": "Clerk",
+                "group_admin": "Group administrator"}
+
+# Staff who work a triage group's queue, each with a role in it.
 group_members = Table(
     "group_members",
     db.metadata,
     Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False, server_default="nurse"),
 )
 
 # Patients associated with a triage group: the only groups they may write to.

@@ -71,6 +71,12 @@ def is_associated(patient_id: int, group_id: int) -> bool:
     return _is_linked(patient_groups.c.patient_id, patient_id, group_id)
 
 
+def administered_group_ids(staff: User) -> set[int]:
+    """The care teams in which this staff member is a group administrator."""
+    return set(db.session.scalars(select(group_members.c.group_id).where(
+        group_members.c.user_id == staff.id, group_members.c.role == "group_admin")))
+
+
 def is_member(staff_id: int, group_id: int) -> bool:
     return _is_linked(group_members.c.user_id, staff_id, group_id)
 

@@ -3,11 +3,11 @@
 from datetime import time
 from zoneinfo import available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 
 from ..extensions import db
-from ..models import Facility, Role, TriageGroup, User
-from ..models.people import AccountLevel
+from ..models import Facility, Role, TriageGroup, User, group_members
+from ..models.people import MEMBER_ROLES, AccountLevel
 from . import accounts
 
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
@@ -87,6 +87,20 @@ def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(
     return facility
 
 
+def update_facility(facility: Facility, timezone: str, phone: str, opens_at: time,
+                    closes_at: time) -> None:
+    """Change a facility's time zone, phone and business hours (the reply clock's hours)."""
+    if timezone not in available_timezones():
+        raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
+    if not phone.strip():
+        raise AdminError("Enter the facility's phone number.")
+    if closes_at <= opens_at:
+        raise AdminError("Business hours must end after they start.")
+    facility.timezone, facility.phone = timezone, phone.strip()
+    facility.opens_at, facility.closes_at = opens_at, closes_at
+    db.session.commit()
+
+
 def create_group(facility: Facility, name: str) -> TriageGroup:
     name = name.strip()
     if not name:
@@ -101,10 +115,29 @@ def create_group(facility: Facility, name: str) -> TriageGroup:
 
 
 def set_groups(user: User, group_ids: list[int]) -> None:
-    """A patient's care teams (associations), or a staff member's (memberships)."""
+    """A patient's care teams: the ones they may write to."""
     groups = list(db.session.scalars(select(TriageGroup).where(TriageGroup.id.in_(group_ids))))
-    if user.is_patient:
-        user.care_groups = groups
-    else:
-        user.staff_groups = groups
+    user.care_groups = groups
     db.session.commit()
+
+
+def set_memberships(user: User, roles: dict[int, str]) -> None:
+    """A staff member's care teams, each with a role (provider, nurse, clerk, group
+    administrator)."""
+    if any(role not in MEMBER_ROLES for role in roles.values()):
+        raise AdminError("Choose a role in each care team from the list.")
+    known = set(db.session.scalars(select(TriageGroup.id).where(
+        TriageGroup.id.in_(list(roles)))))
+    db.session.execute(delete(group_members).where(group_members.c.user_id == user.id))
+    for group_id, role in sorted(roles.items()):
+        if group_id in known:
+            db.session.execute(insert(group_members).values(
+                group_id=group_id, user_id=user.id, role=role))
+    db.session.commit()
+    db.session.expire(user, ["staff_groups"])
+
+
+def memberships_of(user: User) -> dict[int, str]:
+    rows = db.session.execute(select(group_members.c.group_id, group_members.c.role)
+                              .where(group_members.c.user_id == user.id))
+    return {group_id: role for group_id, role in rows}

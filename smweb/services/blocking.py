@@ -54,25 +54,37 @@ def history(patient: User) -> list[Block]:
                                    .order_by(Block.created_at.desc(), Block.id.desc())))
 
 
-def get_patient_for(coordinator: User, patient_id: int) -> User:
-    """A patient of the coordinator's facility; 404 for anyone else."""
+def may_restrict(staff: User) -> bool:
+    """Coordinators (their facility) and group administrators (their care teams)."""
+    return staff.is_coordinator or bool(staff.is_staff and access.administered_group_ids(staff))
+
+
+def _in_reach(staff: User, group: TriageGroup) -> bool:
+    return (staff.coordinator_of_id == group.facility_id
+            or group.id in access.administered_group_ids(staff))
+
+
+def get_patient_for(staff: User, patient_id: int) -> User:
+    """A patient of the coordinator's facility or the group administrator's care teams;
+    404 for anyone else."""
     patient = db.session.get(User, patient_id)
-    if patient is None or not patient.is_patient or not coordinator.is_coordinator:
+    if patient is None or not patient.is_patient or not may_restrict(staff):
         abort(404)
-    facilities = {g.facility_id for g in patient.care_groups}
-    if coordinator.coordinator_of_id not in facilities:
+    if not any(_in_reach(staff, group) for group in patient.care_groups):
         abort(404)
     return patient
 
 
-def patients_of(coordinator: User) -> list[User]:
+def patients_of(staff: User) -> list[User]:
     from ..models import patient_groups
 
+    reach = TriageGroup.id.in_(access.administered_group_ids(staff))
+    if staff.coordinator_of_id:
+        reach = reach | (TriageGroup.facility_id == staff.coordinator_of_id)
     return list(db.session.scalars(
         select(User).join(patient_groups, patient_groups.c.patient_id == User.id)
         .join(TriageGroup, TriageGroup.id == patient_groups.c.group_id)
-        .where(TriageGroup.facility_id == coordinator.coordinator_of_id)
-        .distinct().order_by(User.display_name)))
+        .where(reach).distinct().order_by(User.display_name)))
 
 
 def block(coordinator: User, patient: User, kind: str, group_id: int | None,
@@ -84,12 +96,14 @@ def block(coordinator: User, patient: User, kind: str, group_id: int | None,
     if not reason.strip():
         raise BlockError("Give the reason for the restriction.")
     group = None
+    if kind == "all" and not coordinator.is_coordinator:
+        raise BlockError("Only the facility's coordinator can restrict all of messaging.")
     if kind != "all":
         group = db.session.get(TriageGroup, group_id) if group_id else None
         if group is None or not access.is_associated(patient.id, group.id):
             raise BlockError("Choose one of the patient's care teams.")
-        if group.facility_id != coordinator.coordinator_of_id:
-            raise BlockError("You can restrict only your facility's care teams.")
+        if not _in_reach(coordinator, group):
+            raise BlockError("You can restrict only for the care teams you administer.")
     entry = Block(patient_id=patient.id, kind=kind, group_id=group.id if group else None,
                   reason=reason.strip(), blocked_by_id=coordinator.id, created_at=utcnow())
     db.session.add(entry)

@@ -5,9 +5,11 @@ Never for a real site: ProductionConfig refuses it, and every account shares one
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from ..clock import utcnow
 from ..extensions import db
-from ..models import EducationItem, Facility, Message, Role, Thread, TriageGroup
+from ..models import EducationItem, Facility, Message, Role, Thread, TriageGroup, group_members
 from ..models.people import AccountLevel
 from . import triage
 from .accounts import create_user, find_user
@@ -60,6 +62,14 @@ def seed_demo() -> bool:
         target.extend(groups[key] for key in group_keys)
         users[username] = user
     users["coordinator1"].coordinator_of = facility
+    db.session.flush()
+    # Roles in the care teams: doctor1 administers Primary Care Team Blue.
+    for username, group_key, role in (("doctor1", "blue", "group_admin"),
+                                      ("clerk1", "blue", "clerk"), ("clerk1", "cardio", "clerk"),
+                                      ("cardio1", "cardio", "provider")):
+        db.session.execute(update(group_members).where(
+            group_members.c.user_id == users[username].id,
+            group_members.c.group_id == groups[group_key].id).values(role=role))
     db.session.add_all(EducationItem(title=t, summary=s, url=u) for t, s, u in DEMO_EDUCATION)
 
     def conversation(patient, group, category, subject, turns, days_ago, patient_read=True):

@@ -275,8 +275,8 @@ def audit_csv():
 @bp.get("/patients")
 @staff_required
 def patients():
-    """A coordinator's list of their facility's patients."""
-    if not current_user.is_coordinator:
+    """The patients a coordinator or group administrator may restrict."""
+    if not blocking.may_restrict(current_user):
         abort(404)
     return render_page("triage/patients.html", patients=blocking.patients_of(current_user))
 
