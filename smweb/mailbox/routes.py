@@ -90,6 +90,10 @@ def compose(draft_id: int | None = None):
 
     if not form.is_submitted():
         return render(form, draft)
+    if request.form.get("recipient", type=int) in blocking.blocked_group_ids(current_user, "new"):
+        # A crafted request to a team the patient is restricted from: refused, with the notice.
+        form.form_errors.append(blocking.notice("new"))
+        return render(form, draft, 403)
 
     def send(draft):
         new = messaging.NewMessage(
