@@ -17,6 +17,7 @@ from tests.browser.test_message_loop import (
     nav_link,
     row_of,
     sign_in,
+    wait_for_htmx,
 )
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,7 @@ def test_patient_attaches_files_and_nurse_downloads_them(open_tab, a11y, tmp_pat
     page = patient.page
     sign_in(patient, "veteran1", "Inbox")
     nav_link(page, "Compose").click()
+    wait_for_htmx(patient)
     page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
     page.get_by_label("Category").select_option("Test results")
     page.get_by_label("Subject", exact=True).fill(subject)
@@ -47,6 +49,7 @@ def test_patient_attaches_files_and_nurse_downloads_them(open_tab, a11y, tmp_pat
     expect(page.get_by_text("fake.pdf: the file's content is not a real .pdf file.").first
            ).to_be_visible()
     expect(page.get_by_label("Message", exact=True)).to_have_value("My results and a photo.")
+    wait_for_htmx(patient)
 
     # The real files: with JavaScript they upload as soon as they are chosen.
     files = page.get_by_label("Choose files to attach")
@@ -88,6 +91,7 @@ def test_enter_in_the_subject_saves_and_keeps_the_files(open_tab, tmp_path, js):
     page = patient.page
     sign_in(patient, "veteran1", "Inbox")
     nav_link(page, "Compose").click()
+    wait_for_htmx(patient)
     page.get_by_label("Subject", exact=True).fill("Two files")
     page.get_by_label("Choose files to attach").set_input_files(
         [tmp_path / "a.txt", tmp_path / "b.txt"])
@@ -95,6 +99,7 @@ def test_enter_in_the_subject_saves_and_keeps_the_files(open_tab, tmp_path, js):
         page.get_by_role("button", name="Attach files").click()
     attached = page.get_by_role("list", name="Attached files")
     expect(attached).to_contain_text("a.txt")
+    wait_for_htmx(patient)
     if js:  # htmx has settled the new form: the focus moved to its status line
         expect(page.get_by_role("status").filter(has_text="Attached a.txt, b.txt.")).to_be_focused()
     page.get_by_label("Subject", exact=True).press("Enter")

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_message_loop import heading, nav_link, row_of, sign_in
+from tests.browser.test_message_loop import heading, nav_link, row_of, sign_in, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
@@ -15,6 +15,7 @@ def test_drafts_save_themselves_while_typing(open_tab, a11y):
     page = patient.page
     sign_in(patient, "veteran1", "Inbox")
     nav_link(page, "Compose").click()
+    wait_for_htmx(patient)
     page.get_by_label("Subject", exact=True).fill("Autosaved question")
     page.get_by_label("Message", exact=True).press_sequentially("About my new medicine", delay=5)
     status = page.locator("#compose-form-autosave")
@@ -86,9 +87,7 @@ def test_folder_create_move_rename(open_tab, a11y, js):
     # search for a word of the team's message and find the thread
     nav_link(page, "Search").click()
     expect(heading(page)).to_have_text("Search messages")
-    if js:  # the page was swapped in: let htmx finish wiring it before typing
-        page.wait_for_function("() => (document.getElementById('q') || {})"
-                               "['htmx-internal-data']?.initHash")
+    wait_for_htmx(patient)  # the page was swapped in: let htmx finish wiring it first
     page.get_by_label("Words in the subject or message").fill("lot B tuesdays")
     if js:  # live results as the patient types
         expect(page.locator("#search-results")).to_contain_text(subject)

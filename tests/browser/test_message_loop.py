@@ -59,6 +59,15 @@ def sign_in(tab, username: str, home_heading: str) -> None:
     page.wait_for_load_state()  # a whole new document (HX-Redirect): let htmx start up
 
 
+def wait_for_htmx(tab) -> None:
+    """With JavaScript on: wait until htmx has finished a swap (and wired up what it swapped
+    in), so the next action meets live elements, as a person a moment later would."""
+    if tab.js:
+        tab.page.wait_for_function(
+            "() => window.htmx && !document.querySelector("
+            "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def set_marker(tab) -> None:
     """A value in the current document's window: it survives an htmx swap, not a load."""
     if tab.js:
@@ -113,6 +122,7 @@ def test_message_loop(open_tab, a11y, js):
     expect(heading(page)).to_have_text("Start a new message")
     expect(page).to_have_url(re.compile(r"/compose$"))
     assert_no_full_load(patient, "Start a new message (boosted link)")
+    wait_for_htmx(patient)
     check(patient, "compose")
 
     subject = unique_subject(patient, "Refill question")
@@ -140,6 +150,7 @@ def test_message_loop(open_tab, a11y, js):
     expect(heading(nurse.page)).to_have_text(subject)
     expect(nurse.page.get_by_text(body)).to_be_visible()
     assert_no_full_load(nurse, "open thread from queue (boosted link)")
+    wait_for_htmx(nurse)
     reply = f"Your renewal is on its way. ({subject})"
     nurse.page.get_by_label("Your reply").fill(reply)
     nurse.page.get_by_role("button", name="Send reply").click()
@@ -207,6 +218,7 @@ def test_compose_with_empty_subject_keeps_what_was_typed(open_tab, a11y, js):
 
     nav_link(page, "Compose").click()
     expect(heading(page)).to_have_text("Start a new message")
+    wait_for_htmx(patient)
     body = "A question about my appointment,\nwith a second line. " + uuid.uuid4().hex[:8]
     recipient = fill_compose(page, "", body)
     page.get_by_role("button", name="Send", exact=True).click()
