@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import RecordEntry
-from .services import attachments, demo, notifications, records, triage
+from .services import accounts, attachments, demo, notifications, records, triage
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -29,8 +29,11 @@ def seed_demo_command() -> None:
     click.echo("Demo data created." if created else "Demo data already present.")
     click.echo(f"Demo sign-ins (demo only), password for all: {demo.DEMO_PASSWORD}")
     for username, name, role, level, _opted_in, _groups in demo.DEMO_ACCOUNTS:
-        kind = f"{level} patient" if role == "patient" else "staff"
-        click.echo(f"  {username:<10} {kind:<16} {name}")
+        kind = f"{level} patient" if role == "patient" else role
+        user = accounts.find_user(username)
+        if user is not None and user.is_coordinator:
+            kind = "coordinator"
+        click.echo(f"  {username:<13} {kind:<16} {name}")
 
 
 @smweb_cli.command("sweep-attachments")

@@ -15,6 +15,7 @@ def test_seed_demo_prints_sign_ins_and_runs_once(app):
     assert result.exit_code == 0
     assert "Demo data already present." in result.output
     assert "demo-password-1" in result.output
+    assert "coordinator1  coordinator" in result.output and "admin1        admin" in result.output
     for username in DEMO_USERNAMES:
         assert username in result.output
     with app.app_context():
