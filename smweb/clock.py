@@ -1,6 +1,6 @@
 """Time as smweb keeps it: naive UTC in the database, shown in the facility's time zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -21,3 +21,23 @@ def format_local(moment: datetime | None, tz_name: str) -> str:
     local = to_local(moment, tz_name)
     hour = local.strftime("%I").lstrip("0")
     return f"{local:%b} {local.day}, {local:%Y}, {hour}:{local:%M %p %Z}"
+
+
+def parse_date_range(args, required: bool = False) -> tuple[date | None, date | None, dict]:
+    """The `start` and `end` dates of a filter form (year-month-day), and what was wrong with
+    them, by field. `required`: both must be given."""
+    found: dict[str, date | None] = {"start": None, "end": None}
+    errors: dict[str, str] = {}
+    for name in found:
+        raw = args.get(name, "").strip()
+        if not raw:
+            if required:
+                errors[name] = f"Enter the {'first' if name == 'start' else 'last'} date."
+            continue
+        try:
+            found[name] = date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
+    if found["start"] and found["end"] and found["start"] > found["end"]:
+        errors["end"] = "The last date can't be before the first."
+    return found["start"], found["end"], errors

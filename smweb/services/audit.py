@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from flask import has_request_context, request
 from sqlalchemy import select
 
+from ..clock import parse_date_range
 from ..extensions import db
 from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
 from .mailbox import Page
@@ -94,16 +95,8 @@ def parse_filter(args) -> tuple[AuditFilter, dict[str, str]]:
     if found.action and found.action not in ACTIONS:
         errors["action"] = "Choose an action from the list."
         found.action = ""
-    for name in ("start", "end"):
-        raw = args.get(name, "").strip()
-        if raw:
-            try:
-                setattr(found, name, date.fromisoformat(raw))
-            except ValueError:
-                errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
-    if found.start and found.end and found.start > found.end:
-        errors["end"] = "The last date can't be before the first."
-    return found, errors
+    found.start, found.end, date_errors = parse_date_range(args)
+    return found, errors | date_errors
 
 
 def _query(viewer: User, chosen: AuditFilter):

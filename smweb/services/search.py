@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import and_, func, literal_column, select, text
 from sqlalchemy.orm import joinedload
 
-from ..clock import utcnow
+from ..clock import parse_date_range, utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Message, Thread, User, group_members
 from .mailbox import Page
@@ -58,17 +58,8 @@ def parse(args) -> tuple[SearchQuery, dict[str, str]]:
     if query.period not in PERIODS:
         query.period = "any"
     if query.period == "custom":
-        for name in ("start", "end"):
-            raw = args.get(name, "").strip()
-            if not raw:
-                errors[name] = f"Enter the {'first' if name == 'start' else 'last'} date."
-                continue
-            try:
-                setattr(query, name, date.fromisoformat(raw))
-            except ValueError:
-                errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
-        if query.start and query.end and query.start > query.end:
-            errors["end"] = "The last date can't be before the first."
+        query.start, query.end, date_errors = parse_date_range(args, required=True)
+        errors |= date_errors
     return query, errors
 
 
