@@ -3,6 +3,7 @@
 import json
 
 import click
+import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -34,6 +35,18 @@ def seed_demo_command() -> None:
         if user is not None and user.is_coordinator:
             kind = "coordinator"
         click.echo(f"  {username:<13} {kind:<16} {name}")
+    click.echo(f"Staff, coordinator and admin sign-ins then ask for a code from an authenticator "
+               f"app with the demo-only key {demo.DEMO_TOTP_SECRET}")
+    click.echo("  (or print the current code: .venv/bin/flask --app app smweb demo-code)")
+
+
+@smweb_cli.command("demo-code")
+def demo_code_command() -> None:
+    """Print the current sign-in code of the demo staff accounts (not in production)."""
+    if not current_app.config["ALLOW_DEMO_SEED"]:
+        raise click.ClickException("There are no demo accounts under the production "
+                                   "configuration.")
+    click.echo(pyotp.TOTP(demo.DEMO_TOTP_SECRET).now())
 
 
 @smweb_cli.command("sweep-attachments")

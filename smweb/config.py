@@ -63,9 +63,20 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SMWEB_SECURE_COOKIES", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_NAME = "smweb_session"
-    REMEMBER_COOKIE_SECURE = True
-    REMEMBER_COOKIE_HTTPONLY = True
+    # "__Host-": the browser takes the cookie only over https, for this host, for every path.
+    SESSION_COOKIE_NAME = "__Host-smweb_session" if SESSION_COOKIE_SECURE else "smweb_session"
+    # Sessions live on the server (services/sessions.py); there is no remember-me cookie.
+    STAFF_IDLE_MINUTES = float(os.environ.get("SMWEB_STAFF_IDLE_MINUTES", "15"))
+    PATIENT_IDLE_MINUTES = float(os.environ.get("SMWEB_PATIENT_IDLE_MINUTES", "30"))
+    SHARED_IDLE_MINUTES = float(os.environ.get("SMWEB_SHARED_IDLE_MINUTES", "5"))
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SMWEB_SESSION_ABSOLUTE_HOURS", "12"))
+    SESSION_WARNING_SECONDS = int(os.environ.get("SMWEB_SESSION_WARNING_SECONDS", "60"))
+    # Sign-in protection: failures per account name and per address within the window lock
+    # further tries until the window has passed. State in the database, or Redis if named.
+    SIGN_IN_MAX_FAILURES = int(os.environ.get("SMWEB_SIGN_IN_MAX_FAILURES", "5"))
+    SIGN_IN_MAX_FAILURES_PER_IP = int(os.environ.get("SMWEB_SIGN_IN_MAX_FAILURES_PER_IP", "30"))
+    SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SMWEB_SIGN_IN_LOCKOUT_MINUTES", "15"))
+    REDIS_URL = os.environ.get("SMWEB_REDIS_URL", "")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     # Attachments: stored outside the web root; large mode raises the limits (PRODUCT.md).
@@ -109,7 +120,7 @@ class DevelopmentConfig(Config):
     MAIL_BACKEND = os.environ.get("SMWEB_MAIL_BACKEND", "outbox")
 
     SESSION_COOKIE_SECURE = _bool("SMWEB_SECURE_COOKIES", False)
-    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_NAME = "__Host-smweb_session" if SESSION_COOKIE_SECURE else "smweb_session"
     PREFERRED_URL_SCHEME = "http"
 
 
@@ -123,7 +134,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("SMWEB_TEST_DATABASE_URL", "sqlite://")
     SECRET_KEY = "test-secret-key"  # noqa: S105 - throw-away key for the test suite
     SESSION_COOKIE_SECURE = False
-    REMEMBER_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "smweb_session"
     PREFERRED_URL_SCHEME = "http"
     # Cheap hashes keep the suite fast; test_accounts checks the production parameters.
     ARGON2_TIME_COST = 1

@@ -1,13 +1,15 @@
 """Response headers, sign-in redirects and error pages: the same for every blueprint."""
 
-from flask import Flask, Response, redirect, render_template, request, url_for
+from flask import Flask, Response, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import db, login_manager
+from .extensions import login_manager
 from .models import User
+from .services import sessions
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -24,6 +26,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 CACHEABLE_ENDPOINTS = frozenset({"static", "assets.htmx"})
+# Pages a user whose password was reset may still open before choosing a new one.
+PASSWORD_CHANGE_ALLOWS = frozenset({"auth.change_password", "auth.sign_out", "auth.help_page",
+                                    "auth.signed_out", "auth.extend_session"})
 
 
 def init_app(app: Flask) -> None:
@@ -32,28 +37,70 @@ def init_app(app: Flask) -> None:
 
     login_manager.login_view = "auth.sign_in"
     login_manager.session_protection = "strong"
+    # The cookie names a server-side session (its token), never the user id itself.
+    login_manager.id_attribute = "get_session_token"
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.user_loader(_load_user)
 
     app.before_request(_refuse_nul_characters)
+    app.before_request(_note_activity)
     app.after_request(_security_headers)
+    app.after_request(_session_remaining)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
 
 
-def _load_user(user_id: str) -> User | None:
-    """The signed-in user, unless their account was disabled since: then they are signed
-    out on their next request."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+def _load_user(token: str) -> User | None:
+    """The user of the live server-side session this cookie names. A session that was ended
+    (signed out, everywhere, by an admin, a disabled account) or ran out of time is refused:
+    a copied cookie is worth nothing after that."""
+    checked = sessions.check(token)
+    g.session_ended = checked.ended
+    if checked.session is None:
         return None
-    return user if user is not None and not user.disabled else None
+    g.user_session = checked.session
+    return checked.session.user
+
+
+def _is_poll() -> bool:
+    """A list refreshing itself (hx-trigger="every ..."): not the person doing something."""
+    return bool(request.htmx) and request.args.get("poll") == "1"
+
+
+def _note_activity():
+    """Keeps the session alive while the person works (at most one write a minute), and
+    holds a person whose password was reset to choosing a new one."""
+    if request.endpoint in CACHEABLE_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    row = g.get("user_session")
+    if row is not None and not _is_poll():
+        sessions.touch(row)
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWS:
+        target = url_for("auth.change_password")
+        if request.htmx:
+            return make_response("", 200, redirect=target)
+        return redirect(target, 303)
+    return None
+
+
+def _session_remaining(response: Response) -> Response:
+    """Seconds left before the idle (or absolute) timeout: the page's warning counts down
+    from this, and every htmx answer sets it again."""
+    row = g.get("user_session")
+    if row is not None and row.ended_at is None:
+        response.headers["Smweb-Session-Remaining"] = str(sessions.remaining(row))
+    return response
 
 
 def _unauthorized():
-    """Signed out (or the session ended): htmx gets 401 + HX-Redirect, a browser a redirect."""
-    target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
+    """Signed out (or the session ended): htmx gets 401 + HX-Redirect, a browser a redirect
+    to the sign-in page, which says why when the session ran out of time."""
+    args = {"next": request.full_path.rstrip("?")}
+    if ended := g.get("session_ended"):
+        args["ended"] = ended
+        if request.method not in {"GET", "HEAD"}:
+            args["unsent"] = "1"
+    target = url_for("auth.sign_in", **args)
     if request.htmx:
         return make_response("", 401, redirect=target)
     return redirect(target)

@@ -27,7 +27,17 @@ def _common_context() -> dict:
 
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
             "is_library_url": is_library_url, "my_folders": _my_folders,
-            "may_restrict": _may_restrict}
+            "may_restrict": _may_restrict, "session_remaining": _session_remaining}
+
+
+def _session_remaining() -> int | None:
+    """Seconds before the signed-in session times out (the page's warning counts down)."""
+    from flask import g
+
+    from .services.sessions import remaining
+
+    row = g.get("user_session")
+    return remaining(row) if row is not None else None
 
 
 def _may_restrict() -> bool:

@@ -4,13 +4,16 @@ people, and helpers to sign in and post forms with their CSRF token, as a browse
 import io
 import os
 import re
+from datetime import timedelta
 
 import flask_migrate
+import pyotp
 import pytest
 from sqlalchemy import MetaData, text
 from werkzeug.datastructures import FileStorage
 
 from smweb import create_app
+from smweb.clock import utcnow as real_utcnow
 from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.models import User
@@ -92,6 +95,31 @@ def client(app):
     return app.test_client()
 
 
+class Clock:
+    """Time as the session, sign-in and second-factor rules see it, moved on by a test."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self):
+        return real_utcnow() + self.offset
+
+    def advance(self, **delta) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """`clock.advance(minutes=31)`: the app's session and sign-in rules see a later time."""
+    from smweb.auth import routes as auth_routes
+    from smweb.services import sessions, throttle, twofactor
+
+    moved = Clock()
+    for module in (sessions, throttle, twofactor, auth_routes):
+        monkeypatch.setattr(module, "utcnow", moved.now)
+    return moved
+
+
 def user(username: str) -> User:
     return db.session.scalar(db.select(User).where(User.username == username))
 
@@ -104,11 +132,42 @@ def csrf_token(client, path: str = "/sign-in") -> str:
     return match.group(1) or match.group(2)
 
 
-def sign_in(client, username: str, password: str = demo.DEMO_PASSWORD):
+def forget_used_codes(app, username: str) -> None:
+    """A TOTP code is accepted once: tests that sign the same account in several times within
+    30 seconds forget the last one used first, as 30 seconds passing would."""
+    with app.app_context():
+        db.session.execute(
+            db.update(User).where(User.username == username).values(totp_last_counter=None))
+        db.session.commit()
+        db.session.remove()
+
+
+def demo_code() -> str:
+    """What the demo staff accounts' authenticator app shows now."""
+    return pyotp.TOTP(demo.DEMO_TOTP_SECRET).now()
+
+
+def sign_in(client, username: str, password: str = demo.DEMO_PASSWORD, **form):
+    """Sign in as a browser does: the password, then (staff) the code from the app."""
     token = csrf_token(client, "/sign-in")
-    return client.post(
-        "/sign-in", data={"username": username, "password": password, "csrf_token": token}
-    )
+    response = client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": token, **form})
+    if response.status_code == 303 and response.location.startswith("/sign-in/code"):
+        forget_used_codes(client.application, username)
+        response = client.post("/sign-in/code", data={
+            "code": demo_code(), "csrf_token": csrf_token(client, "/sign-in/code")})
+    return response
+
+
+def set_up_two_step(client, app, username: str):
+    """A first staff sign-in's setup step, as a person with the app does: the key shown on
+    the page goes into the app, whose code is typed back."""
+    page = client.get("/sign-in/setup").get_data(as_text=True)
+    key = re.search(r'<code class="secret-key">([A-Z2-7 ]+)</code>', page).group(1)
+    return client.post("/sign-in/setup", data={
+        "code": pyotp.TOTP(key.replace(" ", "")).now(),
+        "csrf_token": csrf_token(client, "/sign-in/setup")})
 
 
 def post_form(client, path: str, data: dict | None = None, form_page: str | None = None,

@@ -4,7 +4,7 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import Facility, TriageGroup, User
-from tests.conftest import post_form, sign_in, user
+from tests.conftest import post_form, set_up_two_step, sign_in, user
 
 
 def new_user(client, **fields):
@@ -16,7 +16,8 @@ def new_user(client, **fields):
 @pytest.mark.parametrize(("fields", "message"), [
     ({"username": "veteran1"}, "There is already an account named veteran1."),
     ({"username": "bad name!"}, "A username has letters, digits"),
-    ({"password": "short"}, "A password has 12 to 128 characters."),
+    ({"password": "short"}, "Use at least 12 characters."),
+    ({"password": "password1234"}, "This password is one of the most common passwords."),
     ({"role": "emperor"}, "Not a valid choice"),
     ({"display_name": ""}, "Enter the person&#39;s name."),
 ])
@@ -42,7 +43,10 @@ def test_create_edit_and_disable_an_account(login, client, app):
     with app.app_context():
         assert [g.name for g in user("newnurse").staff_groups] == ["Primary Care Team Blue"]
     nurse = app.test_client()
-    assert sign_in(nurse, "newnurse", "a-long-password-1").status_code == 303
+    first = sign_in(nurse, "newnurse", "a-long-password-1")
+    assert first.location == "/sign-in/setup"  # staff set up the second factor first
+    assert nurse.get("/triage/").status_code == 302
+    assert "Save your recovery codes" in set_up_two_step(nurse, app, "newnurse").text
     assert nurse.get("/triage/").status_code == 200
     post_form(client, edit, {"role": "staff", "account_level": "basic", "disabled": "y"},
               form_page=edit)
@@ -57,12 +61,19 @@ def test_reset_password(login, client, app):
     bad = post_form(client, f"/admin/users/{vet_id}/password", {"password": "short"},
                     form_page=f"/admin/users/{vet_id}")
     assert bad.status_code == 303
-    assert "A password has 12 to 128 characters." in client.get(
+    assert "Use at least 12 characters." in client.get(
         f"/admin/users/{vet_id}").get_data(as_text=True)
     post_form(client, f"/admin/users/{vet_id}/password", {"password": "brand-new-pass-2"},
               form_page=f"/admin/users/{vet_id}")
     other = app.test_client()
-    assert sign_in(other, "veteran2", "brand-new-pass-2").status_code == 303
+    # the person must choose their own password before anything else
+    assert sign_in(other, "veteran2", "brand-new-pass-2").location == "/account/password"
+    assert other.get("/mailbox/inbox").location == "/account/password"
+    changed = post_form(other, "/account/password", {
+        "current": "brand-new-pass-2", "new": "my own chosen words 7",
+        "confirm": "my own chosen words 7"}, form_page="/account/password")
+    assert changed.location == "/account"
+    assert other.get("/mailbox/inbox").status_code == 200
 
 
 def test_the_last_admin_stays(login, client, app):

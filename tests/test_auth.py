@@ -1,10 +1,13 @@
 """Signing in and out, and the patient's way into messaging."""
 
+import hashlib
+
 from argon2 import PasswordHasher
 from argon2.low_level import Type
 
 from smweb.config import Config
 from smweb.extensions import db
+from smweb.models import UserSession
 from tests.conftest import BOOSTED, csrf_token, post_form, sign_in, user
 
 
@@ -68,9 +71,13 @@ def test_sign_in_starts_a_fresh_session(client, app):
     sign_in(client, "veteran1")
     with client.session_transaction() as session:
         assert "planted" not in session
-        user_id = session["_user_id"]
+        token = session["_user_id"]
+    # the cookie names a server-side session by a random token, not the user id
     with app.app_context():
-        assert user_id == str(user("veteran1").id)
+        assert token != str(user("veteran1").id) and len(token) >= 40
+        row = db.session.scalar(db.select(UserSession).where(
+            UserSession.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+        assert row.user.username == "veteran1" and row.ended_at is None
 
 
 def test_safe_next_is_followed_and_foreign_next_ignored(client):
@@ -119,9 +126,10 @@ def test_sign_out_ends_the_session(login, client):
     login("veteran1")
     response = post_form(client, "/sign-out", form_page="/mailbox/inbox")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/sign-in"
-    page = client.get("/sign-in")
-    assert "You are signed out." in page.get_data(as_text=True)
+    assert response.headers["Location"] == "/signed-out"
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    page = client.get("/signed-out").get_data(as_text=True)
+    assert "You are signed out" in page and "Alex Rivera" not in page
     assert client.get("/mailbox/inbox").status_code == 302
 
 

@@ -4,11 +4,12 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.forms import EmptyForm
 from ..auth.guards import admin_required
 from ..extensions import db
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
-from ..services import admin, audit
+from ..services import admin, audit, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
@@ -96,7 +97,33 @@ def edit_user(user_id: int):
         status = 422
     return render_page("admin/edit_user.html", user=user, form=form, groups=groups,
                        memberships=admin.memberships_of(user), member_roles=MEMBER_ROLES,
-                       password_form=PasswordForm(), status=status)
+                       password_form=PasswordForm(), status=status,
+                       active_sessions=len(sessions.active_for(user)))
+
+
+@bp.post("/users/<id:user_id>/sessions/end")
+@admin_required
+def end_sessions(user_id: int):
+    """Sign the person out on every device (a lost phone, a shared login, a leaver)."""
+    user = _get(User, user_id)
+    if EmptyForm().validate_on_submit():
+        ended = sessions.end_all(user, "admin")
+        audit.record("sessions_end", current_user, target_user=user)
+        flash(f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}.", "success")
+    return redirect_to(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<id:user_id>/two-step/reset")
+@admin_required
+def reset_two_step(user_id: int):
+    """Turn off the person's second factor (a lost phone); staff set it up again."""
+    user = _get(User, user_id)
+    if EmptyForm().validate_on_submit():
+        twofactor.turn_off(user)
+        sessions.end_all(user, "admin")
+        audit.record("two_step_off", current_user, target_user=user)
+        flash(f"Two-step verification of {user.username} was reset.", "success")
+    return redirect_to(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<id:user_id>/password")

@@ -7,7 +7,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -20,6 +20,43 @@ class SignInForm(FlaskForm):
         "Password", validators=[DataRequired("Enter your password."), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
+    shared = BooleanField(
+        "This is a shared computer",
+        description="You will be signed out sooner when you step away, and nothing is kept "
+                    "in this browser.",
+    )
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = StringField(
+        "Code", validators=[DataRequired("Enter the code."), Length(max=32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                   "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password."),
+                                        Length(max=256)],
+        render_kw={"autocomplete": "current-password"})
+    new = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), Length(max=256)],
+        description="At least 12 characters. Any characters, spaces too: a short sentence "
+                    "you can remember works well. Not a common password.",
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired("Enter the new password again."),
+                                          EqualTo("new", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"})
+
+
+class TurnOffTwoStepForm(FlaskForm):
+    password = PasswordField(
+        "Your password", validators=[DataRequired("Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"})
 
 
 class OptInForm(FlaskForm):

@@ -1,15 +1,20 @@
 """Sign in, sign out, and the patient's way into messaging (premium account, terms)."""
 
+from datetime import datetime, timedelta
+from math import ceil
 from urllib.parse import urlsplit
 
-from flask import flash, render_template, request, session, url_for
+from flask import current_app, flash, g, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..services import access, accounts, audit, blocking
+from ..clock import utcnow
+from ..extensions import db
+from ..models import User
+from ..services import access, accounts, audit, blocking, sessions, throttle, twofactor
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import EmptyForm, OptInForm, PreferencesForm, SignInForm
+from .forms import CodeForm, EmptyForm, OptInForm, PreferencesForm, SignInForm
 from .guards import blocked_page
 
 
@@ -41,40 +46,194 @@ def index():
     return redirect_to(url_for("auth.sign_in"))
 
 
+PENDING_FOR = timedelta(minutes=5)  # time to type the second factor after the password
+
+
+def _client_ip() -> str | None:
+    return request.remote_addr
+
+
+def _locked_answer(form, until):
+    """429: tries for this name (or from this address) are paused; says until when."""
+    minutes = max(1, ceil((until - utcnow()).total_seconds() / 60))
+    form.form_errors.append(
+        f"Too many failed tries. For your security, signing in is paused for about "
+        f"{minutes} minute{'s' if minutes != 1 else ''}. If you forgot your password, call "
+        f"the help desk at {current_app.config['HELP_DESK_PHONE']}.")
+    return 429
+
+
+def _finish_sign_in(user, shared: bool, next_url: str | None):
+    """A new session (new id, new cookie contents) for a fully signed-in user."""
+    session.clear()  # nothing from before (a planted id, the pending step) carries over
+    sessions.start(user, shared=shared)
+    login_user(user, remember=False)
+    audit.record("sign_in", user)
+    if user.must_change_password:
+        flash("Your password was reset. Choose a new password to go on.", "info")
+        return url_for("auth.change_password")
+    return _safe_next(next_url) or home_for(user)
+
+
+def _pending_user():
+    """The user who gave the right password and still owes the second factor, if recent."""
+    pending = session.get("pending_sign_in")
+    if not pending:
+        return None
+    started = datetime.fromisoformat(pending["at"])
+    if utcnow() - started > PENDING_FOR:
+        session.pop("pending_sign_in", None)
+        return None
+    user = db.session.get(User, pending["user"])
+    return user if user is not None and not user.disabled else None
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
-    """Sign in with username and password."""
+    """Sign in with username and password (then, for staff, a code from an app)."""
     if current_user.is_authenticated:
         return redirect_to(home_for(current_user))
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        user = accounts.authenticate(form.username.data, form.password.data)
-        if user is not None:
-            # A fresh session: nothing from before sign-in (a planted id) carries over.
-            session.clear()
-            login_user(user)
-            audit.record("sign_in", user)
-            return redirect_to(
-                _safe_next(request.args.get("next")) or home_for(user), full_reload=True
-            )
-        audit.record("sign_in_failed", accounts.find_user(form.username.data))
-        form.password.errors.append("Wrong username or password.")
-        status = 401
+        username, ip = form.username.data, _client_ip()
+        if until := throttle.locked_until(username, ip):
+            audit.record("sign_in_locked", accounts.find_user(username))
+            status = _locked_answer(form, until)
+        elif (user := accounts.authenticate(username, form.password.data)) is not None:
+            throttle.clear(username)
+            next_url = request.args.get("next")
+            if user.totp_secret or user.needs_second_factor:
+                session.clear()
+                session["pending_sign_in"] = {"user": user.id, "at": utcnow().isoformat(),
+                                              "shared": form.shared.data, "next": next_url}
+                step = "auth.sign_in_code" if user.totp_secret else "auth.sign_in_setup"
+                return redirect_to(url_for(step), full_reload=True)
+            return redirect_to(_finish_sign_in(user, form.shared.data, next_url),
+                               full_reload=True)
+        else:
+            audit.record("sign_in_failed", accounts.find_user(username))
+            if until := throttle.record_failure(username, ip):
+                status = _locked_answer(form, until)
+            else:
+                form.password.errors.append("Wrong username or password.")
+                status = 401
     elif form.is_submitted():
         status = 422
-    return render_page("auth/sign_in.html", form=form, status=status)
+    notice = sessions.ended_notice(request.args.get("ended"))
+    if notice and request.args.get("unsent"):
+        notice += (" What you did last was not saved or sent. A message you were writing "
+                   "saves itself as a draft while you type: look in Drafts.")
+    return render_page("auth/sign_in.html", form=form, status=status, notice=notice)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code():
+    """The second step: a code from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None or not user.totp_secret:
+        flash("Please sign in again: the time to enter the code ran out.", "info")
+        return redirect_to(url_for("auth.sign_in"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        pending = session["pending_sign_in"]
+        if until := throttle.locked_until(user.username, _client_ip()):
+            status = _locked_answer(form, until)
+        elif (how := twofactor.verify(user, form.code.data)) is not None:
+            throttle.clear(user.username)
+            target = _finish_sign_in(user, pending["shared"], pending["next"])
+            if how == "recovery":
+                left = twofactor.recovery_codes_left(user)
+                flash(f"You used a recovery code; {left} left. If your phone is lost, set up "
+                      f"the app again from Your account.", "info")
+            return redirect_to(target, full_reload=True)
+        else:
+            audit.record("sign_in_failed", user)
+            if until := throttle.record_failure(user.username, _client_ip()):
+                status = _locked_answer(form, until)
+            else:
+                form.code.errors.append("That code is not right, or was already used. Enter "
+                                        "the code your app shows now.")
+                status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_page("auth/sign_in_code.html", form=form, status=status)
+
+
+@bp.route("/sign-in/setup", methods=["GET", "POST"])
+def sign_in_setup():
+    """First sign-in of a staff account: set up the authenticator app before going on."""
+    user = _pending_user()
+    if user is None or user.totp_secret:
+        return redirect_to(url_for("auth.sign_in"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        pending = session["pending_sign_in"]
+        codes = twofactor.finish_enrolment(user, form.code.data)
+        if codes is not None:
+            target = _finish_sign_in(user, pending["shared"], pending["next"])
+            audit.record("two_step_on", user)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   continue_url=target)
+        form.code.errors.append("That code is not right. Check the app shows smweb's key, "
+                                "and enter the code it shows now.")
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return _setup_page(user, form, url_for("auth.sign_in_setup"), status)
+
+
+def _setup_page(user, form, action: str, status: int):
+    secret = twofactor.begin_enrolment(user)
+    uri = twofactor.setup_uri(user, secret)
+    return render_page("auth/two_step_setup.html", form=form, action=action, status=status,
+                       qr=twofactor.qr_code_svg(uri), key=twofactor.spaced(secret))
 
 
 @bp.post("/sign-out")
 def sign_out():
-    """Sign out: the session cookie is emptied, nothing of it is kept."""
+    """Sign out: the server ends the session and the browser is told to forget the site."""
+    reason = "idle" if request.form.get("reason") == "idle" else None
     if current_user.is_authenticated:
+        if row := g.get("user_session"):
+            sessions.end(row, reason or "signed_out")
         audit.record("sign_out", current_user)
     logout_user()
     session.clear()
-    flash("You are signed out. If this is a shared computer, close the browser.", "info")
-    return redirect_to(url_for("auth.sign_in"), full_reload=True)
+    response = redirect_to(url_for("auth.signed_out", reason=reason), full_reload=True)
+    # Cookies, storage and cache of this site are emptied: the next person finds nothing.
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Where sign-out lands: nothing of the person who was here."""
+    if current_user.is_authenticated:
+        return redirect_to(home_for(current_user))
+    return render_template("auth/signed_out.html", idle=request.args.get("reason") == "idle")
+
+
+@bp.get("/session")
+@login_required
+def session_status():
+    """How long the session has left (the Smweb-Session-Remaining header); asked by the
+    timeout warning before it shows, as another tab may have kept the session alive. Not
+    activity itself: it is asked with ?poll=1."""
+    return "", 204
+
+
+@bp.post("/session/extend")
+@login_required
+def extend_session():
+    """'Stay signed in' from the timeout warning: counts as activity now."""
+    if EmptyForm().validate_on_submit() and (row := g.get("user_session")):
+        sessions.touch(row, force=True)
+    if request.htmx:
+        return "", 204
+    return redirect_to(_safe_next(request.form.get("next")) or home_for(current_user))
 
 
 @bp.get("/premium-required")

@@ -12,6 +12,7 @@ from .people import (
     hidden_contacts,
     patient_groups,
 )
+from .sessions import RecoveryCode, SignInFailure, UserSession
 from .triage import (
     Block,
     EducationItem,
@@ -26,6 +27,9 @@ from .triage import (
 
 __all__ = [
     "AuditEvent",
+    "RecoveryCode",
+    "SignInFailure",
+    "UserSession",
     "Block",
     "EducationItem",
     "Notification",

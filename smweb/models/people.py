@@ -4,7 +4,16 @@ from datetime import datetime, time
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    String,
+    Table,
+    UniqueConstraint,
+    false,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -92,6 +101,17 @@ class User(UserMixin, db.Model):
     coordinator_of_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     coordinator_of: Mapped[Facility | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Second factor (TOTP): the shared secret, one being enrolled, and the last time step
+    # used, so a code is accepted once only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
+    # Set by an admin's password reset: the next sign-in leads to "choose a new password".
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    # Flask-Login keeps this in the session cookie (login_manager.id_attribute), not the user
+    # id: the token of a server-side session, which signing out ends for good.
+    session_token = None
 
     staff_groups: Mapped[list[TriageGroup]] = relationship(
         secondary=group_members, back_populates="members", order_by=TriageGroup.name
@@ -99,6 +119,14 @@ class User(UserMixin, db.Model):
     care_groups: Mapped[list[TriageGroup]] = relationship(
         secondary=patient_groups, back_populates="patients", order_by=TriageGroup.name
     )
+
+    def get_session_token(self) -> str | None:
+        return self.session_token
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Staff, coordinators and admins must use a second factor; patients may."""
+        return not self.is_patient
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account can't stay signed in

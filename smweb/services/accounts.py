@@ -7,6 +7,8 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..clock import utcnow
 from ..extensions import db
@@ -58,6 +60,68 @@ def authenticate(username: str, password: str) -> User | None:
         user.password_hash = hasher.hash(password)
         db.session.commit()
     return user
+
+
+MIN_PASSWORD, MAX_PASSWORD = 12, 128
+
+
+class PasswordError(Exception):
+    """A password the rules refuse; the text says why, in words a patient understands.
+    `field`: which one was wrong, the current password or the new one."""
+
+    def __init__(self, text: str, field: str = "new") -> None:
+        super().__init__(text)
+        self.field = field
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords from leaked lists, as zxcvbn ships them."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_new_password(password: str, *, username: str = "", display_name: str = "") -> None:
+    """12 to 128 characters, any characters at all (spaces welcome: a sentence makes a good
+    password), and not one that is common or easy to guess from who you are."""
+    if len(password) < MIN_PASSWORD:
+        raise PasswordError(f"Use at least {MIN_PASSWORD} characters. A short sentence "
+                            "you can remember works well.")
+    if len(password) > MAX_PASSWORD:
+        raise PasswordError(f"Use at most {MAX_PASSWORD} characters.")
+    if password.lower() in _common_passwords():
+        raise PasswordError("This password is one of the most common passwords. "
+                            "Choose another.")
+    hints = [username, *display_name.split(), current_app.config["SERVICE_NAME"]]
+    # zxcvbn estimates how many guesses a password takes: 3 means about 10^8 or more.
+    result = zxcvbn(password[:72], user_inputs=[h for h in hints if h])
+    if result["score"] < 3:
+        warning = result["feedback"]["warning"] or "This password is too easy to guess."
+        raise PasswordError(f"{warning.rstrip('.')}. Choose a longer or less predictable "
+                            "password, for example a few unrelated words.")
+
+
+def set_password(user: User, password: str, *, must_change: bool = False) -> None:
+    """A new password (checked by the rules), and whether the next sign-in must change it."""
+    check_new_password(password, username=user.username, display_name=user.display_name)
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    db.session.commit()
+
+
+def confirm_password(user: User, password: str) -> None:
+    """Raises PasswordError unless this is the user's password (before a sensitive change)."""
+    try:
+        password_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise PasswordError("Your current password is not right.", "current") from None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first, then the rules for the new one."""
+    confirm_password(user, current)
+    if new == current:
+        raise PasswordError("Choose a password different from the current one.")
+    set_password(user, new)
 
 
 def create_user(username: str, password: str, display_name: str, **fields) -> User:

@@ -8,18 +8,18 @@ from sqlalchemy import delete, func, insert, select
 from ..extensions import db
 from ..models import Facility, Role, TriageGroup, User, group_members
 from ..models.people import MEMBER_ROLES, AccountLevel
-from . import accounts
-
-MIN_PASSWORD, MAX_PASSWORD = 12, 128
+from . import accounts, sessions
 
 
 class AdminError(Exception):
     """An administrative change the rules don't allow; the text says why."""
 
 
-def _check_password(password: str) -> None:
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise AdminError(f"A password has {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+def _check_password(password: str, username: str, display_name: str) -> None:
+    try:
+        accounts.check_new_password(password, username=username, display_name=display_name)
+    except accounts.PasswordError as refusal:
+        raise AdminError(str(refusal)) from None
 
 
 def create_user(username: str, display_name: str, role: str, account_level: str,
@@ -35,7 +35,7 @@ def create_user(username: str, display_name: str, role: str, account_level: str,
         raise AdminError("Choose an account level from the list.")
     if not display_name.strip():
         raise AdminError("Enter the person's name.")
-    _check_password(password)
+    _check_password(password, username, display_name)
     user = accounts.create_user(username, password, display_name.strip(), role=role,
                                 account_level=account_level)
     db.session.commit()
@@ -59,12 +59,15 @@ def update_user(actor: User, user: User, *, role: str, account_level: str,
     user.account_level = account_level
     user.disabled = disabled
     db.session.commit()
+    if disabled:
+        sessions.end_all(user, "disabled")
 
 
 def reset_password(user: User, password: str) -> None:
-    _check_password(password)
-    user.password_hash = accounts.hash_password(password)
-    db.session.commit()
+    """A new password the person must change at their next sign-in; their sessions end."""
+    _check_password(password, user.username, user.display_name)
+    accounts.set_password(user, password, must_change=True)
+    sessions.end_all(user, "admin")
 
 
 def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(8, 0),

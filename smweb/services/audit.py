@@ -30,6 +30,12 @@ ACTIONS = {
     "membership_change": "Changed an account's care teams",
     "password_reset": "Reset a password",
     "account_create": "Created an account",
+    "sign_in_locked": "Sign-in refused: too many failures",
+    "password_change": "Changed own password",
+    "two_step_on": "Turned on two-step verification",
+    "two_step_off": "Turned off two-step verification",
+    "recovery_codes": "Made new recovery codes",
+    "sessions_end": "Ended sessions",
 }
 
 

@@ -13,8 +13,12 @@ from ..models import EducationItem, Facility, Message, Role, Thread, TriageGroup
 from ..models.people import AccountLevel
 from . import triage
 from .accounts import create_user, find_user
+from .twofactor import enrol_with_secret
 
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - documented demo-only password
+# The demo staff accounts' authenticator key (base32): documented, so demo-only, like the
+# password. Add it to an authenticator app, or run `flask --app app smweb demo-code`.
+DEMO_TOTP_SECRET = "SMWEBDEMOONLYTOTPKEY234567ABCDEF"  # noqa: S105
 
 DEMO_ACCOUNTS = [
     # username, display name, role, account level, opted in, groups
@@ -58,6 +62,8 @@ def seed_demo() -> bool:
             username, DEMO_PASSWORD, name, role=role, account_level=level,
             opted_in_at=now if opted_in else None,
         )
+        if role != Role.PATIENT:
+            enrol_with_secret(user, DEMO_TOTP_SECRET)
         target = user.care_groups if role == Role.PATIENT else user.staff_groups
         target.extend(groups[key] for key in group_keys)
         users[username] = user

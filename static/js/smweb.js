@@ -84,3 +84,91 @@
     }
   });
 })();
+
+// The idle timeout. The server says how many seconds the session has left (on the page, and
+// in a header on every htmx answer); a minute before the end a dialog offers to stay signed
+// in. At the end the page signs out, so nothing stays on screen of a shared workstation.
+// Before either step the server is asked again: another tab may have kept the session alive.
+(function () {
+  "use strict";
+  var deadline = null;
+  var timer = null;
+
+  function box() { return document.getElementById("session-timeout"); }
+
+  function hide() {
+    var dialog = box();
+    if (dialog) { dialog.hidden = true; }
+  }
+
+  function setRemaining(seconds) {
+    if (isNaN(seconds)) { return; }
+    deadline = Date.now() + seconds * 1000;
+    var dialog = box();
+    if (dialog && !dialog.hidden && seconds > Number(dialog.dataset.warning)) { hide(); }
+  }
+
+  function askServer(then) {
+    var dialog = box();
+    if (!dialog) { return; }
+    var url = dialog.dataset.statusUrl + "?poll=1";
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) {
+        var left = response.headers.get("Smweb-Session-Remaining");
+        then(response.status === 204 && left !== null ? Number(left) : 0);
+      })
+      .catch(function () { then(null); });
+  }
+
+  function signOut() {
+    var form = document.querySelector("[data-timeout-sign-out]");
+    if (form) {
+      form.elements.reason.value = "idle";
+      form.submit();
+    }
+  }
+
+  function show(secondsLeft) {
+    var dialog = box();
+    if (!dialog) { return; }
+    var countdown = dialog.querySelector("[data-countdown]");
+    if (countdown) {
+      countdown.textContent = secondsLeft + (secondsLeft === 1 ? " second" : " seconds");
+    }
+    if (dialog.hidden) {
+      dialog.hidden = false;
+      dialog.querySelector("[data-stay]").focus();
+    }
+  }
+
+  var asking = false;
+  function tick() {
+    var dialog = box();
+    if (!dialog || deadline === null || asking) { return; }
+    var left = Math.ceil((deadline - Date.now()) / 1000);
+    var warning = Number(dialog.dataset.warning);
+    if (left > warning) { return; }
+    if (left > 0 && !dialog.hidden) { show(left); return; }
+    asking = true;
+    askServer(function (serverLeft) {
+      asking = false;
+      if (serverLeft === null) { return; }  // the network failed: try again next tick
+      if (serverLeft <= 0) { signOut(); return; }
+      setRemaining(serverLeft);
+      if (serverLeft <= warning) { show(serverLeft); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var dialog = box();
+    if (dialog) {
+      setRemaining(Number(dialog.dataset.remaining));
+      timer = timer || window.setInterval(tick, 1000);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var left = xhr && xhr.getResponseHeader("Smweb-Session-Remaining");
+    if (left !== null && left !== undefined) { setRemaining(Number(left)); }
+  });
+})();

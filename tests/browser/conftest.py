@@ -43,6 +43,9 @@ def _clean_tables():
     yield
 
 
+LIVE: dict = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """smweb with the demo data, served on 127.0.0.1 at a free port; yields the base URL.
@@ -70,6 +73,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         seed_demo()
         db.session.remove()
 
+    LIVE["app"] = app  # for tests that must reach into the server (a TOTP code's reuse)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="smweb-live", daemon=True)
     thread.start()

@@ -13,6 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from smweb.services.demo import DEMO_PASSWORD
+from tests.browser.conftest import LIVE
+from tests.conftest import demo_code, forget_used_codes
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +22,7 @@ JS_MODES = [pytest.param(True, id="js"), pytest.param(False, id="nojs")]
 
 CARE_TEAM = "Primary Care Team Blue"
 SIGN_IN_HEADING = "Sign in to Secure Messaging"
+CODE_HEADING = "Enter the code from your authenticator app"
 SENT_NOTICE = "Your message was sent."
 REPLY_NOTICE = "Your reply was sent."
 SIGNED_OUT_NOTICE = "You are signed out."
@@ -48,13 +51,21 @@ def notice(page: Page, text: str):
     return page.get_by_role("status").filter(has_text=text)
 
 
-def sign_in(tab, username: str, home_heading: str) -> None:
+def sign_in(tab, username: str, home_heading: str, shared: bool = False) -> None:
+    """Username and password; for staff then the code their authenticator app shows."""
     page = tab.page
     page.goto("/sign-in")
     expect(heading(page)).to_have_text(SIGN_IN_HEADING)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
+    if shared:
+        page.get_by_label("This is a shared computer").check()
     page.get_by_role("button", name="Sign in").click()
+    expect(heading(page)).not_to_have_text(SIGN_IN_HEADING)
+    if heading(page).inner_text() == CODE_HEADING:
+        forget_used_codes(LIVE["app"], username)
+        page.get_by_label("Code").fill(demo_code())
+        page.get_by_role("button", name="Continue").click()
     expect(heading(page)).to_have_text(home_heading)
     page.wait_for_load_state()  # a whole new document (HX-Redirect): let htmx start up
 

@@ -1,0 +1,117 @@
+"""Your account: where you are signed in, your password, two-step verification."""
+
+from flask import flash, g, render_template, url_for
+from flask_login import current_user, login_required, logout_user
+
+from ..services import accounts, audit, sessions, twofactor
+from ..templating import redirect_to, render_page
+from . import bp
+from .forms import CodeForm, EmptyForm, PasswordChangeForm, TurnOffTwoStepForm
+from .routes import _setup_page
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The signed-in devices (with the last activity of each), password, two-step."""
+    return _account_page(TurnOffTwoStepForm(), 200)
+
+
+def _account_page(off_form, status: int):
+    return render_page(
+        "auth/account.html", status=status, active=sessions.active_for(current_user),
+        this_session=g.get("user_session"), device_name=sessions.device_name,
+        codes_left=twofactor.recovery_codes_left(current_user), form=EmptyForm(),
+        off_form=off_form)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, on every device, this one included."""
+    if not EmptyForm().validate_on_submit():
+        return redirect_to(url_for("auth.account"))
+    audit.record("sessions_end", current_user, target_user=current_user)
+    sessions.end_all(current_user, "everywhere")
+    logout_user()
+    response = redirect_to(url_for("auth.signed_out"), full_reload=True)
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Choose a new password; every other session of the account ends."""
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data)
+        except accounts.PasswordError as refusal:
+            form[refusal.field].errors.append(str(refusal))
+            status = 422
+        else:
+            sessions.end_all(current_user, "password", keep=g.get("user_session"))
+            audit.record("password_change", current_user, target_user=current_user)
+            flash("Your password was changed. You were signed out on your other devices.",
+                  "success")
+            return redirect_to(url_for("auth.account"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("auth/change_password.html", form=form, status=status)
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def two_step_setup():
+    """Turn on two-step verification (or set up a new phone after an admin's reset)."""
+    if current_user.totp_secret:
+        return redirect_to(url_for("auth.account"))
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        codes = twofactor.finish_enrolment(current_user, form.code.data)
+        if codes is not None:
+            audit.record("two_step_on", current_user, target_user=current_user)
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   continue_url=url_for("auth.account"))
+        form.code.errors.append("That code is not right. Check the app shows this key, and "
+                                "enter the code it shows now.")
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return _setup_page(current_user, form, url_for("auth.two_step_setup"), status)
+
+
+@bp.post("/account/recovery-codes")
+@login_required
+def new_recovery_codes():
+    """Ten new recovery codes; the old ones stop working."""
+    if not (current_user.totp_secret and EmptyForm().validate_on_submit()):
+        return redirect_to(url_for("auth.account"))
+    codes = twofactor.new_recovery_codes(current_user)
+    audit.record("recovery_codes", current_user, target_user=current_user)
+    return render_template("auth/recovery_codes.html", codes=codes,
+                           continue_url=url_for("auth.account"))
+
+
+@bp.post("/account/two-step/off")
+@login_required
+def two_step_off():
+    """A patient turns two-step verification off (staff can't: it is required of them)."""
+    if current_user.needs_second_factor or not current_user.totp_secret:
+        return redirect_to(url_for("auth.account"))
+    form = TurnOffTwoStepForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_password(current_user, form.password.data)
+        except accounts.PasswordError as refusal:
+            form.password.errors.append(str(refusal))
+        else:
+            twofactor.turn_off(current_user)
+            audit.record("two_step_off", current_user, target_user=current_user)
+            flash("Two-step verification is off.", "info")
+            return redirect_to(url_for("auth.account"))
+    return _account_page(form, 422)
+

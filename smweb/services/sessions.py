@@ -1,0 +1,160 @@
+"""Server-side sessions: started at sign-in, ended by signing out, by time, or by an admin.
+
+The browser's cookie carries a random token; the database keeps only its SHA-256. Each request
+checks the row: an ended, idle or too-old session is refused, so a copied cookie is worth
+nothing once its session has ended.
+"""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, request
+from sqlalchemy import select, update
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import User, UserSession
+
+# Activity is written at most this often (and never by a list's automatic refresh): a plain
+# GET of a page is not a database write every time.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the cookie's token is worth: the live session, or why it ended (or None)."""
+
+    session: UserSession | None
+    ended: str | None = None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def idle_limit(user: User, shared: bool) -> timedelta:
+    """15 minutes for staff, 30 for patients by default; shorter on a shared computer."""
+    cfg = current_app.config
+    minutes = cfg["PATIENT_IDLE_MINUTES"] if user.is_patient else cfg["STAFF_IDLE_MINUTES"]
+    if shared:
+        minutes = min(minutes, cfg["SHARED_IDLE_MINUTES"])
+    return timedelta(minutes=minutes)
+
+
+def start(user: User, *, shared: bool) -> str:
+    """A new session for this browser; returns the token for its cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(
+        token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
+        idle_seconds=int(idle_limit(user, shared).total_seconds()), shared=shared,
+        ip=(request.remote_addr or "")[:45], user_agent=request.user_agent.string[:200],
+    ))
+    db.session.commit()
+    user.session_token = token
+    return token
+
+
+def check(token: str) -> Check:
+    """The live session this token names. A session found idle or past its limit is ended
+    here, and the reason given, so the sign-in page can say what happened."""
+    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    if row is None:
+        return Check(None)
+    if row.ended_at is not None:
+        return Check(None, row.end_reason)
+    now = utcnow()
+    reason = None
+    if now >= row.expires_at:
+        reason = "absolute"
+    elif now - row.last_seen_at >= timedelta(seconds=row.idle_seconds):
+        reason = "idle"
+    elif row.user.disabled:
+        reason = "disabled"
+    if reason:
+        end(row, reason)
+        return Check(None, reason)
+    row.user.session_token = token
+    return Check(row)
+
+
+def remaining(row: UserSession) -> int:
+    """Seconds until this session ends if nothing more is done."""
+    deadline = min(row.expires_at, row.last_seen_at + timedelta(seconds=row.idle_seconds))
+    return max(0, int((deadline - utcnow()).total_seconds()))
+
+
+def touch(row: UserSession, force: bool = False) -> None:
+    """Note activity: at most once a minute (or once a quarter of a short idle limit), unless
+    the user asked to stay signed in."""
+    now = utcnow()
+    every = min(TOUCH_EVERY, timedelta(seconds=row.idle_seconds / 4))
+    if force or now - row.last_seen_at >= every:
+        row.last_seen_at = now
+        db.session.commit()
+
+
+def end(row: UserSession, reason: str) -> None:
+    if row.ended_at is None:
+        row.ended_at, row.end_reason = utcnow(), reason
+        db.session.commit()
+
+
+def end_all(user: User, reason: str, keep: UserSession | None = None) -> int:
+    """End every live session of this user (but `keep`); returns how many ended."""
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    ended = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
+    db.session.commit()
+    return ended
+
+
+def active_for(user: User) -> list[UserSession]:
+    """The user's sessions that are still live, most recent activity first."""
+    rows = db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    ).all()
+    now = utcnow()
+    return [r for r in rows if now < r.expires_at
+            and now - r.last_seen_at < timedelta(seconds=r.idle_seconds)]
+
+
+_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari")]
+_SYSTEMS = [("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"),
+            ("iPad", "iPad"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
+
+
+def device_name(user_agent: str) -> str:
+    """'Firefox on Windows': enough to recognise a device in the list of sessions."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    if re.search(r"Headless", user_agent):
+        browser = "Headless browser"
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
+def ended_notice(reason: str | None) -> str | None:
+    """What the sign-in page says about a session that ended without the user signing out."""
+    cfg = current_app.config
+    if reason == "idle":
+        return ("For your security, you were signed out after a time without activity. "
+                "Please sign in again.")
+    if reason == "absolute":
+        hours = cfg["SESSION_ABSOLUTE_HOURS"]
+        return (f"For your security, you were signed out: a session lasts at most "
+                f"{hours:g} hours. Please sign in again.")
+    if reason in {"everywhere", "admin", "password", "disabled"}:
+        return "Your session was ended. Please sign in again."
+    return None
+

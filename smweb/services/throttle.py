@@ -1,0 +1,123 @@
+"""Sign-in protection: too many failures for one account name, or from one address, pause
+further tries for that name or address until the window has passed.
+
+The count lives where every worker sees it: in the database (each failure is a row, added and
+swept, never updated, so concurrent workers can't lose one), or in Redis when SMWEB_REDIS_URL
+names one (a sorted set per key). Keys use the name as typed, whether or not such an account
+exists, so a lockout tells nothing about which accounts exist.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import SignInFailure
+
+
+def _keys(username: str, ip: str | None) -> list[tuple[str, int]]:
+    """Each key with its limit: the account name, and the address."""
+    cfg = current_app.config
+    keys = [(f"account:{username.strip().lower()[:64]}", cfg["SIGN_IN_MAX_FAILURES"])]
+    if ip:
+        keys.append((f"ip:{ip}", cfg["SIGN_IN_MAX_FAILURES_PER_IP"]))
+    return keys
+
+
+def _window() -> timedelta:
+    return timedelta(minutes=current_app.config["SIGN_IN_LOCKOUT_MINUTES"])
+
+
+def locked_until(username: str, ip: str | None) -> datetime | None:
+    """When tries for this name (or from this address) may start again; None: not locked."""
+    store = _store()
+    until = [store.locked_until(key, limit) for key, limit in _keys(username, ip)]
+    return max((u for u in until if u is not None), default=None)
+
+
+def record_failure(username: str, ip: str | None) -> datetime | None:
+    """Count one failed try; returns when tries may start again if this one locked them."""
+    store = _store()
+    for key, _limit in _keys(username, ip):
+        store.add(key)
+    return locked_until(username, ip)
+
+
+def clear(username: str) -> None:
+    """A successful sign-in forgets the account's failures (not the address's)."""
+    key, _limit = _keys(username, None)[0]
+    _store().clear(key)
+
+
+class DatabaseStore:
+    def add(self, key: str) -> None:
+        now = utcnow()
+        db.session.execute(delete(SignInFailure).where(
+            SignInFailure.key == key, SignInFailure.at < now - _window()))
+        db.session.add(SignInFailure(key=key, at=now))
+        db.session.commit()
+
+    def locked_until(self, key: str, limit: int) -> datetime | None:
+        recent = db.session.scalars(
+            select(SignInFailure.at)
+            .where(SignInFailure.key == key, SignInFailure.at >= utcnow() - _window())
+            .order_by(SignInFailure.at.desc())
+            .limit(limit)
+        ).all()
+        if len(recent) < limit:
+            return None
+        return recent[-1] + _window()
+
+    def clear(self, key: str) -> None:
+        db.session.execute(delete(SignInFailure).where(SignInFailure.key == key))
+        db.session.commit()
+
+
+class RedisStore:
+    """One sorted set per key, scored by the time of each failure (UTC seconds)."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+        self.prefix = "smweb:sign-in-failures:"
+
+    @staticmethod
+    def _now() -> float:
+        return utcnow().replace(tzinfo=UTC).timestamp()
+
+    def add(self, key: str) -> None:
+        now, window = self._now(), _window().total_seconds()
+        name = self.prefix + key
+        with self.redis.pipeline() as pipe:
+            pipe.zremrangebyscore(name, "-inf", now - window)
+            pipe.zadd(name, {uuid.uuid4().hex: now})
+            pipe.expire(name, int(window) + 1)
+            pipe.execute()
+
+    def locked_until(self, key: str, limit: int) -> datetime | None:
+        window = _window().total_seconds()
+        recent = self.redis.zrevrangebyscore(
+            self.prefix + key, "+inf", self._now() - window, start=0, num=limit,
+            withscores=True)
+        if len(recent) < limit:
+            return None
+        oldest = recent[-1][1]
+        return datetime.fromtimestamp(oldest + window, UTC).replace(tzinfo=None)
+
+    def clear(self, key: str) -> None:
+        self.redis.delete(self.prefix + key)
+
+
+@cache
+def _redis_store(url: str) -> RedisStore:
+    return RedisStore(url)
+
+
+def _store() -> DatabaseStore | RedisStore:
+    url = current_app.config["REDIS_URL"]
+    return _redis_store(url) if url else DatabaseStore()

@@ -1,0 +1,242 @@
+"""Sign-in protection: lockout by account name and by address that holds across processes,
+one generic answer, the same answer time whether or not the account exists; passwords."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from smweb.services import throttle
+from tests.conftest import csrf_token, post_form, sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+WRONG = "not-the-password-9"
+
+
+def try_password(client, username: str, password: str = WRONG):
+    return client.post("/sign-in", data={"username": username, "password": password,
+                                         "csrf_token": csrf_token(client)})
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client):
+    wrong = try_password(client, "veteran1")
+    missing = try_password(client, "nobody-at-all")
+    assert wrong.status_code == missing.status_code == 401
+    strip = re.compile(r'value="[^"]+"|"X-CSRFToken": "[^"]+"|value="[a-z-]+"')
+    assert strip.sub("", wrong.text) == strip.sub("", missing.text)
+    assert "Wrong username or password." in wrong.text
+
+
+@pytest.mark.parametrize("username", ["veteran1", "nobody-at-all"])
+def test_five_failures_lock_the_name_for_fifteen_minutes(client, clock, username):
+    for _ in range(4):
+        assert try_password(client, username).status_code == 401
+    fifth = try_password(client, username)
+    assert fifth.status_code == 429
+    assert "Too many failed tries" in fifth.text and "about 15 minutes" in fifth.text
+    # locked even with the right password, and the same for a name that doesn't exist
+    assert try_password(client, username, "demo-password-1").status_code == 429
+    clock.advance(minutes=10)
+    assert "about 5 minutes" in try_password(client, username, "demo-password-1").text
+    clock.advance(minutes=5, seconds=1)
+    if username == "veteran1":
+        assert try_password(client, username, "demo-password-1").status_code == 303
+
+
+def test_a_successful_sign_in_forgets_earlier_failures(client):
+    for _ in range(4):
+        try_password(client, "veteran1")
+    assert sign_in(client, "veteran1").status_code == 303
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/mailbox/inbox")})
+    for _ in range(4):
+        assert try_password(client, "veteran1").status_code == 401
+
+
+def test_one_address_trying_many_names_is_paused(client, app):
+    app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 6
+    try:
+        for n in range(5):
+            assert try_password(client, f"guess{n}").status_code == 401
+        assert try_password(client, "guess-last").status_code == 429
+        assert try_password(client, "veteran2", "demo-password-1").status_code == 429
+    finally:
+        app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 30
+
+
+def test_lockout_in_redis_when_configured(client, app):
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    redis.Redis.from_url(url).flushdb()
+    app.config["REDIS_URL"] = url
+    try:
+        for _ in range(4):
+            assert try_password(client, "veteran2").status_code == 401
+        assert try_password(client, "veteran2").status_code == 429
+        keys = redis.Redis.from_url(url).keys("smweb:sign-in-failures:*")
+        assert b"smweb:sign-in-failures:account:veteran2" in keys
+        with app.app_context():
+            assert throttle.DatabaseStore().locked_until("account:veteran2", 5) is None
+    finally:
+        app.config["REDIS_URL"] = ""
+        redis.Redis.from_url(url).flushdb()
+
+
+def test_answer_time_does_not_tell_whether_the_account_exists(client, app):
+    """Benchmark-style: medians over many tries, within a factor of two of each other."""
+    app.config["SIGN_IN_MAX_FAILURES"] = app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 10_000
+    try:
+        token = csrf_token(client)
+
+        def timed(username: str) -> float:
+            start = time.perf_counter()
+            response = client.post("/sign-in", data={
+                "username": username, "password": WRONG, "csrf_token": token})
+            assert response.status_code == 401
+            return time.perf_counter() - start
+
+        existing, missing = [], []
+        for n in range(30):
+            existing.append(timed("veteran1"))
+            missing.append(timed(f"no-such-user-{n}"))
+        ratio = statistics.median(existing) / statistics.median(missing)
+        print(f"sign-in answer time, existing / missing user: {ratio:.2f}")
+        assert 0.5 < ratio < 2.0
+    finally:
+        app.config["SIGN_IN_MAX_FAILURES"] = 5
+        app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 30
+
+
+# -- two app processes sharing one database ------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Browser:
+    """urllib with its own cookies, speaking to one server process."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+            _NoRedirect())
+
+    def sign_in(self, username: str, password: str) -> int:
+        page = self.opener.open(self.base + "/sign-in").read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"username": username, "password": password,
+                                       "csrf_token": token}).encode()
+        try:
+            return self.opener.open(self.base + "/sign-in", body).status
+        except urllib.error.HTTPError as answer:
+            return answer.code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.fixture
+def two_servers(tmp_path):
+    """Two smweb processes on one SQLite file, as two gunicorn workers would share it."""
+    env = {**os.environ, "SMWEB_ENV": "development", "SMWEB_INSTANCE_PATH": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}", "SMWEB_SECRET_KEY": "k" * 32,
+           "SMWEB_ARGON2_MEMORY_KIB": "1024", "SMWEB_ARGON2_TIME_COST": "1"}
+    env.pop("SMWEB_TEST_DATABASE_URL", None)
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    for command in (["db", "upgrade"], ["smweb", "seed-demo"]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True,  # noqa: S603
+                       capture_output=True)
+    servers, bases = [], []
+    for _ in range(2):
+        port = _free_port()
+        servers.append(subprocess.Popen(  # noqa: S603
+            [*flask, "run", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        bases.append(f"http://127.0.0.1:{port}")
+    try:
+        for base in bases:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/help", timeout=2).read()  # noqa: S310
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        yield bases
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def test_lockout_holds_across_two_processes(two_servers):
+    first, second = (Browser(base) for base in two_servers)
+    answers = [(first if n % 2 == 0 else second).sign_in("veteran1", WRONG) for n in range(5)]
+    assert answers == [401, 401, 401, 401, 429]
+    # each process refuses the right password now: the count lives in the shared database
+    assert Browser(two_servers[0]).sign_in("veteran1", "demo-password-1") == 429
+    assert Browser(two_servers[1]).sign_in("veteran1", "demo-password-1") == 429
+    assert Browser(two_servers[1]).sign_in("veteran2", "demo-password-1") == 303
+
+
+# -- passwords --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("new", "message"), [
+    ("short one", "Use at least 12 characters."),
+    ("x" * 129, "Use at most 128 characters."),
+    ("password1234", "This password is one of the most common passwords."),
+    ("aaaaaaaaaaaaaaaa", "Choose a longer or less predictable password"),
+    ("veteran1veteran1", "Choose a longer or less predictable password"),
+])
+def test_new_passwords_that_are_refused(login, client, new, message):
+    login("veteran1")
+    response = post_form(client, "/account/password", {
+        "current": "demo-password-1", "new": new, "confirm": new}, form_page="/account/password")
+    assert response.status_code == 422
+    assert message in response.text
+
+
+def test_change_password_asks_for_the_current_one_and_ends_other_sessions(login, client, app):
+    login("veteran1")
+    other = app.test_client()
+    sign_in(other, "veteran1")
+    wrong = post_form(client, "/account/password", {
+        "current": "not-it-at-all", "new": "a quiet walk by the lake", "confirm":
+        "a quiet walk by the lake"}, form_page="/account/password")
+    assert wrong.status_code == 422 and "Your current password is not right." in wrong.text
+    differ = post_form(client, "/account/password", {
+        "current": "demo-password-1", "new": "a quiet walk by the lake", "confirm":
+        "a quiet walk by the river"}, form_page="/account/password")
+    assert differ.status_code == 422 and "The two new passwords differ." in differ.text
+    done = post_form(client, "/account/password", {
+        "current": "demo-password-1", "new": "a quiet walk by the lake", "confirm":
+        "a quiet walk by the lake"}, form_page="/account/password")
+    assert done.location == "/account"
+    assert "You were signed out on your other devices." in client.get("/account").text
+    assert other.get("/mailbox/inbox").status_code == 302
+    assert client.get("/mailbox/inbox").status_code == 200
+    fresh = app.test_client()
+    assert sign_in(fresh, "veteran1").status_code == 401
+    assert sign_in(fresh, "veteran1", "a quiet walk by the lake").status_code == 303
