@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint install upgrade seed-demo clean
+.PHONY: run test lint install upgrade seed-demo clean bench load
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Benchmark and concurrency check (bench/README.md): flags through BENCH_ARGS, e.g.
+# make bench BENCH_ARGS="--small" or BENCH_ARGS="--database-url postgresql+psycopg://...".
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+load: $(STAMP)
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

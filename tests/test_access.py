@@ -75,7 +75,6 @@ ROUTES = [
     ("POST", "/account/two-step", "auth.two_step_setup"),
     ("POST", "/account/recovery-codes", "auth.new_recovery_codes"),
     ("POST", "/account/two-step/off", "auth.two_step_off"),
-    ("GET", "/session", "auth.session_status"),
     ("POST", "/session/extend", "auth.extend_session"),
     ("POST", "/admin/users/{patient}/sessions/end", "admin.end_sessions"),
     ("POST", "/admin/users/{patient}/two-step/reset", "admin.reset_two_step"),
@@ -83,7 +82,8 @@ ROUTES = [
 # Open to anyone: signing in (the code and setup steps check their own pending sign-in),
 # signing out, help, static files.
 PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup",
-          "auth.sign_out", "auth.signed_out", "auth.help_page", "static", "assets.htmx"}
+          "auth.sign_out", "auth.signed_out", "auth.session_status", "auth.help_page",
+          "static", "assets.htmx"}
 
 # Who must be refused, with what, for each object-bearing or role-bound route.
 REFUSALS = [

@@ -171,6 +171,9 @@ def test_stay_signed_in_and_the_remaining_time(client, app, clock):
     assert int(stay.headers["Smweb-Session-Remaining"]) >= 895
     clock.advance(minutes=14)
     assert client.get("/triage/").status_code == 200
+    clock.advance(minutes=16)
+    ended = client.get("/session?poll=1", headers={"HX-Request": "true"})
+    assert ended.status_code == 204 and ended.headers["Smweb-Session-Remaining"] == "0"
 
 
 def test_no_database_write_on_a_plain_page_view(login, client, app, clock):

@@ -217,11 +217,12 @@ def signed_out():
 
 
 @bp.get("/session")
-@login_required
 def session_status():
-    """How long the session has left (the Smweb-Session-Remaining header); asked by the
-    timeout warning before it shows, as another tab may have kept the session alive. Not
-    activity itself: it is asked with ?poll=1."""
+    """How long the session has left (the Smweb-Session-Remaining header; 0 when it has
+    ended): asked by the timeout warning before it shows, as another tab may have kept the
+    session alive. Not activity itself: it is asked with ?poll=1."""
+    if not current_user.is_authenticated:
+        return "", 204, {"Smweb-Session-Remaining": "0"}
     return "", 204
 
 

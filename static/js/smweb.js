@@ -115,7 +115,7 @@
     fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) {
         var left = response.headers.get("Smweb-Session-Remaining");
-        then(response.status === 204 && left !== null ? Number(left) : 0);
+        then(left !== null ? Number(left) : 0);
       })
       .catch(function () { then(null); });
   }

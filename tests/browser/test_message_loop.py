@@ -25,7 +25,7 @@ SIGN_IN_HEADING = "Sign in to Secure Messaging"
 CODE_HEADING = "Enter the code from your authenticator app"
 SENT_NOTICE = "Your message was sent."
 REPLY_NOTICE = "Your reply was sent."
-SIGNED_OUT_NOTICE = "You are signed out."
+SIGNED_OUT_HEADING = "You are signed out"
 
 
 def expected_422(problem: str) -> bool:
@@ -204,12 +204,18 @@ def test_message_loop(open_tab, a11y, js):
 
     # Sign out: a whole new document (htmx: HX-Redirect), and the session is gone.
     page.get_by_role("button", name="Sign out").click()
-    expect(heading(page)).to_have_text(SIGN_IN_HEADING)
-    expect(notice(page, SIGNED_OUT_NOTICE)).to_be_visible()
+    expect(heading(page)).to_have_text(SIGNED_OUT_HEADING)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.get_by_text(subject)).to_have_count(0)
     if js:
         assert page.evaluate("window.__marker") is None, "sign-out should load a new page"
-    check(patient, "sign-in (signed out)")
+    check(patient, "signed out")
+    # The back button shows nothing of the patient: no page was kept, and asking again for
+    # the inbox leads to the sign-in page.
+    page.go_back()
+    expect(heading(page)).to_have_text(SIGN_IN_HEADING)
+    expect(page.get_by_text(subject)).to_have_count(0)
+    expect(page.get_by_text("Alex Rivera")).to_have_count(0)
     page.goto("/mailbox/inbox")
     expect(heading(page)).to_have_text(SIGN_IN_HEADING)
 
