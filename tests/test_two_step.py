@@ -164,3 +164,11 @@ def test_demo_code_command_prints_the_current_code(tmp_path):
         check=True).stdout.strip()
     assert re.fullmatch(r"\d{6}", out)
     assert pyotp.TOTP("SMWEBDEMOONLYTOTPKEY234567ABCDEF").verify(out, valid_window=1)
+
+
+def test_the_code_and_setup_steps_need_a_password_first(client):
+    for path in ("/sign-in/code", "/sign-in/setup"):
+        response = client.get(path)
+        assert response.status_code == 303 and response.location == "/sign-in"
+    assert client.post("/sign-in/code", data={"code": demo_code()}).status_code in {303, 400}
+    assert client.get("/triage/").status_code == 302
