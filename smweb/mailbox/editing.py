@@ -5,10 +5,13 @@ new message): attach or remove files, save a draft, or send — the same with Ja
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, render_template, request
+from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 from htmx_flask import make_response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
+from ..extensions import db
 from ..models import Draft
 from ..services import drafts, messaging
 from ..services.drafts import DraftFields
@@ -44,12 +47,27 @@ def _action() -> tuple[str, int | None]:
     return action, None
 
 
+def already_sent():
+    """A message form posted again after it was sent (a double click, a resend after a slow
+    answer) sends nothing more: the answer goes where the first one went. None otherwise.
+    Views whose form names a draft ask this before looking the draft up: sending used it."""
+    if request.method != "POST" or request.form.get("action", SEND) != SEND:
+        return None
+    message = messaging.sent_with_key(current_user, request.form.get("form_key"))
+    if message is None:
+        return None
+    flash("Your message was sent.", "success")
+    return redirect_to(url_for("mailbox.thread", thread_id=message.thread_id))
+
+
 def handle(spec: MessageForm):
     """Process a POST of a message form and answer as the browser or htmx expects."""
     form, draft = spec.form, spec.draft
     action, remove_id = _action()
     if action == AUTOSAVE:
         return _autosave(spec)
+    if (done := already_sent()) is not None:
+        return done
     files = [f for f in request.files.getlist("attachments") if f and f.filename]
     if not form.validate_draft():
         return spec.render(form, draft, 422)
@@ -74,6 +92,12 @@ def handle(spec: MessageForm):
             except messaging.NotAllowed as refusal:
                 form.form_errors.append(str(refusal))
                 return spec.render(form, draft, 403)
+            except (IntegrityError, StaleDataError):
+                # The same form, posted twice at once, was sent by the other request first.
+                db.session.rollback()
+                if (done := already_sent()) is not None:
+                    return done
+                raise
             return redirect_to(next_url)
         return _stay_on_draft(spec, form, draft, 422)
     if action == SAVE:

@@ -1,5 +1,7 @@
+import secrets
+
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -60,7 +62,15 @@ def body_field(label: str = "Message") -> TextAreaField:
     )
 
 
-class ComposeForm(FlaskForm):
+class SendsOnce(FlaskForm):
+    """A message form with a random key of its own: posted twice (a double click, a resend
+    after a slow answer), it sends one message (services/messaging.py, sent_with_key)."""
+
+    form_key = HiddenField(default=lambda: secrets.token_hex(16),
+                           validators=[Length(max=32)])
+
+
+class ComposeForm(SendsOnce):
     """A patient's new message to one of their care teams."""
 
     recipient = ChoiceField(
@@ -101,7 +111,7 @@ class ComposeForm(FlaskForm):
         return ok
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(SendsOnce):
     body = body_field("Your reply")
     attachments = attachments_field()
 
@@ -112,7 +122,7 @@ class ReplyForm(FlaskForm):
         return True
 
 
-class StaffComposeForm(FlaskForm):
+class StaffComposeForm(SendsOnce):
     """A staff member's new message to a patient of one of their care teams."""
 
     recipient = ChoiceField(

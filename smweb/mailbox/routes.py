@@ -63,6 +63,8 @@ def compose(draft_id: int | None = None):
     """Write a new message to a care team: attach files, save it as a draft, or send it."""
     # An autosave may have made the draft after this page loaded: the form then names it.
     draft_id = draft_id or request.form.get("draft_id", type=int)
+    if (done := editing.already_sent()) is not None:
+        return done  # sending the draft used it up: it is no longer there to look up
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
@@ -99,7 +101,8 @@ def compose(draft_id: int | None = None):
         new = messaging.NewMessage(
             form.group_id, form.category.data, form.subject.data, form.body.data
         )
-        thread = messaging.send_new_message(current_user, new, draft=draft)
+        thread = messaging.send_new_message(current_user, new, draft=draft,
+                                            form_key=form.form_key.data)
         flash(SENT_NOTICE, "success")
         return url_for("mailbox.thread", thread_id=thread.id)
 
@@ -180,7 +183,8 @@ def reply(thread_id: int):
 
     def send(draft):
         items = education.items_by_ids(getattr(form, "education", None) and form.education.data)
-        messaging.reply(current_user, thread, form.body.data, draft=draft, education=items)
+        messaging.reply(current_user, thread, form.body.data, draft=draft, education=items,
+                        form_key=form.form_key.data)
         flash(SENT_NOTICE if current_user.is_patient else "Your reply was sent.", "success")
         return url_for("mailbox.thread", thread_id=thread.id, _anchor="latest")
 

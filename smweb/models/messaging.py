@@ -84,6 +84,8 @@ class Message(db.Model):
     __table_args__ = (
         Index("ix_messages_thread_sent", "thread_id", "sent_at"),
         Index("ix_messages_author_sent", "author_id", "sent_at"),
+        # A form posted twice (a double click) sends one message: the second finds the first.
+        Index("uq_messages_author_form_key", "author_id", "form_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +103,8 @@ class Message(db.Model):
     read_by_patient_at: Mapped[datetime | None]
     # For a patient's message: when the team's reply was due, as the patient was told.
     reply_due_at: Mapped[datetime | None]
+    # The random key of the form that sent it (see uq_messages_author_form_key).
+    form_key: Mapped[str | None] = mapped_column(String(32))
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import select
 
 from ..clock import utcnow
 from ..extensions import db
@@ -34,12 +35,20 @@ def _check_fields(category: str, subject: str, body: str) -> None:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
 
 
-def _add_message(thread: Thread, author: User, body: str) -> Message:
+def sent_with_key(author: User, form_key: str | None) -> Message | None:
+    """The message this author already sent from the form with this key, if any."""
+    if not form_key:
+        return None
+    return db.session.scalar(select(Message).where(
+        Message.author_id == author.id, Message.form_key == form_key))
+
+
+def _add_message(thread: Thread, author: User, body: str, form_key: str | None) -> Message:
     now = utcnow()
     from_patient = author.id == thread.patient_id
     message = Message(
         thread=thread, author_id=author.id, from_patient=from_patient, subject=thread.subject,
-        body=body, sent_at=now,
+        body=body, sent_at=now, form_key=form_key or None,
     )
     db.session.add(message)
     thread.last_message_at = now
@@ -57,7 +66,8 @@ def _add_message(thread: Thread, author: User, body: str) -> Message:
     return message
 
 
-def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None) -> Thread:
+def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
+                     form_key: str | None = None) -> Thread:
     """The patient writes to one of their care teams: a new thread in the team's queue."""
     if not patient.is_patient or not patient.can_use_messaging:
         raise NotAllowed("Your account can't send secure messages.")
@@ -75,7 +85,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None)
         subject=new.subject.strip(),
     )
     db.session.add(thread)
-    message = _add_message(thread, patient, new.body)
+    message = _add_message(thread, patient, new.body, form_key)
     _send_draft_with(message, draft)
     db.session.commit()
     audit.record("message_send", message.author, thread=thread, message_id=message.id)
@@ -95,7 +105,7 @@ EDUCATION_PREFIX = "Education: "
 
 def start_thread_to_patient(
     staff: User, patient_id: int, new: NewMessage, draft: Draft | None = None,
-    education: list[EducationItem] = (),
+    education: list[EducationItem] = (), form_key: str | None = None,
 ) -> Thread:
     """A staff member writes first to a patient of one of their groups. A message with items
     from the education library is filed under Education, its subject marked so."""
@@ -115,7 +125,7 @@ def start_thread_to_patient(
         category=category, subject=subject,
     )
     db.session.add(thread)
-    message = _add_message(thread, staff, new.body)
+    message = _add_message(thread, staff, new.body, form_key)
     message.education_items = list(education)
     _send_draft_with(message, draft)
     db.session.commit()
@@ -134,7 +144,7 @@ def reply_window_closed(thread: Thread, user: User) -> bool:
 
 
 def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
-          education: list[EducationItem] = ()) -> Message:
+          education: list[EducationItem] = (), form_key: str | None = None) -> Message:
     """Add a message to a thread: the patient's goes to the same team, the team's to the
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
@@ -149,7 +159,7 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         raise NotAllowed("This conversation is too old to reply to. Start a new message.")
     if not body.strip() or len(body) > BODY_MAX:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
-    message = _add_message(thread, author, body)
+    message = _add_message(thread, author, body, form_key)
     if education and author.is_staff:
         message.education_items = list(education)
     _send_draft_with(message, draft)

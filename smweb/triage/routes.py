@@ -189,6 +189,8 @@ def compose(draft_id: int | None = None):
     """Start a new thread to a patient of one of the staff member's groups."""
     # An autosave may have made the draft after this page loaded: the form then names it.
     draft_id = draft_id or request.form.get("draft_id", type=int)
+    if (done := editing.already_sent()) is not None:
+        return done  # sending the draft used it up: it is no longer there to look up
     draft = access.get_draft_for(current_user, draft_id) if draft_id else None
     if draft is not None and draft.is_reply:
         return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
@@ -220,7 +222,7 @@ def compose(draft_id: int | None = None):
                                    form.body.data)
         items = education.items_by_ids(form.education.data or [])
         thread = messaging.start_thread_to_patient(current_user, patient_id, new, draft=draft,
-                                                   education=items)
+                                                   education=items, form_key=form.form_key.data)
         flash("Your message was sent to the patient.", "success")
         return url_for("mailbox.thread", thread_id=thread.id)
 
