@@ -1,6 +1,7 @@
 """`flask --app app smweb ...`: commands for site admins and cron."""
 
 import json
+from pathlib import Path
 
 import click
 import pyotp
@@ -9,7 +10,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import RecordEntry
-from .services import accounts, attachments, demo, notifications, records, triage
+from .services import accounts, attachments, backup, demo, notifications, records, triage
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -38,6 +39,23 @@ def seed_demo_command() -> None:
     click.echo(f"Staff, coordinator and admin sign-ins then ask for a code from an authenticator "
                f"app with the demo-only key {demo.DEMO_TOTP_SECRET}")
     click.echo("  (or print the current code: .venv/bin/flask --app app smweb demo-code)")
+
+
+@smweb_cli.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(destination: Path) -> None:
+    """Back up the SQLite database and attachments into DESTINATION while smweb runs."""
+    try:
+        report = backup.backup(destination)
+    except backup.BackupError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Database: {report.database} (integrity check: {report.integrity})")
+    click.echo(f"Attachments: {report.attachments} ({report.files_copied} copied, "
+               f"{report.files_checked} checked against their SHA-256)")
+    for problem in report.problems:
+        click.echo(f"Problem: {problem}", err=True)
+    if not report.ok:
+        raise SystemExit(1)
 
 
 @smweb_cli.command("demo-code")
