@@ -43,14 +43,25 @@ def configure_engine(app: Flask, engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
         connection.info[WRITING] = False
 
-    if not event.contains(Session, "before_flush", _take_write_lock):
-        event.listen(Session, "before_flush", _take_write_lock)
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "do_orm_execute", _before_statement)
 
 
-def _take_write_lock(session: Session, _flush_context, _instances) -> None:
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    """Objects added, changed or deleted are about to be written."""
+    if session.new or session.dirty or session.deleted:
+        _take_write_lock(session)
+
+
+def _before_statement(state) -> None:
+    """An INSERT, UPDATE or DELETE statement run through the session writes as well."""
+    if state.is_insert or state.is_update or state.is_delete:
+        _take_write_lock(state.session)
+
+
+def _take_write_lock(session: Session) -> None:
     """Before a session's first write on SQLite: swap its read transaction for a write one."""
-    if not (session.new or session.dirty or session.deleted):
-        return
     connection = session.connection()
     if connection.dialect.name != "sqlite" or connection.info.get(WRITING):
         return

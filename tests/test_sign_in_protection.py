@@ -1,25 +1,18 @@
 """Sign-in protection: lockout by account name and by address that holds across processes,
 one generic answer, the same answer time whether or not the account exists; passwords."""
 
-import http.cookiejar
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from smweb.services import throttle
 from tests.conftest import csrf_token, post_form, sign_in
+from tests.liveapp import Browser, free_port, prepare_site, server, site_env
 
-ROOT = Path(__file__).resolve().parent.parent
 WRONG = "not-the-password-9"
 
 
@@ -124,71 +117,17 @@ def test_answer_time_does_not_tell_whether_the_account_exists(client, app):
 
 # -- two app processes sharing one database ------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Browser:
-    """urllib with its own cookies, speaking to one server process."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-            _NoRedirect())
-
-    def sign_in(self, username: str, password: str) -> int:
-        page = self.opener.open(self.base + "/sign-in").read().decode()
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        body = urllib.parse.urlencode({"username": username, "password": password,
-                                       "csrf_token": token}).encode()
-        try:
-            return self.opener.open(self.base + "/sign-in", body).status
-        except urllib.error.HTTPError as answer:
-            return answer.code
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 @pytest.fixture
 def two_servers(tmp_path):
     """Two smweb processes on one SQLite file, as two gunicorn workers would share it."""
-    env = {**os.environ, "SMWEB_ENV": "development", "SMWEB_INSTANCE_PATH": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}", "SMWEB_SECRET_KEY": "k" * 32,
-           "SMWEB_ARGON2_MEMORY_KIB": "1024", "SMWEB_ARGON2_TIME_COST": "1"}
-    env.pop("SMWEB_TEST_DATABASE_URL", None)
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
-    for command in (["db", "upgrade"], ["smweb", "seed-demo"]):
-        subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True,  # noqa: S603
-                       capture_output=True)
-    servers, bases = [], []
-    for _ in range(2):
-        port = _free_port()
-        servers.append(subprocess.Popen(  # noqa: S603
-            [*flask, "run", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/help", timeout=2).read()  # noqa: S310
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
+    env = site_env(tmp_path)
+    prepare_site(env)
+    flask = [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1"]
+    ports = [free_port(), free_port()]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    with server([*flask, "--port", str(ports[0])], env, bases[0]), \
+            server([*flask, "--port", str(ports[1])], env, bases[1]):
         yield bases
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def test_lockout_holds_across_two_processes(two_servers):
