@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .browser import CookieJar, HttpBrowser, SignInFailed, csrf_token, sign_in
+from .browser import CookieJar, HttpBrowser, SignInFailed, csrf_token, parse_page, sign_in
 from .loadgen import percentile
 from .seed import ensure_seeded
 from .server import Gunicorn
@@ -296,9 +296,14 @@ def _double_submit(port: int, person: Person, run_id: str) -> str:
     """The same compose form (same CSRF token, same fields) posted twice at once, as a double
     click does. Returns its marker: the check counts the messages that carry it."""
     marker = f"{run_id}-999-1"
-    form = {"csrf_token": person.token, "action": "send", "recipient": str(person.groups[0]),
-            "category": "General", "subject": f"Double {marker}",
-            "body": f"Double submit {marker}."}
+    browser = HttpBrowser("127.0.0.1", port)
+    page = browser.request("GET", "/compose", headers={"Cookie": person.cookie})
+    browser.close()
+    # Every hidden field of the form as the page gave it (the CSRF token, and any key the
+    # app puts in a form to know it again), then what the person typed.
+    form = parse_page(page.text).hidden | {
+        "action": "send", "recipient": str(person.groups[0]), "category": "General",
+        "subject": f"Double {marker}", "body": f"Double submit {marker}."}
     statuses = []
 
     def post() -> None:
