@@ -41,12 +41,19 @@ def active_blocks(patient: User) -> list[Block]:
         Block.patient_id == patient.id, Block.lifted_at.is_(None)).order_by(Block.id)))
 
 
+def _active_kinds(patient: User) -> list[tuple[str, int | None]]:
+    """(kind, care team) of each restriction in force: asked on every messaging page, so
+    just the two columns, not the restrictions with their teams and facilities."""
+    return db.session.execute(select(Block.kind, Block.group_id).where(
+        Block.patient_id == patient.id, Block.lifted_at.is_(None))).all()
+
+
 def is_blocked_from_all(patient: User) -> bool:
-    return any(b.kind == "all" for b in active_blocks(patient))
+    return any(kind == "all" for kind, _group in _active_kinds(patient))
 
 
 def blocked_group_ids(patient: User, kind: str) -> set[int]:
-    return {b.group_id for b in active_blocks(patient) if b.kind == kind}
+    return {group for k, group in _active_kinds(patient) if k == kind}
 
 
 def history(patient: User) -> list[Block]:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..extensions import db
 from ..models import Draft, Folder, Message, Thread, TriageGroup, User
@@ -46,18 +46,22 @@ def _page(query: Select, number: int, size: int) -> Page:
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
 
+# The staff member who wrote last, joined once (made once: an alias is costly to build, and
+# the same one lets SQLAlchemy reuse its compiled statement).
+_LAST_AUTHOR = aliased(User, name="last_team_author")
+
 
 def folder_page(patient: User, folder: str, number: int, size: int,
                 sort: str = "newest", custom: Folder | None = None) -> Page:
     """One page of the patient's folder: newest first, oldest first, or by sender (the staff
     member in the Inbox, the care team elsewhere), A to Z."""
-    author = aliased(User)
+    author = _LAST_AUTHOR
     match folder:
         case "inbox":
             query = (
                 select(Thread)
-                .options(joinedload(Thread.last_team_author))
                 .outerjoin(author, author.id == Thread.last_team_author_id)
+                .options(contains_eager(Thread.last_team_author.of_type(author)))
                 .where(
                     Thread.patient_id == patient.id,
                     Thread.patient_deleted_at.is_(None),

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app, request
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..clock import utcnow
 from ..extensions import db
@@ -62,7 +63,8 @@ def start(user: User, *, shared: bool) -> str:
 def check(token: str) -> Check:
     """The live session this token names. A session found idle or past its limit is ended
     here, and the reason given, so the sign-in page can say what happened."""
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                            .where(UserSession.token_hash == _hash(token)))
     if row is None:
         return Check(None)
     if row.ended_at is not None:
