@@ -77,13 +77,18 @@ class HttpBrowser:
         if form is not None:
             body = urlencode(form, doseq=True)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.connection.request(method, path, body=body, headers=sent)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (ConnectionError, http.client.HTTPException):
-            self.connection.close()  # the next request opens a fresh connection
-            raise
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, path, body=body, headers=sent)
+                response = self.connection.getresponse()
+                data = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                self.connection.close()  # the next request opens a fresh connection
+                # A kept-alive connection the server has since closed (gthread closes idle
+                # ones after 2 s): a GET is safe to ask again, once; a POST is not.
+                if method != "GET" or attempt == 2:
+                    raise
         self.cookies.update(response.msg.get_all("Set-Cookie") or [])
         return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
 

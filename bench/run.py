@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     env = use_app_environment(database_url)
     from smweb import create_app
 
-    app = create_app()
+    app = create_app(SQLALCHEMY_DATABASE_URI=database_url)
     plan = _plan(app, args.search)
     logs = WORK_DIR / "logs"
     backend = database_url.split(":", 1)[0].split("+", 1)[0]

@@ -356,7 +356,9 @@ def _load(size: Size, database_url: str) -> str:
     from smweb.models.people import patient_groups
     from smweb.services.accounts import hash_password
 
-    app = create_app()
+    # The URL given, not the one smweb.config read at import: one process may seed SQLite
+    # and then PostgreSQL (`bench.load --mode all`).
+    app = create_app(SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         data = DataSet(size, hash_password(PASSWORD), utcnow())
         data.people()
