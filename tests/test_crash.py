@@ -84,23 +84,10 @@ def check_site(folder, acknowledged: list[str]) -> None:
     assert missing == [], f"answered sends not in the database exactly once: {missing}"
 
 
-def test_whole_server_killed_mid_sends(tmp_path):
-    env = site_env(tmp_path)
-    prepare_site(env)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with server(gunicorn(port), env, base) as master:
-        senders = Senders(base)
-        senders.start()
-        time.sleep(3)
-        os.killpg(master.pid, signal.SIGKILL)  # master and workers at once, mid-write
-        master.wait(timeout=10)
-        senders.finish()
-    check_site(tmp_path, senders.acknowledged)
-    print(f"acknowledged before the kill: {len(senders.acknowledged)}")
-
-
-def test_one_worker_killed_mid_sends(tmp_path):
+@pytest.fixture
+def sending(tmp_path):
+    """gunicorn (2 workers) on a SQLite site in tmp_path, with patients sending to it:
+    yields (the master process, the senders); checks the site after the test's kill."""
     env = site_env(tmp_path)
     prepare_site(env)
     port = free_port()
@@ -109,11 +96,23 @@ def test_one_worker_killed_mid_sends(tmp_path):
         senders = Senders(base)
         senders.start()
         time.sleep(2)
-        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text()
-        workers = [int(p) for p in children.split()]
-        assert workers
-        os.kill(workers[0], signal.SIGKILL)  # gunicorn starts a new worker in its place
-        time.sleep(3)
+        yield master, senders
         senders.finish()
-        assert master.poll() is None
     check_site(tmp_path, senders.acknowledged)
+    print(f"acknowledged sends: {len(senders.acknowledged)}")
+
+
+def test_whole_server_killed_mid_sends(sending):
+    master, _senders = sending
+    os.killpg(master.pid, signal.SIGKILL)  # master and workers at once, mid-write
+    master.wait(timeout=10)
+
+
+def test_one_worker_killed_mid_sends(sending):
+    master, _senders = sending
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text()
+    workers = [int(p) for p in children.split()]
+    assert workers
+    os.kill(workers[0], signal.SIGKILL)  # gunicorn starts a new worker in its place
+    time.sleep(3)
+    assert master.poll() is None  # the server goes on
