@@ -146,13 +146,14 @@ def _people(database_url: str, size, count: int) -> list[Person]:
     staff_count = max(1, count // 5)
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        patients = connection.execute(text(
-            "SELECT u.id, u.username FROM users u WHERE u.username LIKE 'bench-patient-%' "
-            "ORDER BY u.id LIMIT :n"), {"n": count - staff_count}).all()
         staff = connection.execute(text(
             "SELECT u.id, u.username FROM users u WHERE u.username LIKE 'bench-staff-%' "
             "AND u.username NOT LIKE 'bench-staff-1-%' AND u.username NOT LIKE 'bench-staff-2-%' "
             "ORDER BY u.id LIMIT :n"), {"n": staff_count}).all()
+        # a small data set may have fewer staff than a fifth of the users: more patients then
+        patients = connection.execute(text(
+            "SELECT u.id, u.username FROM users u WHERE u.username LIKE 'bench-patient-%' "
+            "ORDER BY u.id LIMIT :n"), {"n": count - len(staff)}).all()
         since = _utcnow() - timedelta(days=40)  # inside the patients' 45-day reply window
         people = []
         for user_id, username in patients:
