@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, lazyload
 
 from ..extensions import db
 from ..models import Draft, Folder, Message, Thread, TriageGroup, User
@@ -46,6 +46,10 @@ def _page(query: Select, number: int, size: int) -> Page:
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
 
+# A patient's own lists need neither the patient (it is them) nor the thread's assignee
+# (a staff matter): not joining them halves the objects built per row.
+_THREAD_ROW = (lazyload(Thread.patient), lazyload(Thread.assignee))
+
 # The staff member who wrote last, joined once (made once: an alias is costly to build, and
 # the same one lets SQLAlchemy reuse its compiled statement).
 _LAST_AUTHOR = aliased(User, name="last_team_author")
@@ -61,7 +65,7 @@ def folder_page(patient: User, folder: str, number: int, size: int,
             query = (
                 select(Thread)
                 .outerjoin(author, author.id == Thread.last_team_author_id)
-                .options(contains_eager(Thread.last_team_author.of_type(author)))
+                .options(contains_eager(Thread.last_team_author.of_type(author)), *_THREAD_ROW)
                 .where(
                     Thread.patient_id == patient.id,
                     Thread.patient_deleted_at.is_(None),
@@ -75,7 +79,8 @@ def folder_page(patient: User, folder: str, number: int, size: int,
                 select(Message)
                 .join(Message.thread)
                 .join(TriageGroup, TriageGroup.id == Thread.group_id)
-                .options(joinedload(Message.thread))
+                .options(contains_eager(Message.thread).options(*_THREAD_ROW),
+                         lazyload(Message.author))
                 .where(
                     Message.author_id == patient.id,
                     Thread.patient_id == patient.id,
@@ -94,6 +99,7 @@ def folder_page(patient: User, folder: str, number: int, size: int,
             query = (
                 select(Thread)
                 .join(TriageGroup, TriageGroup.id == Thread.group_id)
+                .options(*_THREAD_ROW)
                 .where(Thread.patient_id == patient.id, Thread.folder_id == custom.id,
                        Thread.patient_deleted_at.is_(None))
             )
@@ -102,6 +108,7 @@ def folder_page(patient: User, folder: str, number: int, size: int,
             query = (
                 select(Thread)
                 .join(TriageGroup, TriageGroup.id == Thread.group_id)
+                .options(*_THREAD_ROW)
                 .where(Thread.patient_id == patient.id, Thread.patient_deleted_at.is_not(None))
             )
             when, name, tiebreak = Thread.last_message_at, TriageGroup.name, Thread.id
