@@ -155,9 +155,182 @@ def test_postgresql_keyword_search_uses_its_index(app, corpus):
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the GIN index is PostgreSQL's; SQLite searches its FTS5 table")
         statement = db.select(Message.id).where(search._keyword_condition(["knee", "pain"]))
-        compiled = statement.compile(db.engine)
+        # the words are written into the SQL (no generic plan blind to them): so is the test
+        compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+        assert "'knee:* & pain:*'" in str(compiled)
         with db.engine.connect() as connection:
             connection.execute(sql("SET enable_seqscan = off"))
             plan = "\n".join(row[0] for row in connection.exec_driver_sql(
-                f"EXPLAIN {compiled}", compiled.params))
+                f"EXPLAIN {compiled}"))
         assert "ix_messages_search" in plan
+
+
+# The search index is scoped (migration 0014): on SQLite, FTS5 finds a word only among the
+# messages of the user's own threads (patient) or care teams (staff), newest first. These
+# tests fail if the scope tokens are wrong, stale after a move, or searchable as words.
+
+def test_a_patient_finds_only_their_own_among_many_matches(app, corpus):
+    with app.app_context():
+        for n in range(12):
+            new_thread(patient_name="veteran2", subject=f"Knee {n}", body="knee again")
+        db.session.commit()
+    assert run(app, "veteran1", q="knee") == [
+        "Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]
+    assert run(app, "veteran1", q="again") == []
+    assert len(run(app, "veteran2", q="knee")) == 13
+
+
+def test_a_moved_thread_is_found_by_its_new_team_only(app, corpus):
+    from smweb.models import TriageGroup
+    from smweb.services import triage
+
+    assert run(app, "cardio1", q="knee") == []
+    with app.app_context():
+        knee = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Knee pain after walking"))
+        cardiology = db.session.scalar(db.select(TriageGroup).where(
+            TriageGroup.name == "Cardiology"))
+        knee_id = knee.id
+        triage.reassign_group(user("nurse1"), knee, cardiology, "Heart, not knee")
+    moved = ["Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]
+    assert run(app, "cardio1", q="knee") == moved
+    assert run(app, "cardio1", q="physio") == ["Knee pain after walking / nurse1"]
+    assert run(app, "nurse1", q="knee") == ["Other patient knee / veteran2"]
+    assert run(app, "veteran1", q="knee") == moved  # the patient's own search is unchanged
+    # A new message in the moved thread goes in under its new team, and only there.
+    with app.app_context():
+        knee = db.session.get(Thread, knee_id)
+        messaging.reply(user("cardio1"), knee, "Tendon scan booked for the knee.")
+    assert run(app, "cardio1", q="tendon") == ["Knee pain after walking / cardio1"]
+    assert run(app, "nurse1", q="tendon") == []
+
+
+def test_a_moved_thread_leaves_no_row_behind_in_the_index(app, corpus):
+    from sqlalchemy import text as sql
+
+    from smweb.models import TriageGroup
+    from smweb.services import triage
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("the FTS5 table is SQLite's")
+        knee = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Knee pain after walking"))
+        blue, ids = knee.group_id, {m.id for m in knee.messages}
+        cardiology = db.session.scalar(db.select(TriageGroup).where(
+            TriageGroup.name == "Cardiology"))
+        triage.reassign_group(user("nurse1"), knee, cardiology, "Heart")
+
+        def rows(match: str) -> set[int]:
+            return set(db.session.scalars(sql(
+                "SELECT rowid FROM message_fts WHERE message_fts MATCH :m"), {"m": match}))
+
+        assert ids <= rows(f"scope : xg{cardiology.id}")
+        assert not rows(f"scope : xg{blue}") & ids
+        assert rows('{subject body} : "knee"* AND scope : xg' + str(cardiology.id)) == ids
+        assert rows('{subject body} : "knee"* AND scope : xg' + str(blue)) & ids == set()
+        # the old rows were deleted with the very values they were indexed with
+        db.session.execute(sql(
+            "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 0)"))
+
+
+def test_scope_tokens_are_not_searchable_words(app, corpus):
+    with app.app_context():
+        me, team = user("veteran1").id, user("nurse1").staff_group_ids()[0]
+    for q in (f"xp{me}", f"xg{team}", "xp", "xg", "scope", f"scope xp{me}"):
+        assert run(app, "veteran1", q=q) == [], q
+
+
+def test_deleted_threads_and_folders_filter_as_before(app, corpus):
+    from smweb.services import folders
+
+    with app.app_context():
+        vet = user("veteran1")
+        knee = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Knee pain after walking"))
+        folder_id = folders.create(vet, "Joints").id
+        folders.move(vet, [knee], str(folder_id))
+    assert run(app, "veteran1", q="physio", folder="inbox") == []
+    assert run(app, "veteran1", q="physio", folder=str(folder_id)) == [
+        "Knee pain after walking / nurse1"]
+    assert run(app, "veteran1", q="physio", folder="deleted") == ["Parking question / veteran1"]
+    assert run(app, "veteran1", q="physio") == [
+        "Knee pain after walking / nurse1", "Parking question / veteran1"]
+    assert run(app, "veteran2", q="physio", folder=str(folder_id)) == []
+
+
+def test_pages_of_ten_newest_first_without_a_gap_or_repeat(app, corpus):
+    with app.app_context():
+        for n in range(23):
+            new_thread(subject=f"Blood sugar {n:02}", body=f"Reading number {n}")
+        db.session.commit()
+        vet = user("veteran1")
+        query, _ = search.parse({"q": "reading"})
+        pages = [search.search(vet, query, n, 10) for n in (1, 2, 3)]
+        oldest, _ = search.parse({"q": "reading", "order": "oldest"})
+        first = search.search(vet, oldest, 1, 10)
+    assert [len(p.items) for p in pages] == [10, 10, 3]
+    assert [p.has_next for p in pages] == [True, True, False]
+    subjects = [m.thread.subject for p in pages for m in p.items]
+    assert subjects == [f"Blood sugar {n:02}" for n in range(22, -1, -1)]
+    assert [m.thread.subject for m in first.items] == [f"Blood sugar {n:02}" for n in range(10)]
+
+
+def test_filters_without_words_use_the_users_scope(app, corpus):
+    mine = run(app, "veteran2", category="General")
+    assert "Other patient knee / veteran2" in mine
+    assert all(found.endswith(" / veteran2") for found in mine)
+    assert "Knee pain after walking / veteran1" not in mine
+    assert "Other patient knee / veteran2" in run(app, "nurse1", category="General")
+    assert "Other patient knee / veteran2" not in run(app, "cardio1", category="General")
+
+
+def test_upgrade_indexes_existing_messages_with_their_scope(tmp_path):
+    """A populated database upgraded to 0014: old messages are found, within their scope;
+    a downgrade gives back 0005's index."""
+    import flask_migrate
+    from sqlalchemy import text as sql
+
+    from smweb import create_app
+    from smweb.config import TestConfig
+
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'up.db'}",
+                     ATTACHMENTS_DIR=str(tmp_path / "files"))
+    with app.app_context():
+        flask_migrate.upgrade(revision="0013_queue_indexes")
+        with db.engine.begin() as connection:
+            for row in (
+                "INSERT INTO facilities (id, name, timezone, phone) VALUES (1, 'VAMC', "
+                "'America/New_York', '555-0100')",
+                "INSERT INTO triage_groups (id, facility_id, name) VALUES (1, 1, 'A'), "
+                "(2, 1, 'B')",
+                "INSERT INTO users (id, username, password_hash, display_name, role, "
+                "account_level, disabled, created_at) VALUES "
+                "(1, 'p1', 'x', 'P1', 'patient', 'premium', 0, '2026-01-05 10:00:00'), "
+                "(2, 'p2', 'x', 'P2', 'patient', 'premium', 0, '2026-01-05 10:00:00')",
+                "INSERT INTO threads (id, patient_id, group_id, category, subject, created_at, "
+                "last_message_at, unread_for_patient, unread_for_team) VALUES "
+                "(1, 1, 1, 'General', 'Refill', '2026-01-05 10:00:00', '2026-01-05 10:00:00', "
+                "0, 0), (2, 2, 2, 'General', 'Refill', '2026-01-05 10:00:00', "
+                "'2026-01-05 10:00:00', 0, 0)",
+                "INSERT INTO messages (id, thread_id, author_id, from_patient, subject, body, "
+                "sent_at) VALUES (1, 1, 1, 1, 'Refill', 'pills please', '2026-01-05 10:00:00'),"
+                " (2, 2, 2, 1, 'Refill', 'pills too', '2026-01-05 11:00:00')",
+            ):
+                connection.execute(sql(row))
+        flask_migrate.upgrade()
+
+        def found(match: str) -> list[int]:
+            with db.engine.connect() as connection:
+                return list(connection.scalars(sql(
+                    "SELECT rowid FROM message_fts WHERE message_fts MATCH :m "
+                    "ORDER BY rowid"), {"m": match}))
+
+        assert found('{subject body} : "pills"* AND scope : xp1') == [1]
+        assert found('{subject body} : "refill"* AND scope : (xg1 OR xg2)') == [1, 2]
+        assert found('{subject body} : "pills"* AND scope : xg2') == [2]
+        flask_migrate.downgrade(revision="0013_queue_indexes")
+        assert found('"pills"*') == [1, 2]
+        flask_migrate.upgrade()
+        assert found("scope : xp2") == [2]
+        db.engine.dispose()

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import and_, func, literal_column, select, text
+from sqlalchemy import and_, bindparam, column, func, literal_column, select, table, text
 from sqlalchemy.orm import joinedload
 
 from ..clock import parse_date_range, utcnow
 from ..extensions import db
-from ..models import CATEGORIES, Message, Thread, User, group_members
+from ..models import CATEGORIES, Message, Thread, User
 from .mailbox import Page
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -69,28 +69,81 @@ def _day_start_utc(day: date) -> datetime:
         tzinfo=None)
 
 
+# SQLite's FTS5 table (migrations 0005, 0014). Its `scope` column holds, per message, the
+# tokens xp<patient id> and xg<triage group id> of the message's thread (kept by triggers).
+MESSAGE_FTS = table("message_fts", column("rowid"))
+
+
+def _scope_tokens(user: User, group_ids: list[int]) -> list[str]:
+    """The FTS5 scope tokens of the threads the user may search: a patient's own, or those
+    of the staff member's triage groups (migration 0014 writes the same tokens)."""
+    if user.is_patient:
+        return [f"xp{user.id}"]
+    return [f"xg{group_id}" for group_id in group_ids]
+
+
+def _fts_match(words: list[str], scope: list[str]) -> str:
+    """An FTS5 query: every word as a prefix, in the subject or body only (never the scope
+    column), and one of the user's scope tokens. Words are quoted, so FTS5 operators typed
+    into the search box are just text."""
+    match = "scope : (" + " OR ".join(scope) + ")"
+    if words:
+        match = "{subject body} : (" + " AND ".join(f'"{w}"*' for w in words) + ") AND " + match
+    return match
+
+
 def _keyword_condition(words: list[str]):
-    if db.engine.dialect.name == "sqlite":
-        match = " AND ".join(f'"{w}"*' for w in words)  # quoted: FTS5 operators are text
-        ids = select(literal_column("rowid")).select_from(text("message_fts")).where(
-            text("message_fts MATCH :match").bindparams(match=match))
-        return Message.id.in_(ids)
+    """PostgreSQL: every word as a prefix of a word of the subject or body."""
     tsquery = " & ".join(f"{w}:*" for w in words)  # words are \\w+ only: safe to join
     # The very expression of the GIN index ix_messages_search (migration 0009).
     document = func.to_tsvector(literal_column("'simple'::regconfig"),
                                 Message.subject + " " + Message.body)
-    return document.op("@@")(func.to_tsquery("simple", tsquery))
+    # The query's text goes into the SQL itself (quoted by SQLAlchemy), not as a parameter:
+    # psycopg prepares a statement run five times, and PostgreSQL's generic plan for it,
+    # blind to how common the words are, walks every message of a big mailbox (seconds).
+    words = bindparam("tsquery", tsquery, literal_execute=True)
+    return document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), words))
 
 
 def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
-    """One page of the messages the user may see that match, newest (or oldest) first."""
+    """One page of the messages the user may see that match, newest first (or oldest first,
+    or by sender). On SQLite, newest means the highest message id (ids are given in the order
+    messages are sent) because the search index is read in that order and stops once a page
+    is full: a page costs about the same for a hundred threads or twenty thousand."""
+    number = max(number, 1)
+    group_ids = [] if user.is_patient else user.staff_group_ids()
+    if not user.is_patient and not group_ids:  # staff on no care team: nothing to search
+        return Page(items=[], number=number, has_next=False)
     author = User
+    if db.engine.dialect.name == "sqlite":
+        # FTS5 intersects the words with the user's scope and hands rows over newest first:
+        # with the LIMIT, only about one page of rows is read from messages and threads.
+        # Without words it still serves as an index of the user's messages by recency.
+        statement = (
+            select(Message)
+            .select_from(MESSAGE_FTS)
+            .join(Message, Message.id == MESSAGE_FTS.c.rowid)
+            .where(text("message_fts MATCH :match").bindparams(
+                match=_fts_match(query.words, _scope_tokens(user, group_ids))))
+        )
+        newest, oldest = (MESSAGE_FTS.c.rowid.desc(),), (MESSAGE_FTS.c.rowid.asc(),)
+    else:
+        statement = select(Message)
+        if query.words:
+            statement = statement.where(_keyword_condition(query.words))
+        # PostgreSQL sorts the matches its GIN index finds, so it sorts by the time sent (the
+        # same order as the ids). Ordering by id alone would tempt the planner to walk the
+        # primary key backwards and test every message's text until a page is full: seconds.
+        newest = (Message.sent_at.desc(), Message.id.desc())
+        oldest = (Message.sent_at.asc(), Message.id.asc())
     statement = (
-        select(Message)
+        statement
         .join(Thread, Thread.id == Message.thread_id)
         .join(author, author.id == Message.author_id)
         .options(joinedload(Message.thread))
     )
+    # Who may see what is decided here, from the threads themselves, on both engines; on
+    # SQLite the scope tokens only make it fast.
     if user.is_patient:
         statement = statement.where(Thread.patient_id == user.id)
         if query.folder == "inbox":
@@ -104,10 +157,7 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
             statement = statement.where(Thread.folder_id == int(query.folder),
                                         Thread.patient_deleted_at.is_(None))
     else:
-        statement = statement.where(Thread.group_id.in_(
-            select(group_members.c.group_id).where(group_members.c.user_id == user.id)))
-    if query.words:
-        statement = statement.where(_keyword_condition(query.words))
+        statement = statement.where(Thread.group_id.in_(group_ids))
     if query.sender:
         pattern = "%" + query.sender.replace("\\", "\\\\").replace("%", "\\%").replace(
             "_", "\\_") + "%"
@@ -122,13 +172,13 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
         statement = statement.where(and_(
             Message.sent_at >= _day_start_utc(query.start),
             Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
-    number = max(number, 1)
+    order = {
+        "oldest": oldest,
+        # Sorting by name reads every match in the user's scope (bounded by their mailbox).
+        "sender": (author.display_name.asc(), *newest),
+    }.get(query.order, newest)
     rows = list(db.session.scalars(
-        statement.order_by(*{
-            "oldest": (Message.sent_at.asc(), Message.id.asc()),
-            "sender": (author.display_name.asc(), Message.sent_at.desc(), Message.id.desc()),
-        }.get(query.order, (Message.sent_at.desc(), Message.id.desc())))
-        .limit(size + 1).offset((number - 1) * size)).unique())
+        statement.order_by(*order).limit(size + 1).offset((number - 1) * size)).unique())
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)
 
 
