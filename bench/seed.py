@@ -120,8 +120,12 @@ def _marker_path(database_url: str) -> Path:
 
 
 def _migration_files() -> list[str]:
-    """The schema's revisions: a new migration means the seeded database is stale."""
-    return sorted(p.name for p in (REPO / "migrations" / "versions").glob("*.py"))
+    """The schema's revisions, by name and content: a new or changed migration means the
+    seeded database is stale."""
+    import hashlib
+
+    return sorted(f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()[:12]}"
+                  for p in (REPO / "migrations" / "versions").glob("*.py"))
 
 
 def _empty_database(database_url: str) -> None:
