@@ -26,7 +26,18 @@ class Thread(db.Model):
         Index("ix_threads_patient_inbox", "patient_id", "last_team_message_at"),
         Index("ix_threads_patient_recent", "patient_id", "last_message_at"),
         Index("ix_threads_group_recent", "group_id", "last_patient_message_at"),
-        Index("ix_threads_group_status_due", "group_id", "status", "due_at"),
+        # The staff queue (services/triage.py, migration 0013): each filter is read as a few
+        # index ranges, (team or assignee, status) then the sort's columns, so a page reads
+        # its rows in order and stops, however many threads the team holds.
+        # (warn_at last: it orders nothing, but "due soon" then reads the index alone)
+        Index("ix_threads_queue_due", "group_id", "status", "due_at", "last_message_at", "id",
+              "warn_at"),
+        Index("ix_threads_queue_recent", "group_id", "status", "last_message_at", "id"),
+        Index("ix_threads_queue_assignee_due", "assignee_id", "group_id", "status", "due_at",
+              "last_message_at", "id"),
+        Index("ix_threads_queue_assignee_recent", "assignee_id", "group_id", "status",
+              "last_message_at", "id"),
+        Index("ix_threads_assigned_for", "assigned_for_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -40,15 +40,18 @@ def queue():
     sort = request.args.get("sort", "due")
     if sort not in triage.SORTS:
         sort = "due"
+    # Who and which teams: read once, for the page and for the tabs' counts.
+    scope = triage.queue_scope(current_user)
     page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"],
-                             sort=sort)
+                             sort=sort, after=request.args.get("after"),
+                             before=request.args.get("before"), scope=scope)
     version = list_version(page.items, *triage.SHOWN)
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
-        filters=triage.FILTERS, counts=triage.queue_counts(current_user), version=version,
-        sort=sort, sorts=triage.SORTS,
+        filters=triage.FILTERS, counts=triage.queue_counts(current_user, scope=scope),
+        count_cap=triage.COUNT_CAP, version=version, sort=sort, sorts=triage.SORTS,
     )
 
 
