@@ -2,6 +2,7 @@
 Nothing the patient sent or received is ever destroyed here."""
 
 import re
+from typing import NamedTuple
 
 from flask import abort
 from sqlalchemy import case, func, select
@@ -69,19 +70,27 @@ def get_folder_for(user: User, folder_id: int) -> Folder:
     return folder
 
 
-def folders_of(owner: User) -> list[tuple[Folder, int, int]]:
+class FolderName(NamedTuple):
+    """A folder as lists and menus show it (no ORM object: asked on every page)."""
+
+    id: int
+    name: str
+
+
+def folders_of(owner: User) -> list[tuple[FolderName, int, int]]:
     """The patient's folders, A to Z, with how many threads each holds and how many unread."""
     rows = db.session.execute(
-        select(Folder,
+        select(Folder.id, Folder.name,
                func.count(Thread.id),
                func.coalesce(func.sum(case((Thread.unread_for_patient.is_(True), 1),
                                            else_=0)), 0))
         .outerjoin(Thread, (Thread.folder_id == Folder.id) & Thread.patient_deleted_at.is_(None))
         .where(Folder.owner_id == owner.id)
-        .group_by(Folder.id)
+        .group_by(Folder.id, Folder.name, Folder.name_key)
         .order_by(Folder.name_key)
     ).all()
-    return [(folder, int(total), int(unread)) for folder, total, unread in rows]
+    return [(FolderName(folder_id, name), int(total), int(unread))
+            for folder_id, name, total, unread in rows]
 
 
 def move(patient: User, threads: list[Thread], destination: str) -> int:
