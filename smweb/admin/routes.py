@@ -101,29 +101,35 @@ def edit_user(user_id: int):
                        active_sessions=len(sessions.active_for(user)))
 
 
+def _account_action(user_id: int, act):
+    """A one-button action on an account: `act(user)` does it and says what was done."""
+    user = _get(User, user_id)
+    if EmptyForm().validate_on_submit():
+        flash(act(user), "success")
+    return redirect_to(url_for("admin.edit_user", user_id=user.id))
+
+
 @bp.post("/users/<id:user_id>/sessions/end")
 @admin_required
 def end_sessions(user_id: int):
     """Sign the person out on every device (a lost phone, a shared login, a leaver)."""
-    user = _get(User, user_id)
-    if EmptyForm().validate_on_submit():
+    def act(user):
         ended = sessions.end_all(user, "admin")
         audit.record("sessions_end", current_user, target_user=user)
-        flash(f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}.", "success")
-    return redirect_to(url_for("admin.edit_user", user_id=user.id))
+        return f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}."
+    return _account_action(user_id, act)
 
 
 @bp.post("/users/<id:user_id>/two-step/reset")
 @admin_required
 def reset_two_step(user_id: int):
     """Turn off the person's second factor (a lost phone); staff set it up again."""
-    user = _get(User, user_id)
-    if EmptyForm().validate_on_submit():
+    def act(user):
         twofactor.turn_off(user)
         sessions.end_all(user, "admin")
         audit.record("two_step_off", current_user, target_user=user)
-        flash(f"Two-step verification of {user.username} was reset.", "success")
-    return redirect_to(url_for("admin.edit_user", user_id=user.id))
+        return f"Two-step verification of {user.username} was reset."
+    return _account_action(user_id, act)
 
 
 @bp.post("/users/<id:user_id>/password")

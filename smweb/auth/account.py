@@ -6,8 +6,8 @@ from flask_login import current_user, login_required, logout_user
 from ..services import accounts, audit, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import CodeForm, EmptyForm, PasswordChangeForm, TurnOffTwoStepForm
-from .routes import _setup_page
+from .forms import EmptyForm, PasswordChangeForm, TurnOffTwoStepForm
+from .routes import set_up_two_step
 
 
 @bp.get("/account")
@@ -68,20 +68,8 @@ def two_step_setup():
     """Turn on two-step verification (or set up a new phone after an admin's reset)."""
     if current_user.totp_secret:
         return redirect_to(url_for("auth.account"))
-    form = CodeForm()
-    status = 200
-    if form.validate_on_submit():
-        codes = twofactor.finish_enrolment(current_user, form.code.data)
-        if codes is not None:
-            audit.record("two_step_on", current_user, target_user=current_user)
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=url_for("auth.account"))
-        form.code.errors.append("That code is not right. Check the app shows this key, and "
-                                "enter the code it shows now.")
-        status = 422
-    elif form.is_submitted():
-        status = 422
-    return _setup_page(current_user, form, url_for("auth.two_step_setup"), status)
+    return set_up_two_step(current_user, url_for("auth.two_step_setup"),
+                           lambda: url_for("auth.account"))
 
 
 @bp.post("/account/recovery-codes")

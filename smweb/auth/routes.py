@@ -167,25 +167,27 @@ def sign_in_setup():
     user = _pending_user()
     if user is None or user.totp_secret:
         return redirect_to(url_for("auth.sign_in"))
+    pending = session["pending_sign_in"]
+    return set_up_two_step(user, url_for("auth.sign_in_setup"), lambda: _finish_sign_in(
+        user, pending["shared"], pending["next"]))
+
+
+def set_up_two_step(user, action: str, done):
+    """The setup page (QR code and key) and its code form. Once a code from the new key is
+    right, `done()` runs and says where to go after the recovery codes, shown once."""
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        pending = session["pending_sign_in"]
         codes = twofactor.finish_enrolment(user, form.code.data)
         if codes is not None:
-            target = _finish_sign_in(user, pending["shared"], pending["next"])
-            audit.record("two_step_on", user)
+            audit.record("two_step_on", user, target_user=user)
             return render_template("auth/recovery_codes.html", codes=codes,
-                                   continue_url=target)
-        form.code.errors.append("That code is not right. Check the app shows smweb's key, "
-                                "and enter the code it shows now.")
+                                   continue_url=done())
+        form.code.errors.append("That code is not right. Check the app shows this key, and "
+                                "enter the code it shows now.")
         status = 422
     elif form.is_submitted():
         status = 422
-    return _setup_page(user, form, url_for("auth.sign_in_setup"), status)
-
-
-def _setup_page(user, form, action: str, status: int):
     secret = twofactor.begin_enrolment(user)
     uri = twofactor.setup_uri(user, secret)
     return render_page("auth/two_step_setup.html", form=form, action=action, status=status,
