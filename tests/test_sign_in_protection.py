@@ -90,6 +90,17 @@ def test_lockout_in_redis_when_configured(client, app):
         redis.Redis.from_url(url).flushdb()
 
 
+def test_an_unreachable_redis_falls_back_to_the_database(client, app, caplog):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        for _ in range(4):
+            assert try_password(client, "veteran2").status_code == 401
+        assert try_password(client, "veteran2").status_code == 429  # still protected
+        assert "Redis unreachable" in caplog.text
+    finally:
+        app.config["REDIS_URL"] = ""
+
+
 def test_answer_time_does_not_tell_whether_the_account_exists(client, app):
     """Benchmark-style: medians over many tries, within a factor of two of each other."""
     app.config["SIGN_IN_MAX_FAILURES"] = app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 10_000

@@ -7,6 +7,7 @@ names one (a sorted set per key). Keys use the name as typed, whether or not suc
 exists, so a lockout tells nothing about which accounts exist.
 """
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -17,6 +18,8 @@ from sqlalchemy import delete, select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import SignInFailure
+
+log = logging.getLogger(__name__)
 
 
 def _keys(username: str, ip: str | None) -> list[tuple[str, int]]:
@@ -83,7 +86,8 @@ class RedisStore:
     def __init__(self, url: str) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        # short timeouts: a Redis that hangs must not hold every sign-in with it
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         self.prefix = "smweb:sign-in-failures:"
 
     @staticmethod
@@ -113,11 +117,32 @@ class RedisStore:
         self.redis.delete(self.prefix + key)
 
 
+class FallbackStore:
+    """Redis, or the database while Redis can't be reached: a Redis outage must not stop
+    people signing in, nor switch the protection off. (Counts made during the outage stay in
+    the database and are not seen once Redis is back, for one window at most.)"""
+
+    def __init__(self, url: str) -> None:
+        self.redis, self.database = RedisStore(url), DatabaseStore()
+
+    def __getattr__(self, name: str):
+        import redis
+
+        def call(*args):
+            try:
+                return getattr(self.redis, name)(*args)
+            except redis.exceptions.RedisError:
+                log.warning("Redis unreachable: sign-in failures counted in the database")
+                return getattr(self.database, name)(*args)
+
+        return call
+
+
 @cache
-def _redis_store(url: str) -> RedisStore:
-    return RedisStore(url)
+def _redis_store(url: str) -> FallbackStore:
+    return FallbackStore(url)
 
 
-def _store() -> DatabaseStore | RedisStore:
+def _store() -> DatabaseStore | FallbackStore:
     url = current_app.config["REDIS_URL"]
     return _redis_store(url) if url else DatabaseStore()
