@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .extensions import login_manager
 from .models import User
 from .services import sessions
+from .templating import redirect_to
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -76,10 +77,7 @@ def _note_activity():
     if row is not None and not _is_poll():
         sessions.touch(row)
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWS:
-        target = url_for("auth.change_password")
-        if request.htmx:
-            return make_response("", 200, redirect=target)
-        return redirect(target, 303)
+        return redirect_to(url_for("auth.change_password"), full_reload=True)
     return None
 
 

@@ -1,13 +1,13 @@
 """Your account: where you are signed in, your password, two-step verification."""
 
 from flask import flash, g, render_template, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
 from ..services import accounts, audit, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EmptyForm, PasswordChangeForm, TurnOffTwoStepForm
-from .routes import set_up_two_step
+from .routes import set_up_two_step, signed_out_response
 
 
 @bp.get("/account")
@@ -33,10 +33,7 @@ def sign_out_everywhere():
         return redirect_to(url_for("auth.account"))
     audit.record("sessions_end", current_user, target_user=current_user)
     sessions.end_all(current_user, "everywhere")
-    logout_user()
-    response = redirect_to(url_for("auth.signed_out"), full_reload=True)
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return signed_out_response()
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -202,10 +202,16 @@ def sign_out():
         if row := g.get("user_session"):
             sessions.end(row, reason or "signed_out")
         audit.record("sign_out", current_user)
+    return signed_out_response(reason)
+
+
+def signed_out_response(reason: str | None = None):
+    """This browser's session is over: nothing of it is left in the cookie, the browser is
+    told to empty the site's cookies, storage and cache (the next person finds nothing), and
+    it lands on a page that shows nothing of the person."""
     logout_user()
     session.clear()
     response = redirect_to(url_for("auth.signed_out", reason=reason), full_reload=True)
-    # Cookies, storage and cache of this site are emptied: the next person finds nothing.
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 

@@ -50,7 +50,8 @@ def _action() -> tuple[str, int | None]:
 def already_sent():
     """A message form posted again after it was sent (a double click, a resend after a slow
     answer) sends nothing more: the answer goes where the first one went. None otherwise.
-    Views whose form names a draft ask this before looking the draft up: sending used it."""
+    Every message view asks this first (before looking up a draft, which sending used up);
+    `handle` asks again only when two posts raced past it at once."""
     if request.method != "POST" or request.form.get("action", SEND) != SEND:
         return None
     message = messaging.sent_with_key(current_user, request.form.get("form_key"))
@@ -66,8 +67,6 @@ def handle(spec: MessageForm):
     action, remove_id = _action()
     if action == AUTOSAVE:
         return _autosave(spec)
-    if (done := already_sent()) is not None:
-        return done
     files = [f for f in request.files.getlist("attachments") if f and f.filename]
     if not form.validate_draft():
         return spec.render(form, draft, 422)

@@ -179,6 +179,8 @@ def _thread_page(thread, form, draft, status: int = 200):
 def reply(thread_id: int):
     """Reply in the thread (to the same care team, or to the patient), with attachments."""
     thread = access.get_thread_for(current_user, thread_id)
+    if (done := editing.already_sent()) is not None:
+        return done
     form = _reply_form()
 
     def send(draft):
