@@ -24,6 +24,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         app.config["SECRET_KEY"] = secret_key()
     if not app.config.get("MAX_CONTENT_LENGTH"):
         app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config["LARGE_ATTACHMENTS"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server to lose the connection to: no "SELECT 1" before each request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import assets, cli, database, security, templating

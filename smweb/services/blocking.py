@@ -3,7 +3,7 @@ site's own service name and coordinator title). The server refuses what a block 
 whatever the page shows."""
 
 from flask import abort, current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..clock import utcnow
 from ..extensions import db
@@ -41,11 +41,14 @@ def active_blocks(patient: User) -> list[Block]:
         Block.patient_id == patient.id, Block.lifted_at.is_(None)).order_by(Block.id)))
 
 
+# (kind, care team) of each restriction in force: asked on every messaging page, so just
+# the two columns, not the restrictions with their teams and facilities; built once.
+_ACTIVE_KINDS = select(Block.kind, Block.group_id).where(
+    Block.patient_id == bindparam("patient_id"), Block.lifted_at.is_(None))
+
+
 def _active_kinds(patient: User) -> list[tuple[str, int | None]]:
-    """(kind, care team) of each restriction in force: asked on every messaging page, so
-    just the two columns, not the restrictions with their teams and facilities."""
-    return db.session.execute(select(Block.kind, Block.group_id).where(
-        Block.patient_id == patient.id, Block.lifted_at.is_(None))).all()
+    return db.session.execute(_ACTIVE_KINDS, {"patient_id": patient.id}).all()
 
 
 def is_blocked_from_all(patient: User) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..clock import utcnow
@@ -60,11 +60,15 @@ def start(user: User, *, shared: bool) -> str:
     return token
 
 
+# Asked on every signed-in request: built once (SQLAlchemy then reuses its compiled SQL).
+_BY_TOKEN = (select(UserSession).options(joinedload(UserSession.user))
+             .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def check(token: str) -> Check:
     """The live session this token names. A session found idle or past its limit is ended
     here, and the reason given, so the sign-in page can say what happened."""
-    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
-                            .where(UserSession.token_hash == _hash(token)))
+    row = db.session.scalar(_BY_TOKEN, {"token_hash": _hash(token)})
     if row is None:
         return Check(None)
     if row.ended_at is not None:
