@@ -6,6 +6,7 @@ from flask import abort, current_app
 from sqlalchemy import bindparam, select
 
 from ..clock import utcnow
+from ..database import read_rows
 from ..extensions import db
 from ..models import Block, TriageGroup, User
 from . import access, audit
@@ -48,7 +49,7 @@ _ACTIVE_KINDS = select(Block.kind, Block.group_id).where(
 
 
 def _active_kinds(patient: User) -> list[tuple[str, int | None]]:
-    return db.session.execute(_ACTIVE_KINDS, {"patient_id": patient.id}).all()
+    return read_rows(_ACTIVE_KINDS, {"patient_id": patient.id})
 
 
 def is_blocked_from_all(patient: User) -> bool:

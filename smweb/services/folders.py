@@ -8,6 +8,7 @@ from flask import abort
 from sqlalchemy import bindparam, case, func, select
 
 from ..clock import utcnow
+from ..database import read_rows
 from ..extensions import db
 from ..models import Folder, Thread, User
 
@@ -92,7 +93,7 @@ _FOLDERS_OF = (
 
 def folders_of(owner: User) -> list[tuple[FolderName, int, int]]:
     """The patient's folders, A to Z, with how many threads each holds and how many unread."""
-    rows = db.session.execute(_FOLDERS_OF, {"owner_id": owner.id}).all()
+    rows = read_rows(_FOLDERS_OF, {"owner_id": owner.id})
     return [(FolderName(folder_id, name), int(total), int(unread))
             for folder_id, name, total, unread in rows]
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
+from ..database import read_rows
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User
 
 # What each folder's rows show that can change: a poll compares these (templating.list_version).
@@ -117,6 +117,5 @@ def folder_page(patient: User, folder: str, number: int, size: int,
     params = {"owner_id": patient.id, "limit": size + 1, "offset": (number - 1) * size}
     if folder == "custom":
         params["folder_id"] = custom.id
-    rows = db.session.execute(_folder_query(folder, sort if sort in SORTS else "newest"),
-                              params).all()
+    rows = read_rows(_folder_query(folder, sort if sort in SORTS else "newest"), params)
     return Page(items=rows[:size], number=number, has_next=len(rows) > size)

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from flask import current_app, request
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
 
 from ..clock import utcnow
 from ..extensions import db
@@ -61,16 +60,17 @@ def start(user: User, *, shared: bool) -> str:
 
 
 # Asked on every signed-in request: built once (SQLAlchemy then reuses its compiled SQL).
-_BY_TOKEN = (select(UserSession).options(joinedload(UserSession.user))
+_BY_TOKEN = (select(UserSession, User).join(User, User.id == UserSession.user_id)
              .where(UserSession.token_hash == bindparam("token_hash")))
 
 
 def check(token: str) -> Check:
     """The live session this token names. A session found idle or past its limit is ended
     here, and the reason given, so the sign-in page can say what happened."""
-    row = db.session.scalar(_BY_TOKEN, {"token_hash": _hash(token)})
-    if row is None:
+    found = db.session.execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+    if found is None:
         return Check(None)
+    row = found.UserSession  # its .user is the User read with it (no second query)
     if row.ended_at is not None:
         return Check(None, row.end_reason)
     now = utcnow()
