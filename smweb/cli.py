@@ -1,6 +1,7 @@
 """`flask --app app smweb ...`: commands for site admins and cron."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,7 +11,17 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import RecordEntry
-from .services import accounts, attachments, backup, demo, notifications, records, triage
+from .services import (
+    accounts,
+    attachments,
+    backup,
+    demo,
+    notifications,
+    records,
+    sessions,
+    throttle,
+    triage,
+)
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -85,6 +96,16 @@ def escalate_command() -> None:
     """Escalate threads past their reply time and notify coordinators (cron: every 15 min)."""
     escalated = triage.escalate_overdue()
     click.echo(f"Escalated {len(escalated)} thread(s).")
+
+
+@smweb_cli.command("prune")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
+              help="Keep sessions this many days after they ended.")
+def prune_command(days: int) -> None:
+    """Delete sessions long over and sign-in failures past the lockout window (cron: daily)."""
+    ended = sessions.prune(timedelta(days=days))
+    failures = throttle.prune()
+    click.echo(f"Deleted {ended} ended session(s) and {failures} old failed sign-in(s).")
 
 
 @smweb_cli.command("export-record")

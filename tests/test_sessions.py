@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from smweb.config import Config, ProductionConfig
 from smweb.extensions import db
-from smweb.models import UserSession
+from smweb.models import SignInFailure, UserSession
 from tests.conftest import htmx_fragment, post_form, sign_in, user
 
 COOKIE = "smweb_session"
@@ -215,3 +215,30 @@ def test_production_cookie_is_host_prefixed_and_secure():
     assert ProductionConfig.SESSION_COOKIE_NAME == "__Host-smweb_session"
     assert Config.SESSION_COOKIE_HTTPONLY is True
     assert Config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_prune_deletes_sessions_and_failures_long_over(app, clock):
+    """`flask smweb prune` (cron, daily): a session ended a month ago and failures past the
+    lockout window go; a live session and a recent failure stay."""
+    gone = app.test_client()
+    sign_in(gone, "veteran2")
+    post_form(gone, "/sign-out", form_page="/mailbox/inbox")
+    assert sign_in(app.test_client(), "nobody-by-that-name", "wrong password 1").status_code == 401
+    runner = app.test_cli_runner()
+    assert "Deleted 0 ended session(s) and 0 old failed sign-in(s)." in runner.invoke(
+        args=["smweb", "prune"]).output
+    clock.advance(days=31)
+    live = app.test_client()
+    sign_in(live, "veteran1")
+    assert sign_in(app.test_client(), "veteran1", "wrong password 2").status_code == 401
+    result = runner.invoke(args=["smweb", "prune"])
+    assert result.exit_code == 0
+    # veteran2's session, and the failure counted for the name never tried again (the
+    # address's old one went when the address failed again)
+    assert "Deleted 1 ended session(s) and 1 old failed sign-in(s)." in result.output
+    assert live.get("/mailbox/inbox").status_code == 200
+    with app.app_context():
+        assert [r.user.username for r in db.session.scalars(db.select(UserSession))] == \
+            ["veteran1"]
+        assert db.session.scalar(db.select(db.func.count(SignInFailure.id))) == 2
+    assert runner.invoke(args=["smweb", "prune", "--days", "0"]).exit_code == 2

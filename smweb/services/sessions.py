@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
@@ -119,6 +119,16 @@ def end_all(user: User, reason: str, keep: UserSession | None = None) -> int:
     ended = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
     db.session.commit()
     return ended
+
+
+def prune(keep: timedelta) -> int:
+    """Delete sessions over for longer than `keep`: ended, or past their absolute limit (an
+    idle one nobody came back to is never marked ended). Returns how many."""
+    cutoff = utcnow() - keep
+    deleted = db.session.execute(delete(UserSession).where(
+        or_(UserSession.ended_at < cutoff, UserSession.expires_at < cutoff))).rowcount
+    db.session.commit()
+    return deleted
 
 
 def active_for(user: User) -> list[UserSession]:
