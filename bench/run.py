@@ -33,8 +33,8 @@ KB = 1024
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 WRITES = ("INSERT", "UPDATE", "DELETE")
 # The list pages of issue 8: a plain GET of one of these must not write to the database.
-LIST_PAGES = ("inbox", "inbox fragment", "inbox poll (204)", "search", "search (staff)",
-              "queue")
+LIST_PAGES = ("inbox", "inbox fragment", "inbox poll (204)", "inbox, deep page", "search",
+              "search (staff)", "queue")
 
 
 @dataclass
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     from smweb import create_app
 
     app = create_app(SQLALCHEMY_DATABASE_URI=database_url)
-    plan = _plan(app, args.search)
+    plan = _plan(app, args.search, deep_pages=size.big_patient_threads // 20)
     logs = WORK_DIR / "logs"
     backend = database_url.split(":", 1)[0].split("+", 1)[0]
     print(f"\nbench: {size.name} data set on {backend}, {args.workers} sync workers, "
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                           args.processes)
         failures = server.log_path.read_text(errors="replace").count("Traceback")
 
-    _report(size, bare_page, pages, flat, full_inbox)
+    _report(size, bare_page, pages, flat, full_inbox, plan.deep_page)
     if failures:
         print(f"\nNOTE: {failures} traceback(s) in {logs / 'smweb.log'}")
     return 0
@@ -133,9 +133,11 @@ class Plan:
     small_thread: int
     reply_threads: list[int]
     search: str
+    deep_inbox: str  # a deep page of the big inbox (1,000), as its Older links reach it
+    deep_page: int
 
 
-def _plan(app, search: str) -> Plan:
+def _plan(app, search: str, deep_pages: int) -> Plan:
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -159,12 +161,25 @@ def _plan(app, search: str) -> Plan:
             .where(User.username == BIG_PATIENT, Thread.id != big.id,
                    Thread.last_message_at > utcnow() - timedelta(days=40))
             .order_by(Thread.last_message_at.desc()).limit(400)))
-        return Plan(big.id, small.id, recent, search)
+        # Page 1,000 (or the last but one) starts after the last thread of the page before
+        # (newest first, ten a page).
+        deep_page = max(2, min(1000, deep_pages))
+        last_before = db.session.scalar(
+            select(Thread.id).join(User, User.id == Thread.patient_id)
+            .where(User.username == BIG_PATIENT, Thread.last_team_message_at.is_not(None),
+                   Thread.patient_deleted_at.is_(None), Thread.folder_id.is_(None))
+            .order_by(Thread.last_team_message_at.desc(), Thread.id.desc())
+            .offset((deep_page - 1) * 10 - 1).limit(1))
+        deep = f"/mailbox/inbox?page={deep_page}&after={last_before}"
+        return Plan(big.id, small.id, recent, search, deep, deep_page)
 
 
 def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page], list]:
     """The measured pages, and the (big, small) pairs of the flat-cost comparison."""
     browser = HttpBrowser("127.0.0.1", port, cookies=jars[BIG_PATIENT])
+    # Opening the thread page marks its thread read: done first, so the list the poll below
+    # names is the list as it stays (a freshly seeded thread would change it once).
+    browser.request("GET", f"/threads/{plan.big_thread}")
     # The inbox's poll, as the page asks for it (its hx-get), and a changed-list variant.
     poll = parse_page(browser.request("GET", "/mailbox/inbox").text).hx_get["message-list"]
     changed = re.sub(r"([?&]v=)[^&]*", r"\g<1>0", poll)
@@ -184,6 +199,7 @@ def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page
         page("inbox", BIG_PATIENT, ["/mailbox/inbox"]),
         page("inbox fragment", BIG_PATIENT, [changed], headers=poll_headers),
         page("inbox poll (204)", BIG_PATIENT, [poll], headers=poll_headers, expect=(204,)),
+        page("inbox, deep page", BIG_PATIENT, [plan.deep_inbox]),
         page("thread", BIG_PATIENT, [f"/threads/{plan.big_thread}"]),
         page("search", BIG_PATIENT, [search]),
         page("search (staff)", BIG_STAFF, [search]),
@@ -269,7 +285,7 @@ def _full_page_bytes(app, jar: CookieJar, path: str) -> tuple[int, int, list[str
 
 # --- the report -----------------------------------------------------------------------------
 
-def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox) -> None:
+def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox, deep_page: int) -> None:
     bare_rate = bare.outcome.per_second
     print(f"\n== smweb bench: {size.name} ({size.patients:,} patients, {size.messages:,} "
           f"messages; big mailbox {size.big_patient_threads:,} threads, big team "
@@ -309,6 +325,12 @@ def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox) -> None
 
     by_name = {p.name: p for p in pages}
     inbox, fragment, search = by_name["inbox"], by_name["inbox fragment"], by_name["search"]
+    deep = by_name["inbox, deep page"]
+    ratio = deep.outcome.percentile_ms(50) / max(inbox.outcome.percentile_ms(50), 1e-9)
+    flat_met.append((f"inbox page {deep_page:,} against page 1", ratio))
+    print(f"  inbox page {deep_page:,} (read from where the page before ended) against page 1: p50 "
+          f"{deep.outcome.percentile_ms(50):6.1f} ms / {inbox.outcome.percentile_ms(50):6.1f} ms"
+          f" = {ratio:5.2f} (<= 1.5 {_verdict(ratio <= 1.5)})")
     print("\ntargets (issue 8):")
     share = inbox.outcome.per_second / bare_rate if bare_rate else 0
     _target(f"inbox throughput >= 10% of bare: {share:.1%}", share >= 0.10)
@@ -321,7 +343,7 @@ def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox) -> None
     _target(f"inbox fragment <= 8 KB: {fragment.size / KB:.1f} KB "
             f"({fragment.gzip_size / KB:.1f} KB gzip'd)", fragment.size <= 8 * KB)
     for name, ratio in flat_met:
-        _target(f"flat cost, {name}: p50 big/small {ratio:.2f} <= 1.5", ratio <= 1.5)
+        _target(f"flat cost, {name}: p50 ratio {ratio:.2f} <= 1.5", ratio <= 1.5)
     writers = [f"{p.name} ({p.writes})" for p in pages if p.name in LIST_PAGES and p.writes]
     _target("no database write on a plain GET of a list page"
             + (f": writes in {', '.join(writers)}" if writers else ""), not writers)

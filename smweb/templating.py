@@ -116,6 +116,13 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
+def cursor_arg(name: str) -> int | None:
+    """The row id a keyset-paged list starts from (?after= or ?before=); None when it is
+    missing or not an id the databases can hold."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
 def autosave_attrs(action: str, fragment_id: str) -> dict:
     """htmx attributes for a text field that saves its form's draft while the user types:
     a few seconds after they pause, the whole form is posted as action=autosave and only the

@@ -23,7 +23,14 @@ from ..services import (
 )
 from ..services import search as search_service
 from ..services.drafts import DraftFields
-from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
+from ..templating import (
+    cursor_arg,
+    list_version,
+    page_number,
+    redirect_to,
+    render_page,
+    unchanged_poll,
+)
 from ..triage.forms import StaffReplyForm
 from ..triage.panel import staff_panel
 from . import bp, editing
@@ -41,12 +48,7 @@ def folder(folder: str):
     """A folder of the patient's mailbox: Inbox, Sent, Drafts or Deleted."""
     if folder not in mailbox.FOLDERS:
         abort(404)
-    sort = request.args.get("sort", "newest")
-    if sort not in mailbox.SORTS:
-        sort = "newest"
-    page = mailbox.folder_page(
-        current_user, folder, page_number(), current_app.config["PAGE_SIZE"], sort
-    )
+    page, sort = _folder_page(folder)
     version = list_version(page.items, *mailbox.SHOWN[folder])
     if unchanged_poll("message-list", version):
         return "", 204
@@ -54,6 +56,17 @@ def folder(folder: str):
         "mailbox/folder.html", fragment="message_list", folder=folder, page=page,
         folder_title=mailbox.FOLDERS[folder], version=version, sort=sort, sorts=mailbox.SORTS,
     )
+
+
+def _folder_page(folder: str, custom=None) -> tuple[mailbox.Page, str]:
+    """The page of a folder the URL asks for, and its sort."""
+    sort = request.args.get("sort", "newest")
+    if sort not in mailbox.SORTS:
+        sort = "newest"
+    page = mailbox.folder_page(
+        current_user, folder, page_number(), current_app.config["PAGE_SIZE"], sort,
+        custom=custom, after=cursor_arg("after"), before=cursor_arg("before"))
+    return page, sort
 
 
 @bp.route("/compose", methods=["GET", "POST"])
@@ -255,11 +268,7 @@ def download(attachment_id: int):
 def custom_folder(folder_id: int):
     """One of the patient's own folders."""
     folder = folders.get_folder_for(current_user, folder_id)
-    sort = request.args.get("sort", "newest")
-    if sort not in mailbox.SORTS:
-        sort = "newest"
-    page = mailbox.folder_page(current_user, "custom", page_number(),
-                               current_app.config["PAGE_SIZE"], sort, custom=folder)
+    page, sort = _folder_page("custom", folder)
     version = list_version(page.items, *mailbox.SHOWN["custom"])
     if unchanged_poll("message-list", version):
         return "", 204

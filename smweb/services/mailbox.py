@@ -4,7 +4,18 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import aliased
 
 from ..database import read_rows
@@ -29,13 +40,29 @@ FOLDERS = {
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a list. Keyset-paged lists (the folders) also say which row the page was
+    read from (`after` or `before` its id) and whether there are newer rows; other lists
+    count pages."""
+
     items: list[Any]
     number: int
     has_next: bool
+    after: int | None = None
+    before: int | None = None
+    newer: bool | None = None
 
     @property
     def has_prev(self) -> bool:
-        return self.number > 1
+        return self.number > 1 if self.newer is None else self.newer
+
+    @property
+    def keyed(self) -> bool:
+        return self.newer is not None
+
+    def link_args(self) -> dict:
+        """The query arguments that read this same page again (a refresh, a new sort)."""
+        args = {"page": self.number, "after": self.after, "before": self.before}
+        return {k: v for k, v in args.items() if v is not None}
 
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
@@ -51,10 +78,9 @@ def _thread_columns(*more):
                   TriageGroup.name.label("group_name"), Facility.timezone, *more)
 
 
-@cache
-def _folder_query(folder: str, sort: str) -> Select:
-    """The statement of one folder in one order, built once per process: the patient, the
-    folder and the page are bound when it runs (and SQLAlchemy reuses its compiled SQL)."""
+def _base(folder: str) -> tuple[Select, Any, Any, Any]:
+    """A folder's rows, unordered, and the columns it is sorted by: name (the Inbox's staff
+    member, elsewhere the care team), time, and the row's id to break ties."""
     owner = bindparam("owner_id")
     author = _LAST_AUTHOR
     match folder:
@@ -79,12 +105,14 @@ def _folder_query(folder: str, sort: str) -> Select:
             )
             when, name, tiebreak = Message.sent_at, TriageGroup.name, Message.id
         case "drafts":
-            return _order(
+            query = (
                 select(Draft.id, Draft.subject, Draft.category, Draft.updated_at,
                        TriageGroup.name.label("group_name"))
                 .outerjoin(TriageGroup, TriageGroup.id == Draft.group_id)
-                .where(Draft.author_id == owner),
-                sort, Draft.updated_at, TriageGroup.name, Draft.id)
+                .where(Draft.author_id == owner)
+            )
+            # A draft may have no care team yet: '' sorts it first on every database.
+            return query, func.coalesce(TriageGroup.name, ""), Draft.updated_at, Draft.id
         case "custom" | "deleted":
             placed = ((Thread.folder_id == bindparam("folder_id"),
                        Thread.patient_deleted_at.is_(None)) if folder == "custom"
@@ -96,26 +124,74 @@ def _folder_query(folder: str, sort: str) -> Select:
             raise ValueError(folder)
     query = (query.join(TriageGroup, TriageGroup.id == Thread.group_id)
              .join(Facility, Facility.id == TriageGroup.facility_id))
-    return _order(query, sort, when, name, tiebreak)
+    return query, func.coalesce(name, ""), when, tiebreak
 
 
-def _order(query: Select, sort: str, when, name, tiebreak) -> Select:
+@cache
+def _folder_query(folder: str, sort: str, start: str) -> Select:
+    """The statement of one folder in one order, built once per process (the patient, the
+    folder, the page's starting row are bound when it runs, and SQLAlchemy reuses its
+    compiled SQL). `start`: "first" page; rows "after" or "before" a row (keyset: read from
+    the index where the page starts, not counted off from the top); or "offset" (an old
+    ?page=N link without a row to start from)."""
+    query, name, when, tiebreak = _base(folder)
+    key = {"name": bindparam("k_name", type_=String), "when": bindparam("k_when", type_=DateTime),
+           "id": bindparam("k_id", type_=Integer)}
+    later = tuple_(when, tiebreak) > tuple_(key["when"], key["id"])
+    earlier = tuple_(when, tiebreak) < tuple_(key["when"], key["id"])
+    # (column, ascending) in the order shown; the rows past a row, and those back before it
     if sort == "oldest":
-        query = query.order_by(when.asc(), tiebreak.asc())
+        order, past, back = ((when, True), (tiebreak, True)), later, earlier
     elif sort == "sender":
-        query = query.order_by(name.asc(), when.desc(), tiebreak.desc())
+        order = ((name, True), (when, False), (tiebreak, False))
+        past = or_(name > key["name"], and_(name == key["name"], earlier))
+        back = or_(name < key["name"], and_(name == key["name"], later))
     else:
-        query = query.order_by(when.desc(), tiebreak.desc())
-    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+        order, past, back = ((when, False), (tiebreak, False)), earlier, later
+    if start == "before":  # read backwards from the row, then turned round
+        query = query.where(back).order_by(*(c.desc() if up else c.asc() for c, up in order))
+    else:
+        query = query.order_by(*(c.asc() if up else c.desc() for c, up in order))
+        if start == "after":
+            query = query.where(past)
+    query = query.limit(bindparam("limit"))
+    return query.offset(bindparam("offset")) if start == "offset" else query
 
 
-def folder_page(patient: User, folder: str, number: int, size: int,
-                sort: str = "newest", custom=None) -> Page:
+@cache
+def _cursor_query(folder: str) -> Select:
+    """The sort values of the row a page starts from, if it is still in this folder."""
+    query, name, when, tiebreak = _base(folder)
+    return query.with_only_columns(name, when, tiebreak).where(tiebreak == bindparam("cursor"))
+
+
+def folder_page(patient: User, folder: str, number: int, size: int, sort: str = "newest",
+                custom=None, after: int | None = None, before: int | None = None) -> Page:
     """One page of the patient's folder: newest first, oldest first, or by sender (the staff
-    member in the Inbox, the care team elsewhere), A to Z."""
-    number = max(number, 1)
-    params = {"owner_id": patient.id, "limit": size + 1, "offset": (number - 1) * size}
+    member in the Inbox, the care team elsewhere), A to Z. Older pages start after the last
+    row shown, newer ones before the first, so any page costs what the first one does."""
+    sort = sort if sort in SORTS else "newest"
+    params = {"owner_id": patient.id, "limit": size + 1}
     if folder == "custom":
         params["folder_id"] = custom.id
-    rows = read_rows(_folder_query(folder, sort if sort in SORTS else "newest"), params)
-    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+    cursor = after or before
+    found = read_rows(_cursor_query(folder), {**params, "cursor": cursor}) if cursor else []
+    if not found:  # the first page, or the row moved away: start again from the top
+        start, number = ("offset", max(number, 1)) if number > 1 and not cursor else ("first", 1)
+        if start == "offset":
+            params["offset"] = (number - 1) * size
+        rows = read_rows(_folder_query(folder, sort, start), params)
+        if not rows and number > 1:  # past the end (an old link): the first page
+            return folder_page(patient, folder, 1, size, sort, custom)
+        return Page(rows[:size], number, has_next=len(rows) > size, newer=number > 1)
+    params |= dict(zip(("k_name", "k_when", "k_id"), found[0], strict=True))
+    if after:
+        rows = read_rows(_folder_query(folder, sort, "after"), params)
+        if not rows:  # nothing older any more: the first page
+            return folder_page(patient, folder, 1, size, sort, custom)
+        return Page(rows[:size], max(number, 2), has_next=len(rows) > size, after=after,
+                    newer=True)
+    rows = read_rows(_folder_query(folder, sort, "before"), params)
+    if len(rows) <= size:  # back at the top: the first page as it is now
+        return folder_page(patient, folder, 1, size, sort, custom)
+    return Page(rows[size - 1::-1], max(number, 2), has_next=True, before=before, newer=True)
