@@ -1,7 +1,9 @@
 """Search: each filter alone and together, the same ids on SQLite and PostgreSQL (this module
 runs on both), input that looks like query syntax, and only the user's own messages."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -334,3 +336,60 @@ def test_upgrade_indexes_existing_messages_with_their_scope(tmp_path):
         flask_migrate.upgrade()
         assert found("scope : xp2") == [2]
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest", "sender"])
+@pytest.mark.parametrize("who", ["veteran1", "clerk1"])
+def test_next_and_previous_pages_start_from_a_result(app, corpus, order, who):
+    """Later pages are read from the last result shown (`after`), earlier ones from the first
+    (`before`): the same results as counting pages off from the top, both ways, for a patient
+    and for staff, in every order (many results of one sender among them)."""
+    with app.app_context():
+        for n in range(23):
+            new_thread(subject=f"Blood sugar {n:02}", body=f"Reading number {n}",
+                       group_name="Cardiology" if n % 3 else "Primary Care Team Blue")
+        db.session.commit()
+        searcher = user(who)
+        query, _ = search.parse({"q": "reading", "order": order})
+        counted = [search.search(searcher, query, n, 4) for n in range(1, 7)]  # 23 results
+        want = [[m.id for m in p.items] for p in counted]
+        assert [len(p) for p in want] == [4, 4, 4, 4, 4, 3] and not counted[-1].has_next
+
+        pages = [search.search(searcher, query, 1, 4)]
+        while pages[-1].has_next:
+            pages.append(search.search(searcher, query, pages[-1].number + 1, 4,
+                                       after=pages[-1].items[-1].id))
+        assert [[m.id for m in p.items] for p in pages] == want
+        back = pages[-1]
+        while back.has_prev:
+            number = back.number - 1
+            back = search.search(searcher, query, number, 4,
+                                 before=None if number == 1 else back.items[0].id)
+            assert [m.id for m in back.items] == want[number - 1] and back.number == number
+
+
+def test_result_pages_a_browser_follows(login, client, app, corpus, monkeypatch):
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 4)
+    with app.app_context():
+        for n in range(10):
+            new_thread(subject=f"Blood sugar {n:02}", body=f"Reading number {n}")
+        db.session.commit()
+    login("veteran1")
+    first = client.get("/search?q=reading").get_data(as_text=True)
+    assert 'aria-label="Result pages"' in first and 'rel="prev"' not in first
+    found = re.findall(r"Blood sugar \d\d", first)
+    url = unescape(re.search(r'<a href="([^"]+)" rel="next">Next</a>', first).group(1))
+    second = client.get(url).get_data(as_text=True)
+    assert "after=" in url and "q=reading" in url and "page=2" in url
+    found += re.findall(r"Blood sugar \d\d", second)
+    url = unescape(re.search(r'<a href="([^"]+)" rel="next">Next</a>', second).group(1))
+    third = client.get(url).get_data(as_text=True)
+    found += re.findall(r"Blood sugar \d\d", third)
+    assert found == [f"Blood sugar {n:02}" for n in range(9, -1, -1)]
+    back = unescape(re.search(r'<a href="([^"]+)" rel="prev">Previous</a>', third).group(1))
+    assert "before=" in back
+    assert re.findall(r"Blood sugar \d\d", client.get(back).get_data(as_text=True)) == \
+        re.findall(r"Blood sugar \d\d", second)
+    for url in ("/search?q=reading&after=abc", "/search?q=reading&before=-1",
+                "/search?q=reading&after=99999999999", "/search?q=reading&page=50"):
+        assert client.get(url).status_code == 200, url

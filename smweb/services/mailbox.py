@@ -9,17 +9,15 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     bindparam,
     func,
-    or_,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import aliased
 
 from ..database import read_rows
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User
+from . import keyset
 
 # What each folder's rows show that can change: a poll compares these (templating.list_version).
 SHOWN = {
@@ -135,25 +133,18 @@ def _folder_query(folder: str, sort: str, start: str) -> Select:
     the index where the page starts, not counted off from the top); or "offset" (an old
     ?page=N link without a row to start from)."""
     query, name, when, tiebreak = _base(folder)
-    key = {"name": bindparam("k_name", type_=String), "when": bindparam("k_when", type_=DateTime),
-           "id": bindparam("k_id", type_=Integer)}
-    later = tuple_(when, tiebreak) > tuple_(key["when"], key["id"])
-    earlier = tuple_(when, tiebreak) < tuple_(key["when"], key["id"])
-    # (column, ascending) in the order shown; the rows past a row, and those back before it
-    if sort == "oldest":
-        order, past, back = ((when, True), (tiebreak, True)), later, earlier
-    elif sort == "sender":
-        order = ((name, True), (when, False), (tiebreak, False))
-        past = or_(name > key["name"], and_(name == key["name"], earlier))
-        back = or_(name < key["name"], and_(name == key["name"], later))
+    order = {
+        "oldest": ((when, True), (tiebreak, True)),
+        "sender": ((name, True), (when, False), (tiebreak, False)),
+    }.get(sort, ((when, False), (tiebreak, False)))
+    if start in {"after", "before"}:  # "before": read backwards from the row, then turned round
+        key = {name: bindparam("k_name", type_=String), when: bindparam("k_when", type_=DateTime),
+               tiebreak: bindparam("k_id", type_=Integer)}
+        backwards = start == "before"
+        query = query.where(keyset.beyond(order, [key[c] for c, _up in order], backwards))
+        query = query.order_by(*keyset.order_by(order, backwards))
     else:
-        order, past, back = ((when, False), (tiebreak, False)), earlier, later
-    if start == "before":  # read backwards from the row, then turned round
-        query = query.where(back).order_by(*(c.desc() if up else c.asc() for c, up in order))
-    else:
-        query = query.order_by(*(c.asc() if up else c.desc() for c, up in order))
-        if start == "after":
-            query = query.where(past)
+        query = query.order_by(*keyset.order_by(order))
     query = query.limit(bindparam("limit"))
     return query.offset(bindparam("offset")) if start == "offset" else query
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..clock import parse_date_range, utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Message, Thread, User
+from . import keyset
 from .mailbox import Page
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -105,11 +106,14 @@ def _keyword_condition(words: list[str]):
     return document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), words))
 
 
-def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
+def search(user: User, query: SearchQuery, number: int, size: int,
+           after: int | None = None, before: int | None = None) -> Page:
     """One page of the messages the user may see that match, newest first (or oldest first,
     or by sender). On SQLite, newest means the highest message id (ids are given in the order
     messages are sent) because the search index is read in that order and stops once a page
-    is full: a page costs about the same for a hundred threads or twenty thousand."""
+    is full: a page costs about the same for a hundred threads or twenty thousand. Later
+    pages start after the last result shown (`after`, its message id) or, going back, before
+    the first (`before`): read from there, not counted off from the top."""
     number = max(number, 1)
     group_ids = [] if user.is_patient else user.staff_group_ids()
     if not user.is_patient and not group_ids:  # staff on no care team: nothing to search
@@ -126,7 +130,7 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
             .where(text("message_fts MATCH :match").bindparams(
                 match=_fts_match(query.words, _scope_tokens(user, group_ids))))
         )
-        newest, oldest = (MESSAGE_FTS.c.rowid.desc(),), (MESSAGE_FTS.c.rowid.asc(),)
+        newest = ((MESSAGE_FTS.c.rowid, False),)
     else:
         statement = select(Message)
         if query.words:
@@ -134,8 +138,7 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
         # PostgreSQL sorts the matches its GIN index finds, so it sorts by the time sent (the
         # same order as the ids). Ordering by id alone would tempt the planner to walk the
         # primary key backwards and test every message's text until a page is full: seconds.
-        newest = (Message.sent_at.desc(), Message.id.desc())
-        oldest = (Message.sent_at.asc(), Message.id.asc())
+        newest = ((Message.sent_at, False), (Message.id, False))
     statement = (
         statement
         .join(Thread, Thread.id == Message.thread_id)
@@ -173,13 +176,37 @@ def search(user: User, query: SearchQuery, number: int, size: int) -> Page:
             Message.sent_at >= _day_start_utc(query.start),
             Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
     order = {
-        "oldest": oldest,
+        "oldest": tuple((column, True) for column, _newest in newest),
         # Sorting by name reads every match in the user's scope (bounded by their mailbox).
-        "sender": (author.display_name.asc(), *newest),
+        "sender": ((author.display_name, True), *newest),
     }.get(query.order, newest)
-    rows = list(db.session.scalars(
-        statement.order_by(*order).limit(size + 1).offset((number - 1) * size)).unique())
-    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+    cursor = after or before
+    place = db.session.execute(
+        select(Message.id, Message.sent_at, User.display_name)
+        .join(User, User.id == Message.author_id).where(Message.id == cursor)
+    ).first() if cursor else None
+    if place is None:  # the first page, or an old ?page=N link: counted off from the top
+        rows = list(db.session.scalars(statement.order_by(*keyset.order_by(order))
+                                       .limit(size + 1).offset((number - 1) * size)).unique())
+        if not rows and number > 1:  # past the end: the first page
+            return search(user, query, 1, size)
+        return Page(rows[:size], number, has_next=len(rows) > size, newer=number > 1)
+    # The result the page starts from, by the columns of the order (a bound: the scope above
+    # still decides what is found).
+    at = {MESSAGE_FTS.c.rowid: place.id, Message.id: place.id, Message.sent_at: place.sent_at,
+          author.display_name: place.display_name}
+    backwards = before is not None and after is None
+    statement = statement.where(keyset.beyond(order, [at[c] for c, _up in order], backwards))
+    rows = list(db.session.scalars(statement.order_by(*keyset.order_by(order, backwards))
+                                   .limit(size + 1)).unique())
+    if not backwards:
+        if not rows:  # nothing after it any more: the first page
+            return search(user, query, 1, size)
+        return Page(rows[:size], max(number, 2), has_next=len(rows) > size, after=after,
+                    newer=True)
+    if len(rows) <= size:  # back at the top: the first page as it is now
+        return search(user, query, 1, size)
+    return Page(rows[size - 1::-1], max(number, 2), has_next=True, before=before, newer=True)
 
 
 def snippet(body: str, words: list[str], width: int = 80) -> Markup:
