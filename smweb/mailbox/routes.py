@@ -23,6 +23,7 @@ from ..services import (
 )
 from ..services import search as search_service
 from ..services.drafts import DraftFields
+from ..services.paging import Page
 from ..templating import (
     cursor_arg,
     list_version,
@@ -58,7 +59,7 @@ def folder(folder: str):
     )
 
 
-def _folder_page(folder: str, custom=None) -> tuple[mailbox.Page, str]:
+def _folder_page(folder: str, custom=None) -> tuple[Page, str]:
     """The page of a folder the URL asks for, and its sort."""
     sort = request.args.get("sort", "newest")
     if sort not in mailbox.SORTS:

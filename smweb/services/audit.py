@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..clock import parse_date_range
 from ..extensions import db
 from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
-from .mailbox import Page
+from .paging import Page
 
 ACTIONS = {
     "sign_in": "Signed in",

@@ -1,6 +1,5 @@
 """Folder lists for patients and the staff queue, a page at a time."""
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -17,7 +16,8 @@ from sqlalchemy.orm import aliased
 
 from ..database import read_rows
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User
-from . import keyset
+from . import paging
+from .paging import Page
 
 # What each folder's rows show that can change: a poll compares these (templating.list_version).
 SHOWN = {
@@ -34,33 +34,6 @@ FOLDERS = {
     "drafts": "Drafts",
     "deleted": "Deleted",
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list. Keyset-paged lists (the folders) also say which row the page was
-    read from (`after` or `before` its id) and whether there are newer rows; other lists
-    count pages."""
-
-    items: list[Any]
-    number: int
-    has_next: bool
-    after: int | None = None
-    before: int | None = None
-    newer: bool | None = None
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1 if self.newer is None else self.newer
-
-    @property
-    def keyed(self) -> bool:
-        return self.newer is not None
-
-    def link_args(self) -> dict:
-        """The query arguments that read this same page again (a refresh, a new sort)."""
-        args = {"page": self.number, "after": self.after, "before": self.before}
-        return {k: v for k, v in args.items() if v is not None}
 
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
@@ -141,10 +114,10 @@ def _folder_query(folder: str, sort: str, start: str) -> Select:
         key = {name: bindparam("k_name", type_=String), when: bindparam("k_when", type_=DateTime),
                tiebreak: bindparam("k_id", type_=Integer)}
         backwards = start == "before"
-        query = query.where(keyset.beyond(order, [key[c] for c, _up in order], backwards))
-        query = query.order_by(*keyset.order_by(order, backwards))
+        query = query.where(paging.beyond(order, [key[c] for c, _up in order], backwards))
+        query = query.order_by(*paging.order_by(order, backwards))
     else:
-        query = query.order_by(*keyset.order_by(order))
+        query = query.order_by(*paging.order_by(order))
     query = query.limit(bindparam("limit"))
     return query.offset(bindparam("offset")) if start == "offset" else query
 
@@ -167,22 +140,17 @@ def folder_page(patient: User, folder: str, number: int, size: int, sort: str = 
         params["folder_id"] = custom.id
     cursor = after or before
     found = read_rows(_cursor_query(folder), {**params, "cursor": cursor}) if cursor else []
+
+    def first() -> Page:
+        return folder_page(patient, folder, 1, size, sort, custom)
+
     if not found:  # the first page, or the row moved away: start again from the top
-        start, number = ("offset", max(number, 1)) if number > 1 and not cursor else ("first", 1)
+        number = max(number, 1) if not cursor else 1
+        start = "offset" if number > 1 else "first"  # offset: an old ?page=N link
         if start == "offset":
             params["offset"] = (number - 1) * size
-        rows = read_rows(_folder_query(folder, sort, start), params)
-        if not rows and number > 1:  # past the end (an old link): the first page
-            return folder_page(patient, folder, 1, size, sort, custom)
-        return Page(rows[:size], number, has_next=len(rows) > size, newer=number > 1)
+        return paging.counted(read_rows(_folder_query(folder, sort, start), params), size,
+                              number, first)
     params |= dict(zip(("k_name", "k_when", "k_id"), found[0], strict=True))
-    if after:
-        rows = read_rows(_folder_query(folder, sort, "after"), params)
-        if not rows:  # nothing older any more: the first page
-            return folder_page(patient, folder, 1, size, sort, custom)
-        return Page(rows[:size], max(number, 2), has_next=len(rows) > size, after=after,
-                    newer=True)
-    rows = read_rows(_folder_query(folder, sort, "before"), params)
-    if len(rows) <= size:  # back at the top: the first page as it is now
-        return folder_page(patient, folder, 1, size, sort, custom)
-    return Page(rows[size - 1::-1], max(number, 2), has_next=True, before=before, newer=True)
+    rows = read_rows(_folder_query(folder, sort, "after" if after else "before"), params)
+    return paging.keyed(rows, size, number, after or None, before, first)

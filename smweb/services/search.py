@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload
 from ..clock import parse_date_range, utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Message, Thread, User
-from . import keyset
-from .mailbox import Page
+from . import paging
+from .paging import Page
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS, MAX_TERM = 8, 40
@@ -185,28 +185,23 @@ def search(user: User, query: SearchQuery, number: int, size: int,
         select(Message.id, Message.sent_at, User.display_name)
         .join(User, User.id == Message.author_id).where(Message.id == cursor)
     ).first() if cursor else None
+
+    def first() -> Page:
+        return search(user, query, 1, size)
+
     if place is None:  # the first page, or an old ?page=N link: counted off from the top
-        rows = list(db.session.scalars(statement.order_by(*keyset.order_by(order))
+        rows = list(db.session.scalars(statement.order_by(*paging.order_by(order))
                                        .limit(size + 1).offset((number - 1) * size)).unique())
-        if not rows and number > 1:  # past the end: the first page
-            return search(user, query, 1, size)
-        return Page(rows[:size], number, has_next=len(rows) > size, newer=number > 1)
+        return paging.counted(rows, size, number, first)
     # The result the page starts from, by the columns of the order (a bound: the scope above
     # still decides what is found).
     at = {MESSAGE_FTS.c.rowid: place.id, Message.id: place.id, Message.sent_at: place.sent_at,
           author.display_name: place.display_name}
-    backwards = before is not None and after is None
-    statement = statement.where(keyset.beyond(order, [at[c] for c, _up in order], backwards))
-    rows = list(db.session.scalars(statement.order_by(*keyset.order_by(order, backwards))
+    backwards = not after
+    statement = statement.where(paging.beyond(order, [at[c] for c, _up in order], backwards))
+    rows = list(db.session.scalars(statement.order_by(*paging.order_by(order, backwards))
                                    .limit(size + 1)).unique())
-    if not backwards:
-        if not rows:  # nothing after it any more: the first page
-            return search(user, query, 1, size)
-        return Page(rows[:size], max(number, 2), has_next=len(rows) > size, after=after,
-                    newer=True)
-    if len(rows) <= size:  # back at the top: the first page as it is now
-        return search(user, query, 1, size)
-    return Page(rows[size - 1::-1], max(number, 2), has_next=True, before=before, newer=True)
+    return paging.keyed(rows, size, number, after or None, before, first)
 
 
 def snippet(body: str, words: list[str], width: int = 80) -> Markup:
