@@ -145,6 +145,7 @@ def _plan(app, search: str, deep_pages: int) -> Plan:
     from smweb.clock import utcnow
     from smweb.extensions import db
     from smweb.models import Thread, User
+    from smweb.services.paging import place
 
     def newest(username: str) -> Thread:
         return db.session.scalars(
@@ -164,13 +165,14 @@ def _plan(app, search: str, deep_pages: int) -> Plan:
         # Page 1,000 (or the last but one) starts after the last thread of the page before
         # (newest first, ten a page).
         deep_page = max(2, min(1000, deep_pages))
-        last_before = db.session.scalar(
-            select(Thread.id).join(User, User.id == Thread.patient_id)
+        last_before = db.session.execute(
+            select(Thread.last_team_message_at, Thread.id).join(User, User.id == Thread.patient_id)
             .where(User.username == BIG_PATIENT, Thread.last_team_message_at.is_not(None),
                    Thread.patient_deleted_at.is_(None), Thread.folder_id.is_(None))
             .order_by(Thread.last_team_message_at.desc(), Thread.id.desc())
-            .offset((deep_page - 1) * 10 - 1).limit(1))
-        deep = f"/mailbox/inbox?page={deep_page}&after={last_before}"
+            .offset((deep_page - 1) * 10 - 1).limit(1)).one()
+        # the Older link's ?after=: the place of that thread (its time and id)
+        deep = f"/mailbox/inbox?page={deep_page}&after={place(last_before)}"
         return Plan(big.id, small.id, recent, search, deep, deep_page)
 
 

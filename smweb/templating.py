@@ -129,11 +129,10 @@ def page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
 
 
-def cursor_arg(name: str) -> int | None:
-    """The row id a keyset-paged list starts from (?after= or ?before=); None when it is
-    missing or not an id the databases can hold."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value < 2**31 else None
+def cursor_arg(name: str) -> str | None:
+    """The place a keyset-paged list starts from (?after= or ?before=, as the list's own
+    links wrote it; the list's service reads it, and ignores what it can't)."""
+    return request.args.get(name) or None
 
 
 def autosave_attrs(action: str, fragment_id: str) -> dict:

@@ -98,7 +98,7 @@ def test_every_folder_and_sort_walked_both_ways(app, mailbox_data, folder, sort)
 
         pages = [read(1)]
         while pages[-1].has_next:
-            pages.append(read(pages[-1].number + 1, after=pages[-1].items[-1].id))
+            pages.append(read(pages[-1].number + 1, after=pages[-1].older))
         assert [row.id for page in pages for row in page.items] == want
         assert [page.number for page in pages] == list(range(1, len(pages) + 1))
         assert not pages[0].has_prev and all(page.has_prev for page in pages[1:])
@@ -106,24 +106,42 @@ def test_every_folder_and_sort_walked_both_ways(app, mailbox_data, folder, sort)
         back = pages[-1]
         while back.has_prev:  # Newer: before the first row shown; page 2's is page 1
             number = back.number - 1
-            back = read(1) if number == 1 else read(number, before=back.items[0].id)
+            back = read(1) if number == 1 else read(number, before=back.newer)
             assert [r.id for r in back.items] == [r.id for r in pages[number - 1].items]
             assert back.number == number
 
 
-def test_a_page_whose_row_moved_away_starts_again_from_the_top(app, mailbox_data):
+@pytest.mark.parametrize("sort", ["newest", "sender"])
+def test_rows_that_move_meanwhile_are_not_shown_twice(app, mailbox_data, sort):
+    """A link names the place where its page starts (time, id; for names, the staff member's
+    or care team's id), not a row to look up: when a thread of page 1 gets a new answer
+    and moves to the top, page 2 still follows on from where page 1 ended."""
     with app.app_context():
         vet = user("veteran1")
-        first = mailbox.folder_page(vet, "inbox", 1, SIZE)
-        gone = first.items[-1].id
-        folders.move(vet, [db.session.get(Thread, gone)], "deleted")
-        for cursor in ({"after": gone}, {"before": gone}, {"after": 2**31 - 1}):
-            page = mailbox.folder_page(vet, "inbox", 3, SIZE, **cursor)
-            assert page.number == 1 and not page.has_prev
-        # someone else's thread as the starting row shows nothing of theirs
-        other = new_thread(patient_name="veteran2", subject="Not yours")
-        page = mailbox.folder_page(vet, "inbox", 2, SIZE, after=other.id)
-        assert page.number == 1 and "Not yours" not in [r.subject for r in page.items]
+        first = mailbox.folder_page(vet, "inbox", 1, SIZE, sort)
+        second = mailbox.folder_page(vet, "inbox", 2, SIZE, sort, after=first.older)
+        thread = db.session.get(Thread, first.items[-1].id)
+        messaging.reply(user("clerk1"), thread, "One more thing.")
+        again = mailbox.folder_page(vet, "inbox", 2, SIZE, sort, after=first.older)
+        assert [r.id for r in again.items] == [r.id for r in second.items]
+        assert not {r.id for r in again.items} & {r.id for r in first.items}
+
+
+def test_places_that_are_not_places_count_the_page(app, mailbox_data):
+    """A hand-edited place is ignored: the page number alone is served, counted."""
+    with app.app_context():
+        vet = user("veteran1")
+        top = [r.id for r in mailbox.folder_page(vet, "inbox", 1, SIZE).items]
+        third = [r.id for r in mailbox.folder_page(vet, "inbox", 3, SIZE).items]
+        for place in ("abc", "2026-01-01T00:00:00", "2026-13-01T00:00:00~5", "x~5",
+                      "2026-01-01T00:00:00~-5", "2026-01-01T00:00:00~99999999999", "~", "",
+                      "1~2026-01-01T00:00:00~5", "2026-01-01T00:00:00~5~6"):
+            for way in ({"after": place}, {"before": place}):
+                page = mailbox.folder_page(vet, "inbox", 3, SIZE, **way)
+                assert page.number == 3 and [r.id for r in page.items] == third, way
+        # a place past the end: nothing older, so the first page
+        page = mailbox.folder_page(vet, "inbox", 9, SIZE, after="2000-01-01T00:00:00~1")
+        assert page.number == 1 and [r.id for r in page.items] == top
 
 
 def test_the_links_a_browser_follows(login, client, app, mailbox_data, monkeypatch):

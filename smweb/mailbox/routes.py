@@ -373,7 +373,7 @@ def search():
         page = search_service.search(current_user, query, page_number(),
                                      current_app.config["PAGE_SIZE"],
                                      after=cursor_arg("after"), before=cursor_arg("before"))
-    args = {k: v for k, v in request.args.items() if k not in {"page", "after", "before"}}
+    args = {k: v for k in search_service.FIELDS if (v := request.args.get(k))}
     return render_page(
         "mailbox/search.html", fragment="search_results", status=422 if errors else 200,
         query=query, errors=errors, page=page, args=args, periods=search_service.PERIODS,

@@ -1,5 +1,8 @@
 """Folder lists for patients and the staff queue, a page at a time."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -7,7 +10,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     Select,
-    String,
     bindparam,
     func,
     select,
@@ -49,9 +51,27 @@ def _thread_columns(*more):
                   TriageGroup.name.label("group_name"), Facility.timezone, *more)
 
 
-def _base(folder: str) -> tuple[Select, Any, Any, Any]:
-    """A folder's rows, unordered, and the columns it is sorted by: name (the Inbox's staff
-    member, elsewhere the care team), time, and the row's id to break ties."""
+@dataclass(frozen=True)
+class _Sorting:
+    """How a folder's rows are sorted: by name (the Inbox's staff member, elsewhere the care
+    team; '' for a draft without one), by time, and by the row's id to break ties. A link
+    to a page names a row's place by its time, id and the id the name comes from (`ref`:
+    a staff member or a care team, never a name in a URL); `name_of` looks the name up."""
+
+    name: Any
+    when: Any
+    id: Any
+    ref: Any
+    name_of: Callable[[Any], Any]
+
+
+def _name_of(column) -> Callable[[Any], Any]:
+    table = column.class_
+    return lambda ref: func.coalesce(select(column).where(table.id == ref).scalar_subquery(), "")
+
+
+def _base(folder: str) -> tuple[Select, _Sorting]:
+    """A folder's rows, unordered (with their place: k_when, k_id, k_ref), and its sorting."""
     owner = bindparam("owner_id")
     author = _LAST_AUTHOR
     match folder:
@@ -63,7 +83,8 @@ def _base(folder: str) -> tuple[Select, Any, Any, Any]:
                 .where(Thread.patient_id == owner, Thread.patient_deleted_at.is_(None),
                        Thread.folder_id.is_(None), Thread.last_team_message_at.is_not(None))
             )
-            when, name, tiebreak = Thread.last_team_message_at, author.display_name, Thread.id
+            sorting = _Sorting(author.display_name, Thread.last_team_message_at, Thread.id,
+                               Thread.last_team_author_id, _name_of(User.display_name))
         case "sent":
             query = (
                 select(Message.id, Message.thread_id, Thread.subject, Thread.category,
@@ -74,7 +95,8 @@ def _base(folder: str) -> tuple[Select, Any, Any, Any]:
                 .where(Message.author_id == owner, Thread.patient_id == owner,
                        Thread.patient_deleted_at.is_(None))
             )
-            when, name, tiebreak = Message.sent_at, TriageGroup.name, Message.id
+            sorting = _Sorting(TriageGroup.name, Message.sent_at, Message.id, Thread.group_id,
+                               _name_of(TriageGroup.name))
         case "drafts":
             query = (
                 select(Draft.id, Draft.subject, Draft.category, Draft.updated_at,
@@ -82,37 +104,59 @@ def _base(folder: str) -> tuple[Select, Any, Any, Any]:
                 .outerjoin(TriageGroup, TriageGroup.id == Draft.group_id)
                 .where(Draft.author_id == owner)
             )
-            # A draft may have no care team yet: '' sorts it first on every database.
-            return query, func.coalesce(TriageGroup.name, ""), Draft.updated_at, Draft.id
+            sorting = _Sorting(TriageGroup.name, Draft.updated_at, Draft.id, Draft.group_id,
+                               _name_of(TriageGroup.name))
         case "custom" | "deleted":
             placed = ((Thread.folder_id == bindparam("folder_id"),
                        Thread.patient_deleted_at.is_(None)) if folder == "custom"
                       else (Thread.patient_deleted_at.is_not(None),))
             query = _thread_columns(Thread.last_message_at, Thread.folder_id).where(
                 Thread.patient_id == owner, *placed)
-            when, name, tiebreak = Thread.last_message_at, TriageGroup.name, Thread.id
+            sorting = _Sorting(TriageGroup.name, Thread.last_message_at, Thread.id,
+                               Thread.group_id, _name_of(TriageGroup.name))
         case _:
             raise ValueError(folder)
-    query = (query.join(TriageGroup, TriageGroup.id == Thread.group_id)
-             .join(Facility, Facility.id == TriageGroup.facility_id))
-    return query, func.coalesce(name, ""), when, tiebreak
+    if folder != "drafts":
+        query = (query.join(TriageGroup, TriageGroup.id == Thread.group_id)
+                 .join(Facility, Facility.id == TriageGroup.facility_id))
+    # '' for no name (a draft without a care team) sorts first on every database.
+    sorting = replace(sorting, name=func.coalesce(sorting.name, ""))
+    query = query.add_columns(sorting.when.label("k_when"), sorting.id.label("k_id"),
+                              func.coalesce(sorting.ref, 0).label("k_ref"))
+    return query, sorting
+
+
+def _order(sorting: _Sorting, sort: str) -> tuple:
+    """(column, ascending) in the order shown."""
+    return {
+        "oldest": ((sorting.when, True), (sorting.id, True)),
+        "sender": ((sorting.name, True), (sorting.when, False), (sorting.id, False)),
+    }.get(sort, ((sorting.when, False), (sorting.id, False)))
+
+
+def _place_kinds(sort: str) -> tuple:
+    return (int, datetime, int) if sort == "sender" else (datetime, int)
+
+
+def _place_of(sort: str) -> Callable[[Any], str]:
+    if sort == "sender":
+        return lambda row: paging.place((row.k_ref, row.k_when, row.k_id))
+    return lambda row: paging.place((row.k_when, row.k_id))
 
 
 @cache
 def _folder_query(folder: str, sort: str, start: str) -> Select:
     """The statement of one folder in one order, built once per process (the patient, the
-    folder, the page's starting row are bound when it runs, and SQLAlchemy reuses its
-    compiled SQL). `start`: "first" page; rows "after" or "before" a row (keyset: read from
-    the index where the page starts, not counted off from the top); or "offset" (an old
-    ?page=N link without a row to start from)."""
-    query, name, when, tiebreak = _base(folder)
-    order = {
-        "oldest": ((when, True), (tiebreak, True)),
-        "sender": ((name, True), (when, False), (tiebreak, False)),
-    }.get(sort, ((when, False), (tiebreak, False)))
-    if start in {"after", "before"}:  # "before": read backwards from the row, then turned round
-        key = {name: bindparam("k_name", type_=String), when: bindparam("k_when", type_=DateTime),
-               tiebreak: bindparam("k_id", type_=Integer)}
+    folder, the page's place are bound when it runs, and SQLAlchemy reuses its compiled
+    SQL). `start`: "first" page; rows "after" or "before" a place (keyset: read from the
+    index where the page starts, not counted off from the top); or "offset" (an old
+    ?page=N link without a place)."""
+    query, sorting = _base(folder)
+    order = _order(sorting, sort)
+    if start in {"after", "before"}:  # "before": read backwards from it, then turned round
+        key = {sorting.name: sorting.name_of(bindparam("k_ref", type_=Integer)),
+               sorting.when: bindparam("k_when", type_=DateTime),
+               sorting.id: bindparam("k_id", type_=Integer)}
         backwards = start == "before"
         query = query.where(paging.beyond(order, [key[c] for c, _up in order], backwards))
         query = query.order_by(*paging.order_by(order, backwards))
@@ -122,35 +166,30 @@ def _folder_query(folder: str, sort: str, start: str) -> Select:
     return query.offset(bindparam("offset")) if start == "offset" else query
 
 
-@cache
-def _cursor_query(folder: str) -> Select:
-    """The sort values of the row a page starts from, if it is still in this folder."""
-    query, name, when, tiebreak = _base(folder)
-    return query.with_only_columns(name, when, tiebreak).where(tiebreak == bindparam("cursor"))
-
-
 def folder_page(patient: User, folder: str, number: int, size: int, sort: str = "newest",
-                custom=None, after: int | None = None, before: int | None = None) -> Page:
+                custom=None, after: str | None = None, before: str | None = None) -> Page:
     """One page of the patient's folder: newest first, oldest first, or by sender (the staff
     member in the Inbox, the care team elsewhere), A to Z. Older pages start after the last
-    row shown, newer ones before the first, so any page costs what the first one does."""
+    row shown, newer ones before the first (their places are in the links), so any page
+    costs what the first one does, and rows that move meanwhile are neither skipped nor
+    shown twice on the way."""
     sort = sort if sort in SORTS else "newest"
     params = {"owner_id": patient.id, "limit": size + 1}
     if folder == "custom":
         params["folder_id"] = custom.id
-    cursor = after or before
-    found = read_rows(_cursor_query(folder), {**params, "cursor": cursor}) if cursor else []
+    after, before, values = paging.starting_place(after, before, _place_kinds(sort))
 
     def first() -> Page:
         return folder_page(patient, folder, 1, size, sort, custom)
 
-    if not found:  # the first page, or the row moved away: start again from the top
-        number = max(number, 1) if not cursor else 1
-        start = "offset" if number > 1 else "first"  # offset: an old ?page=N link
+    if values is None:  # the first page, or an old ?page=N link
+        number = max(number, 1)
+        start = "offset" if number > 1 else "first"
         if start == "offset":
             params["offset"] = (number - 1) * size
         return paging.counted(read_rows(_folder_query(folder, sort, start), params), size,
-                              number, first)
-    params |= dict(zip(("k_name", "k_when", "k_id"), found[0], strict=True))
+                              number, first, _place_of(sort))
+    names = ("k_ref", "k_when", "k_id") if sort == "sender" else ("k_when", "k_id")
+    params |= dict(zip(names, values, strict=True))
     rows = read_rows(_folder_query(folder, sort, "after" if after else "before"), params)
-    return paging.keyed(rows, size, number, after or None, before, first)
+    return paging.keyed(rows, size, number, after, before, first, _place_of(sort))

@@ -8,6 +8,7 @@ values (usually bound parameters), taken from the row the page starts after or b
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, tuple_
@@ -17,23 +18,26 @@ Order = Sequence[tuple[Any, bool]]
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a list. Keyset-paged lists also say which row the page was read from
-    (`after` or `before` its id) and whether there are newer rows; others count pages."""
+    """One page of a list. Keyset-paged lists also say where the page was read from
+    (`after` or `before` a place: see `place`), where their Newer and Older links start
+    (`newer`, `older`) and whether there are newer rows; others count pages."""
 
     items: list[Any]
     number: int
     has_next: bool
-    after: int | None = None
-    before: int | None = None
-    newer: bool | None = None
+    after: str | None = None
+    before: str | None = None
+    newer: str | None = None  # the place of the first row shown (the Newer link's ?before=)
+    older: str | None = None  # the place of the last row shown (the Older link's ?after=)
+    has_newer: bool | None = None
 
     @property
     def has_prev(self) -> bool:
-        return self.number > 1 if self.newer is None else self.newer
+        return self.number > 1 if self.has_newer is None else self.has_newer
 
     @property
     def keyed(self) -> bool:
-        return self.newer is not None
+        return self.has_newer is not None
 
     def link_args(self) -> dict:
         """The query arguments that read this same page again (a refresh, a new sort)."""
@@ -41,27 +45,72 @@ class Page:
         return {k: v for k, v in args.items() if v is not None}
 
 
-def counted(rows: list, size: int, number: int, first: Callable[[], Page]) -> Page:
+def place(values: Sequence[Any]) -> str:
+    """Where a row stands in a list's order, for a link: its sort values (times and ids,
+    never a name: a name is looked up from an id), joined by '~'."""
+    return "~".join(v.isoformat() if isinstance(v, datetime) else str(int(v)) for v in values)
+
+
+def read_place(text: str | None, kinds: Sequence[type]) -> list | None:
+    """The values of a place written by `place()` for an order of these kinds (int or
+    datetime); None if the text is not one (a hand-edited link: the page is counted)."""
+    if not text or len(text) > 200:
+        return None
+    raw = text.split("~")
+    if len(raw) != len(kinds):
+        return None
+    try:
+        values = [datetime.fromisoformat(v).replace(tzinfo=None) if kind is datetime else int(v)
+                  for kind, v in zip(kinds, raw, strict=True)]
+    except ValueError:
+        return None
+    if any(kind is int and not 0 <= v < 2**31 for kind, v in zip(kinds, values, strict=True)):
+        return None
+    return values
+
+
+def starting_place(after: str | None, before: str | None,
+                   kinds: Sequence[type]) -> tuple[str | None, str | None, list | None]:
+    """Which way a page is read: (after, None, values) forwards, (None, before, values)
+    backwards, or (None, None, None) from the top when neither is a place of this order."""
+    if (values := read_place(after, kinds)) is not None:
+        return after, None, values
+    if (values := read_place(before, kinds)) is not None:
+        return None, before, values
+    return None, None, None
+
+
+def counted(rows: list, size: int, number: int, first: Callable[[], Page],
+            place_of: Callable[[Any], str] | None = None) -> Page:
     """Page `number`, from `size + 1` rows counted off from the top (the first page, or an
-    old ?page=N link): past the end, the first page instead."""
+    old ?page=N link): past the end, the first page instead. With `place_of`, its links
+    are keyset links from here on."""
     if not rows and number > 1:
         return first()
-    return Page(rows[:size], number, has_next=len(rows) > size, newer=number > 1)
+    return _page(rows[:size], number, len(rows) > size, place_of, has_newer=number > 1)
 
 
-def keyed(rows: list, size: int, number: int, after: int | None, before: int | None,
-          first: Callable[[], Page]) -> Page:
-    """A page from `size + 1` rows read forwards after row `after`, or else backwards before
-    row `before`. When nothing is left that way (the rows moved, or the top was reached),
-    the first page as it is now."""
+def keyed(rows: list, size: int, number: int, after: str | None, before: str | None,
+          first: Callable[[], Page], place_of: Callable[[Any], str]) -> Page:
+    """A page from `size + 1` rows read forwards after the place `after`, or else backwards
+    before `before`. When nothing is left that way (the top was reached, or everything
+    after was removed), the first page as it is now."""
     if after is not None:
         if not rows:
             return first()
-        return Page(rows[:size], max(number, 2), has_next=len(rows) > size, after=after,
-                    newer=True)
+        return _page(rows[:size], max(number, 2), len(rows) > size, place_of, True,
+                     after=after)
     if len(rows) <= size:
         return first()
-    return Page(rows[size - 1::-1], max(number, 2), has_next=True, before=before, newer=True)
+    return _page(rows[size - 1::-1], max(number, 2), True, place_of, True, before=before)
+
+
+def _page(items: list, number: int, has_next: bool, place_of, has_newer: bool,
+          **read_from) -> Page:
+    if place_of is None:
+        return Page(items, number, has_next, **read_from)
+    ends = {"newer": place_of(items[0]), "older": place_of(items[-1])} if items else {}
+    return Page(items, number, has_next, has_newer=has_newer, **ends, **read_from)
 
 
 def order_by(order: Order, backwards: bool = False) -> list:

@@ -20,6 +20,8 @@ from .paging import Page
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS, MAX_TERM = 8, 40
+# The search form's fields: what its result pages' links carry.
+FIELDS = ("q", "sender", "category", "period", "start", "end", "folder", "order")
 PERIODS = {"any": "Any time", "3": "Last 3 months", "6": "Last 6 months",
            "12": "Last 12 months", "custom": "Choose dates"}
 
@@ -180,29 +182,35 @@ def search(user: User, query: SearchQuery, number: int, size: int,
         # Sorting by name reads every match in the user's scope (bounded by their mailbox).
         "sender": ((author.display_name, True), *newest),
     }.get(query.order, newest)
-    cursor = after or before
-    place = db.session.execute(
-        select(Message.id, Message.sent_at, User.display_name)
-        .join(User, User.id == Message.author_id).where(Message.id == cursor)
-    ).first() if cursor else None
 
     def first() -> Page:
         return search(user, query, 1, size)
 
-    if place is None:  # the first page, or an old ?page=N link: counted off from the top
+    def counted() -> Page:  # the first page, or an old ?page=N link: counted off from the top
         rows = list(db.session.scalars(statement.order_by(*paging.order_by(order))
                                        .limit(size + 1).offset((number - 1) * size)).unique())
-        return paging.counted(rows, size, number, first)
-    # The result the page starts from, by the columns of the order (a bound: the scope above
-    # still decides what is found).
-    at = {MESSAGE_FTS.c.rowid: place.id, Message.id: place.id, Message.sent_at: place.sent_at,
-          author.display_name: place.display_name}
-    backwards = not after
-    statement = statement.where(paging.beyond(order, [at[c] for c, _up in order], backwards))
+        return paging.counted(rows, size, number, first, place_of)
+
+    if query.order == "sender":
+        # By name, every match in scope is read and sorted anyway; its pages are counted, and
+        # a link never names a place by a person.
+        place_of = None
+        return counted()
+    # A result's place: its id (SQLite's index order), or its time and id (PostgreSQL's).
+    kinds = (int,) if len(newest) == 1 else (datetime, int)
+
+    def place_of(message) -> str:
+        return paging.place((message.id,) if len(kinds) == 1 else (message.sent_at, message.id))
+
+    after, before, values = paging.starting_place(after, before, kinds)
+    if values is None:
+        return counted()
+    # A bound only: the scope above still decides what is found.
+    backwards = after is None
+    statement = statement.where(paging.beyond(order, values, backwards))
     rows = list(db.session.scalars(statement.order_by(*paging.order_by(order, backwards))
                                    .limit(size + 1)).unique())
-    return paging.keyed(rows, size, number, after or None, before, first)
-
+    return paging.keyed(rows, size, number, after, before, first, place_of)
 
 def snippet(body: str, words: list[str], width: int = 80) -> Markup:
     """The part of a message around the first matched word, matched words marked."""
