@@ -20,7 +20,7 @@ from ..models import (
     User,
     group_members,
 )
-from . import access, sla
+from . import access, paging, sla
 
 
 class TriageError(Exception):
@@ -339,33 +339,22 @@ def _sort_columns(patient) -> dict:
 def _cursor(thread: Thread, segment: int, columns) -> str:
     """Where a page starts or ends, for the Newer/Older link: the row's segment and sort
     values (timestamps and ids; the patient's id, never their name)."""
-    values = [str(segment)]
-    for attribute, _descending in columns:
-        value = thread.patient_id if attribute == "patient" else getattr(thread, attribute)
-        values.append(value.isoformat() if isinstance(value, datetime) else str(value))
-    return "~".join(values)
+    return paging.place([segment, *(thread.patient_id if attribute == "patient"
+                                    else getattr(thread, attribute)
+                                    for attribute, _descending in columns)])
 
 
 def _parse_cursor(text: str | None, segments: list) -> tuple[int, list] | None:
     """The segment and sort values of a cursor, as the query compares them; None if it is not
     one of this sort's cursors (a hand-edited URL: the page number alone is served)."""
-    if not text:
+    segment_text = (text or "").split("~", 1)[0]
+    if not segment_text.isdigit() or int(segment_text) >= len(segments):
         return None
-    try:
-        segment, *raw = text.split("~")
-        segment = int(segment)
-        columns = segments[segment][1]
-        if segment < 0 or len(raw) != len(columns):
-            return None
-        values = []
-        for (attribute, _descending), value in zip(columns, raw, strict=True):
-            if attribute in ("id", "patient"):
-                values.append(int(value))
-            else:
-                values.append(datetime.fromisoformat(value).replace(tzinfo=None))
-    except (ValueError, IndexError):
-        return None
-    return segment, values
+    columns = segments[int(segment_text)][1]
+    kinds = [int, *(int if attribute in ("id", "patient") else datetime
+                    for attribute, _descending in columns)]
+    values = paging.read_place(text, kinds)
+    return (values[0], values[1:]) if values is not None else None
 
 
 def _beyond(columns, values, patient, forward: bool):
