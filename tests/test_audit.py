@@ -1,6 +1,8 @@
 """The audit trail: one row per access with who, what (ids), when and from where; never
 message text; append-only in the database; the coordinator's filtered view and CSV."""
 
+import re
+
 import pytest
 from sqlalchemy import text
 
@@ -112,3 +114,19 @@ def test_coordinator_filters_and_exports(client, app):
     assert csv.mimetype == "text/csv" and body.startswith("id,at_utc,action,actor,patient")
     assert ",thread_view,veteran1,veteran1," in body and ",sign_in,veteran1," in body
     assert events(app, "audit_export")[0][1] == ids(app, "coordinator1")[0]
+
+
+def test_trail_pages_carry_only_the_filter(client, app):
+    """The Newer/Older links keep the filter; anything else in the URL is left behind (and
+    never breaks the page)."""
+    tid = refill_id(app)
+    patient = app.test_client()
+    sign_in(patient, "veteran1")
+    for _ in range(51):  # the trail shows 50 a page
+        patient.get(f"/threads/{tid}")
+    sign_in(client, "coordinator1")
+    page = client.get("/triage/audit?action=thread_view&page=2&label=x&on=y&back=z&endpoint=w")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'rel="prev">Newer</a>' in html
+    newer = re.search(r'<a href="([^"]+)" rel="prev">', html).group(1)
+    assert "action=thread_view" in newer and "page=1" in newer and "label" not in newer

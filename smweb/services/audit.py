@@ -93,6 +93,10 @@ class AuditFilter:
     end: date | None = None
 
 
+# The filter form's fields: what the trail's page links carry.
+FIELDS = ("user", "patient", "action", "start", "end")
+
+
 def parse_filter(args) -> tuple[AuditFilter, dict[str, str]]:
     errors = {}
     found = AuditFilter(user=args.get("user", "").strip()[:64],

@@ -35,10 +35,6 @@ class Page:
     def has_prev(self) -> bool:
         return self.number > 1 if self.has_newer is None else self.has_newer
 
-    @property
-    def keyed(self) -> bool:
-        return self.has_newer is not None
-
     def link_args(self) -> dict:
         """The query arguments that read this same page again (a refresh, a new sort)."""
         args = {"page": self.number, "after": self.after, "before": self.before}

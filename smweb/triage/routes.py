@@ -255,7 +255,7 @@ def audit_trail():
         abort(404)
     chosen, errors = audit.parse_filter(request.args)
     page = None if errors else audit.trail_page(current_user, chosen, page_number(), 50)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k in audit.FIELDS if (v := request.args.get(k))}
     return render_page("triage/audit.html", status=422 if errors else 200, chosen=chosen,
                        errors=errors, page=page, args=args, actions=audit.ACTIONS)
 
