@@ -134,14 +134,16 @@ def _order(sorting: _Sorting, sort: str) -> tuple:
     }.get(sort, ((sorting.when, False), (sorting.id, False)))
 
 
-def _place_kinds(sort: str) -> tuple:
-    return (int, datetime, int) if sort == "sender" else (datetime, int)
+def _place(sort: str) -> tuple[tuple[str, type], ...]:
+    """A row's place in this order, as its links write it: the row's columns and their kinds
+    (by sender, the id the name comes from leads)."""
+    place = (("k_when", datetime), ("k_id", int))
+    return (("k_ref", int), *place) if sort == "sender" else place
 
 
 def _place_of(sort: str) -> Callable[[Any], str]:
-    if sort == "sender":
-        return lambda row: paging.place((row.k_ref, row.k_when, row.k_id))
-    return lambda row: paging.place((row.k_when, row.k_id))
+    names = [name for name, _kind in _place(sort)]
+    return lambda row: paging.place([getattr(row, name) for name in names])
 
 
 @cache
@@ -177,7 +179,8 @@ def folder_page(patient: User, folder: str, number: int, size: int, sort: str = 
     params = {"owner_id": patient.id, "limit": size + 1}
     if folder == "custom":
         params["folder_id"] = custom.id
-    after, before, values = paging.starting_place(after, before, _place_kinds(sort))
+    place = _place(sort)
+    after, before, values = paging.starting_place(after, before, [k for _n, k in place])
 
     def first() -> Page:
         return folder_page(patient, folder, 1, size, sort, custom)
@@ -189,7 +192,6 @@ def folder_page(patient: User, folder: str, number: int, size: int, sort: str = 
             params["offset"] = (number - 1) * size
         return paging.counted(read_rows(_folder_query(folder, sort, start), params), size,
                               number, first, _place_of(sort))
-    names = ("k_ref", "k_when", "k_id") if sort == "sender" else ("k_when", "k_id")
-    params |= dict(zip(names, values, strict=True))
+    params |= {name: value for (name, _kind), value in zip(place, values, strict=True)}
     rows = read_rows(_folder_query(folder, sort, "after" if after else "before"), params)
     return paging.keyed(rows, size, number, after, before, first, _place_of(sort))
