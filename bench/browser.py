@@ -154,7 +154,9 @@ def sign_in(browser: HttpBrowser, username: str, password: str,
     """Sign `browser` in as `username`, over HTTP, as a person would: the sign-in form, then,
     when the app asks for it (staff), the one-time code from the authenticator app (the bench
     staff's secret, bench/seed.py, unless `totp_secret` is given).
-    Returns the path the app sent the user to."""
+    Then it opens the page the app sends the user to, as a browser follows the redirect: the
+    cookie that page sets (the session with its form token) is the one every later request
+    carries, as a browser's would. Returns that page's path."""
     token = csrf_token(browser.request("GET", "/sign-in"))
     answer = browser.request("POST", "/sign-in", form={
         "csrf_token": token, "username": username, "password": password})
@@ -165,6 +167,10 @@ def sign_in(browser: HttpBrowser, username: str, password: str,
                            "enrol bench staff in bench/seed.py enrol_staff_in_second_step")
     if answer.location_path.startswith("/sign-in/code"):
         answer = _second_step(browser, username, answer.location_path, totp_secret)
+    landing = browser.request("GET", answer.location_path)
+    if landing.status != 200:
+        raise SignInFailed(f"{username}: the first page after signing in answered HTTP "
+                           f"{landing.status}")
     return answer.location_path
 
 

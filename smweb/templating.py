@@ -1,6 +1,7 @@
 """Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect."""
 
 import hashlib
+from contextvars import ContextVar
 
 from flask import (
     Flask,
@@ -16,6 +17,7 @@ from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
 
 from .clock import format_local, utcnow
+from .routing import MAX_ID
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["file_kind"] = _file_kind
+    app.jinja_env.filters["id_url"] = _id_url
     app.jinja_env.globals["fragment_request"] = fragment_request
     app.jinja_env.globals["autosave_attrs"] = autosave_attrs
     app.context_processor(_common_context)
@@ -33,20 +36,59 @@ def _common_context() -> dict:
     from .models import ThreadStatus
     from .services.education import is_library_url
 
+    links = _links()
+    _rendering_links.set(links)
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
             "is_library_url": is_library_url, "my_folders": _my_folders,
             "may_restrict": _may_restrict, "session_remaining": _session_remaining,
-            "links": _links()}
+            "links": links}
 
 
 class Links(dict):
     """The URL of each page that takes no arguments — the menu's, the sign-out form's — built
     on first use and kept for the life of the process: `links['auth.account']`. Every page
-    shows some twenty; a lookup here costs a fraction of a url_for() call from a template."""
+    shows some twenty; a lookup here costs a fraction of a url_for() call from a template.
+
+    Also the URL of a page whose one argument is an id (a thread, a draft), as the text
+    around the id (`with_id`): a list links every row to one, and `thread.id|id_url(
+    'mailbox.thread')` costs a tenth of url_for() for the same link."""
+
+    def __init__(self):
+        super().__init__()
+        self.around_id: dict[str, tuple[str, str]] = {}
 
     def __missing__(self, endpoint: str) -> str:
         url = self[endpoint] = url_for(endpoint)
         return url
+
+    def with_id(self, endpoint: str) -> tuple[str, str]:
+        if endpoint not in self.around_id:
+            names = {name for rule in current_app.url_map.iter_rules(endpoint)
+                     for name in rule.arguments}
+            if len(names) != 1:
+                raise ValueError(f"{endpoint} takes {len(names)} arguments, not one id")
+            # Built once with the largest id in its place: a number no other part of a URL holds.
+            url = url_for(endpoint, **{names.pop(): MAX_ID})
+            before, found, after = url.partition(str(MAX_ID))
+            if not found:
+                raise ValueError(f"{endpoint}: no id in its URL {url}")
+            self.around_id[endpoint] = (before, after)
+        return self.around_id[endpoint]
+
+
+# The links of the page being rendered, set as every render starts (Flask runs
+# _common_context first, for a page and a fragment alike): the `id_url` filter, which runs
+# only inside a render, finds them here at a fraction of what a lookup through Flask's
+# proxies costs, once per row. Each thread (a gthread worker's request) has its own.
+_rendering_links: ContextVar[Links] = ContextVar("smweb_rendering_links")
+
+
+def _id_url(value: int, endpoint: str) -> str:
+    """The `id_url` filter: `thread.id|id_url('mailbox.thread')` is the URL url_for() gives
+    for that endpoint with this id as its one argument, from the text built once around it."""
+    links = _rendering_links.get(None) or _links()
+    before, after = links.with_id(endpoint)
+    return f"{before}{int(value)}{after}"
 
 
 def _links() -> Links:
