@@ -106,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             jars[account] = browser.cookies
             browser.close()
         pages, flat = _pages(plan, server.port, jars)
-        _in_process(app, pages + [small for _big, small in flat], jars, args.show_sql)
+        _in_process(app, pages + [small for _big, small, _target in flat], jars,
+                    args.show_sql)
         full_inbox = _full_page_bytes(app, jars[BIG_PATIENT], "/mailbox/inbox")
         # Each small-mailbox page right after its big one: a busy neighbour on a shared
         # machine then weighs on both sides of a flat-cost ratio alike.
-        partner = {id(big): small for big, small in flat}
+        partner = {id(big): small for big, small, _target in flat}
         for page in pages:
             for each in (page, partner.get(id(page))):
                 if each is not None:
@@ -177,7 +178,8 @@ def _plan(app, search: str, deep_pages: int) -> Plan:
 
 
 def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page], list]:
-    """The measured pages, and the (big, small) pairs of the flat-cost comparison."""
+    """The measured pages, and the (big, small, is a target) triples of the flat-cost
+    comparison."""
     browser = HttpBrowser("127.0.0.1", port, cookies=jars[BIG_PATIENT])
     # Opening the thread page marks its thread read: done first, so the list the poll below
     # names is the list as it stays (a freshly seeded thread would change it once).
@@ -209,6 +211,7 @@ def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page
         page("search", BIG_PATIENT, [search]),
         page("search (staff)", BIG_STAFF, [search]),
         page("queue", BIG_STAFF, ["/triage/"]),
+        page("queue by patient", BIG_STAFF, ["/triage/?sort=patient"]),
         page("reply (POST)", BIG_PATIENT,
              [f"/threads/{t}/reply" for t in plan.reply_threads], method="POST",
              form=(("csrf_token", reply_token), ("action", "send"),
@@ -216,11 +219,16 @@ def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page
     ]
     by_name = {p.name: p for p in pages}
     flat = [
-        (by_name["inbox"], page("inbox, 100 threads", SMALL_PATIENT, ["/mailbox/inbox"])),
+        (by_name["inbox"], page("inbox, 100 threads", SMALL_PATIENT, ["/mailbox/inbox"]), True),
         (by_name["thread"], page("thread, 100 threads", SMALL_PATIENT,
-                                 [f"/threads/{plan.small_thread}"])),
-        (by_name["search"], page("search, 100 threads", SMALL_PATIENT, [search])),
-        (by_name["queue"], page("queue, small team", SMALL_STAFF, ["/triage/"])),
+                                 [f"/threads/{plan.small_thread}"]), True),
+        (by_name["search"], page("search, 100 threads", SMALL_PATIENT, [search]), True),
+        (by_name["queue"], page("queue, small team", SMALL_STAFF, ["/triage/"]), True),
+        # The queue's other order: no index can hold the patient's name (another table)
+        # with the team's threads, so it reads every open thread of the team. Shown, not a
+        # target (bench/README.md).
+        (by_name["queue by patient"], page("queue by patient, small", SMALL_STAFF,
+                                            ["/triage/?sort=patient"]), False),
     ]
     return pages, flat
 
@@ -295,18 +303,18 @@ def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox, deep_pa
     print(f"\n== smweb bench: {size.name} ({size.patients:,} patients, {size.messages:,} "
           f"messages; big mailbox {size.big_patient_threads:,} threads, big team "
           f"{size.big_group_threads:,}) ==\n")
-    header = (f"{'page':<22}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'x bare':>8}"
+    header = (f"{'page':<24}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'x bare':>8}"
               f"{'CPU ms':>8}{'SQL':>5}{'writes':>7}{'bytes':>9}{'gzip':>7}  notes")
     print(header)
     print("-" * len(header))
-    for page in [bare, *pages, *[small for _big, small in flat]]:
+    for page in [bare, *pages, *[small for _big, small, _target in flat]]:
         o = page.outcome
         notes = ""
         if o.unexpected:
             notes = f"{o.unexpected} unexpected answers: {dict(o.statuses)}" + (
                 f", {o.errors} connection errors" if o.errors else "")
         in_process = page is not bare
-        print(f"{page.name:<22}{o.per_second:>8.1f}{o.percentile_ms(50):>8.1f}"
+        print(f"{page.name:<24}{o.per_second:>8.1f}{o.percentile_ms(50):>8.1f}"
               f"{o.percentile_ms(95):>8.1f}{o.percentile_ms(99):>8.1f}"
               f"{o.per_second / bare_rate if bare_rate else 0:>8.3f}{page.cpu_ms:>8.2f}"
               f"{page.sql if in_process else '':>5}{page.writes if in_process else '':>7}"
@@ -319,14 +327,15 @@ def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox, deep_pa
     print("\nflat cost: the big mailbox (or team) against the small one (100 threads); "
           "p50 is the target,\nCPU ms per request is steadier on a shared machine")
     flat_met = []
-    for big, small in flat:
+    for big, small, is_target in flat:
         ratio = big.outcome.percentile_ms(50) / max(small.outcome.percentile_ms(50), 1e-9)
         cpu_ratio = big.cpu_ms / max(small.cpu_ms, 1e-9)
-        flat_met.append((big.name, ratio))
+        verdict = f"<= 1.5 {_verdict(ratio <= 1.5)}" if is_target else "not a target"
+        if is_target:
+            flat_met.append((big.name, ratio))
         print(f"  {big.name:<7} p50 small {small.outcome.percentile_ms(50):6.1f} ms, big "
-              f"{big.outcome.percentile_ms(50):6.1f} ms: {ratio:5.2f} (<= 1.5 "
-              f"{_verdict(ratio <= 1.5)});  CPU small {small.cpu_ms:5.1f} ms, big "
-              f"{big.cpu_ms:5.1f} ms: {cpu_ratio:5.2f}")
+              f"{big.outcome.percentile_ms(50):6.1f} ms: {ratio:5.2f} ({verdict});  "
+              f"CPU small {small.cpu_ms:5.1f} ms, big {big.cpu_ms:5.1f} ms: {cpu_ratio:5.2f}")
 
     by_name = {p.name: p for p in pages}
     inbox, fragment, search = by_name["inbox"], by_name["inbox fragment"], by_name["search"]

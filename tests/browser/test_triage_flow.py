@@ -49,7 +49,10 @@ def test_triage_assign_reply_and_save_to_record(open_tab, a11y, js):
 
     clerk = open_tab(js=js)
     sign_in(clerk, "clerk1", "Your care teams' messages")
-    clerk.page.get_by_role("link", name=re.compile(r"^Assigned to me")).click()
+    mine = clerk.page.get_by_role("link", name=re.compile(r"^Assigned to me"))
+    mine.click()
+    # the filtered list has come (htmx swaps it in): only then is its row the one to click
+    expect(mine).to_have_attribute("aria-current", "page")
     row_of(clerk.page, subject).get_by_role("link").click()
     expect(heading(clerk.page)).to_have_text(subject)
     clerk.page.get_by_label("Your reply").fill("Please come in tomorrow at 9 for an ECG.")
