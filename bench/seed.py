@@ -422,10 +422,10 @@ def _search_index_deferred(connection) -> Iterator[None]:
         yield
         return
     definition = connection.scalar(text(
-        "SELECT indexdef FROM pg_indexes WHERE tablename = 'messages' "
-        "AND indexname = 'ix_messages_search'"))
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'message_fts' "
+        "AND indexname = 'ix_message_fts_document'"))
     if definition:
-        connection.execute(text("DROP INDEX ix_messages_search"))
+        connection.execute(text("DROP INDEX ix_message_fts_document"))
     yield
     if definition:
         connection.execute(text(definition))

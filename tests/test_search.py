@@ -156,15 +156,17 @@ def test_postgresql_keyword_search_uses_its_index(app, corpus):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the GIN index is PostgreSQL's; SQLite searches its FTS5 table")
-        statement = db.select(Message.id).where(search._keyword_condition(["knee", "pain"]))
-        # the words are written into the SQL (no generic plan blind to them): so is the test
+        statement = db.select(search.PG_MESSAGE_FTS.c.message_id).where(
+            search._keyword_condition(["knee", "pain"], ["~p1", "~g2"]))
+        # the words and scope are written into the SQL (no generic plan blind to them)
         compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
         assert "'knee:* & pain:*'" in str(compiled)
+        assert "'''~p1'' | ''~g2'''" in str(compiled)
         with db.engine.connect() as connection:
             connection.execute(sql("SET enable_seqscan = off"))
             plan = "\n".join(row[0] for row in connection.exec_driver_sql(
                 f"EXPLAIN {compiled}"))
-        assert "ix_messages_search" in plan
+        assert "ix_message_fts_document" in plan
 
 
 # The search index is scoped (migration 0014): on SQLite, FTS5 finds a word only among the
@@ -239,8 +241,15 @@ def test_a_moved_thread_leaves_no_row_behind_in_the_index(app, corpus):
 def test_scope_tokens_are_not_searchable_words(app, corpus):
     with app.app_context():
         me, team = user("veteran1").id, user("nurse1").staff_group_ids()[0]
-    for q in (f"xp{me}", f"xg{team}", "xp", "xg", "scope", f"scope xp{me}"):
+    # SQLite's tokens (xp.., xg..) and PostgreSQL's (~p.., ~g..: the box keeps letters and
+    # digits only, so "~p1" searches for "p1", and "p" must not find every message)
+    for q in (f"xp{me}", f"xg{team}", "xp", "xg", "scope", f"scope xp{me}",
+              f"~p{me}", f"p{me}", f"g{team}", "~g"):
         assert run(app, "veteran1", q=q) == [], q
+    assert run(app, "veteran1", q="p") == [  # words beginning with p, not every message
+        "Insulin pen needles / veteran1", "Knee pain after walking / nurse1",
+        "Knee pain after walking / veteran1", "Parking question / veteran1",
+        "Refill for blood pressure pills / nurse1", "Refill for blood pressure pills / veteran1"]
 
 
 def test_deleted_threads_and_folders_filter_as_before(app, corpus):

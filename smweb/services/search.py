@@ -9,7 +9,18 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import and_, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy import (
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import joinedload
 
 from ..clock import parse_date_range, utcnow
@@ -72,17 +83,21 @@ def _day_start_utc(day: date) -> datetime:
         tzinfo=None)
 
 
-# SQLite's FTS5 table (migrations 0005, 0014). Its `scope` column holds, per message, the
-# tokens xp<patient id> and xg<triage group id> of the message's thread (kept by triggers).
+# The search index, kept by triggers. SQLite: an FTS5 table (migrations 0005, 0014) whose
+# `scope` column holds, per message, the tokens xp<patient id> and xg<triage group id> of the
+# message's thread. PostgreSQL: a table (migration 0015) of each message's time sent and its
+# document, the words with the tokens ~p<patient id> and ~g<triage group id>, GIN-indexed.
 MESSAGE_FTS = table("message_fts", column("rowid"))
+PG_MESSAGE_FTS = table("message_fts", column("message_id"), column("sent_at"),
+                       column("document"))
 
 
-def _scope_tokens(user: User, group_ids: list[int]) -> list[str]:
-    """The FTS5 scope tokens of the threads the user may search: a patient's own, or those
-    of the staff member's triage groups (migration 0014 writes the same tokens)."""
+def _scope_tokens(user: User, group_ids: list[int], mark: str = "x") -> list[str]:
+    """The scope tokens of the threads the user may search: a patient's own, or those of the
+    staff member's triage groups (migrations 0014, `x`, and 0015, `~`, write the same)."""
     if user.is_patient:
-        return [f"xp{user.id}"]
-    return [f"xg{group_id}" for group_id in group_ids]
+        return [f"{mark}p{user.id}"]
+    return [f"{mark}g{group_id}" for group_id in group_ids]
 
 
 def _fts_match(words: list[str], scope: list[str]) -> str:
@@ -95,17 +110,19 @@ def _fts_match(words: list[str], scope: list[str]) -> str:
     return match
 
 
-def _keyword_condition(words: list[str]):
-    """PostgreSQL: every word as a prefix of a word of the subject or body."""
+def _keyword_condition(words: list[str], scope: list[str]):
+    """PostgreSQL: every word as a prefix of a word of the subject or body, and one of the
+    user's scope tokens, asked of the GIN index of migration 0015 in one go."""
     tsquery = " & ".join(f"{w}:*" for w in words)  # words are \\w+ only: safe to join
-    # The very expression of the GIN index ix_messages_search (migration 0009).
-    document = func.to_tsvector(literal_column("'simple'::regconfig"),
-                                Message.subject + " " + Message.body)
+    tokens = " | ".join(f"'{token}'" for token in scope)  # ~p<int> / ~g<int>: safe to quote
     # The query's text goes into the SQL itself (quoted by SQLAlchemy), not as a parameter:
     # psycopg prepares a statement run five times, and PostgreSQL's generic plan for it,
     # blind to how common the words are, walks every message of a big mailbox (seconds).
-    words = bindparam("tsquery", tsquery, literal_execute=True)
-    return document.op("@@")(func.to_tsquery(literal_column("'simple'::regconfig"), words))
+    # The tokens are cast, not parsed: the text search parser would drop their `~`.
+    matching = func.to_tsquery(literal_column("'simple'::regconfig"),
+                               bindparam("tsquery", tsquery, literal_execute=True)).op("&&")(
+        cast(bindparam("scope", tokens, literal_execute=True), TSQUERY))
+    return PG_MESSAGE_FTS.c.document.op("@@")(matching)
 
 
 def search(user: User, query: SearchQuery, number: int, size: int,
@@ -133,13 +150,22 @@ def search(user: User, query: SearchQuery, number: int, size: int,
                 match=_fts_match(query.words, _scope_tokens(user, group_ids))))
         )
         newest = ((MESSAGE_FTS.c.rowid, False),)
+    elif query.words:
+        # The GIN index finds the user's matches (words and scope together), in no order:
+        # they are sorted by the time sent kept beside them (the same order as the ids), and
+        # only a page of them is joined to its messages.
+        statement = (
+            select(Message)
+            .select_from(PG_MESSAGE_FTS)
+            .join(Message, Message.id == PG_MESSAGE_FTS.c.message_id)
+            .where(_keyword_condition(query.words,
+                                      _scope_tokens(user, group_ids, mark="~")))
+        )
+        newest = ((PG_MESSAGE_FTS.c.sent_at, False), (PG_MESSAGE_FTS.c.message_id, False))
     else:
+        # No words (filters only): the user's messages by the time sent. Ordering by id alone
+        # would tempt the planner to walk the primary key backwards: seconds.
         statement = select(Message)
-        if query.words:
-            statement = statement.where(_keyword_condition(query.words))
-        # PostgreSQL sorts the matches its GIN index finds, so it sorts by the time sent (the
-        # same order as the ids). Ordering by id alone would tempt the planner to walk the
-        # primary key backwards and test every message's text until a page is full: seconds.
         newest = ((Message.sent_at, False), (Message.id, False))
     statement = (
         statement
