@@ -8,9 +8,10 @@ threads in the big team `Bench Team Big`) and `bench-small` (100 threads in `Ben
 Small`, which holds nothing else). Every account shares one password hash, computed once with
 the app's hasher.
 
-The search index fills itself: on SQLite the trigger of migration 0005 writes each message into
-`message_fts`; on PostgreSQL the GIN expression index of migration 0009 is dropped during the
-load and built again after it, which is much faster than updating it row by row.
+The search index fills itself: the triggers of migrations 0014 (SQLite) and 0015 (PostgreSQL)
+write each message into `message_fts` with its thread's scope; on PostgreSQL that table's GIN
+index is dropped during the load and built again after it, which is much faster than updating
+it row by row.
 
     python -m bench.seed [--small | --large] [--database-url URL] [--reseed]
 """
@@ -414,8 +415,8 @@ def _flush(connection, batches: Batches, threads, messages) -> None:
 
 @contextmanager
 def _search_index_deferred(connection) -> Iterator[None]:
-    """On PostgreSQL, drop the full-text GIN index for the load and build it again after, from
-    its own definition (so it stays exactly the migration's expression)."""
+    """On PostgreSQL, drop the search table's GIN index for the load (the triggers still fill
+    the table) and build it again after, from its own definition (exactly the migration's)."""
     from sqlalchemy import text
 
     if connection.dialect.name != "postgresql":
