@@ -36,7 +36,8 @@ target_db = current_app.extensions['migrate'].db
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Leave the full-text search objects (migrations 0005, 0009, 0014 and 0015) out of autogenerate."""
+    """Leave the full-text search objects (migrations 0005, 0009, 0014, 0015) out of
+    autogenerate: they are the databases' own, not the models'."""
     if type_ == "table" and name and name.startswith("message_fts"):
         return False
     return not (type_ == "index" and name == "ix_messages_search")

@@ -152,9 +152,10 @@ def search(user: User, query: SearchQuery, number: int, size: int,
         )
         newest = ((MESSAGE_FTS.c.rowid, False),)
     elif query.words:
-        # The GIN index finds the user's matches (words and scope together), in no order:
-        # they are sorted by the time sent kept beside them (the same order as the ids), and
-        # only a page of them is joined to its messages.
+        # The index table (migration 0015) holds words and scope together: PostgreSQL either
+        # asks its GIN index for the user's matches and sorts them by the time kept beside
+        # them (a rare word), or walks its index of that time back from the newest message
+        # until a page is full (words common in the mailbox), as its statistics suggest.
         statement = (
             select(Message)
             .select_from(PG_MESSAGE_FTS)
@@ -239,6 +240,7 @@ def search(user: User, query: SearchQuery, number: int, size: int,
     statement = statement.where(paging.beyond(order, values, backwards))
     rows = read(statement.order_by(*paging.order_by(order, backwards)).limit(size + 1))
     return paging.keyed(rows, size, number, after, before, first, place_of)
+
 
 def _read(statement) -> list[Message]:
     """The messages a search statement selects, in its order, each with its thread."""
