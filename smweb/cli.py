@@ -18,6 +18,7 @@ from .services import (
     demo,
     notifications,
     records,
+    search,
     sessions,
     throttle,
     triage,
@@ -106,6 +107,12 @@ def prune_command(days: int) -> None:
     ended = sessions.prune(timedelta(days=days))
     failures = throttle.prune()
     click.echo(f"Deleted {ended} ended session(s) and {failures} old failed sign-in(s).")
+
+
+@smweb_cli.command("reindex-search")
+def reindex_search_command() -> None:
+    """Index every message for search again (after loading data with triggers turned off)."""
+    click.echo(f"Indexed {search.rebuild_index():,} message(s) for search.")
 
 
 @smweb_cli.command("export-record")

@@ -93,4 +93,6 @@ def read_rows(statement, params: dict) -> list:
 
 @cache
 def _row_type(columns: tuple[str, ...]) -> type:
+    # Column names must be identifiers not starting with "_" (label them so): namedtuple
+    # refuses others at once, rather than renaming them behind a template's back.
     return namedtuple("Row", columns)

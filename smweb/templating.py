@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["fragment_request"] = fragment_request
     app.jinja_env.globals["autosave_attrs"] = autosave_attrs
     app.context_processor(_common_context)
+    app.teardown_request(_forget_links)
 
 
 def _common_context() -> dict:
@@ -42,6 +43,10 @@ def _common_context() -> dict:
             "is_library_url": is_library_url, "my_folders": _my_folders,
             "may_restrict": _may_restrict, "session_remaining": _session_remaining,
             "links": links}
+
+
+def _forget_links(_error=None) -> None:
+    _rendering_links.set(None)
 
 
 class Links(dict):
@@ -77,16 +82,19 @@ class Links(dict):
 
 
 # The links of the page being rendered, set as every render starts (Flask runs
-# _common_context first, for a page and a fragment alike): the `id_url` filter, which runs
-# only inside a render, finds them here at a fraction of what a lookup through Flask's
-# proxies costs, once per row. Each thread (a gthread worker's request) has its own.
-_rendering_links: ContextVar[Links] = ContextVar("smweb_rendering_links")
+# _common_context first, for a page and a fragment alike) and forgotten when the request
+# ends: the `id_url` filter, which runs only inside a render, finds them here at a fraction
+# of what a lookup through Flask's proxies costs, once per row. Each thread has its own (a
+# gthread worker's requests each run on one thread).
+_rendering_links: ContextVar[Links | None] = ContextVar("smweb_rendering_links", default=None)
 
 
 def _id_url(value: int, endpoint: str) -> str:
     """The `id_url` filter: `thread.id|id_url('mailbox.thread')` is the URL url_for() gives
     for that endpoint with this id as its one argument, from the text built once around it."""
-    links = _rendering_links.get(None) or _links()
+    links = _rendering_links.get()
+    if links is None:  # a template rendered without Flask's context (none does today)
+        links = _links()
     before, after = links.with_id(endpoint)
     return f"{before}{int(value)}{after}"
 

@@ -407,3 +407,35 @@ def test_result_pages_a_browser_follows(login, client, app, corpus, monkeypatch)
     by_sender = client.get("/search?q=reading&order=sender").get_data(as_text=True)
     older = unescape(re.search(r'<a href="([^"]+)" rel="next">Next</a>', by_sender).group(1))
     assert "after=" not in older and "page=2" in older
+
+
+def test_words_are_letters_and_digits_as_the_indexes_split_them():
+    # an underscore splits words in both indexes: "_" alone is no word (nothing to search)
+    assert search.parse({"q": "_"})[0].is_empty
+    assert search.parse({"q": "__ ~"})[0].is_empty
+    assert search.parse({"q": "knee_pain x2"})[0].words == ["knee", "pain", "x2"]
+
+
+def test_reindex_search_finds_messages_loaded_without_the_index(app, corpus):
+    """Data restored with triggers off leaves the index empty: search finds nothing until
+    `flask smweb reindex-search` fills it again, scope and all."""
+    from sqlalchemy import text as sql
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(sql("INSERT INTO message_fts (message_fts) VALUES ('delete-all')"))
+        else:
+            db.session.execute(sql("DELETE FROM message_fts"))
+        db.session.commit()
+        total = db.session.scalar(db.select(db.func.count(Message.id)))
+    assert run(app, "veteran1", q="knee") == []
+    result = app.test_cli_runner().invoke(args=["smweb", "reindex-search"])
+    assert result.exit_code == 0, result.output
+    assert f"Indexed {total:,} message(s) for search." in result.output
+    assert run(app, "veteran1", q="knee") == [
+        "Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]
+    assert len(run(app, "veteran2", q="knee")) == 1  # the other patient's own, no more
+    # run again: the same index, not twice over
+    assert app.test_cli_runner().invoke(args=["smweb", "reindex-search"]).exit_code == 0
+    assert run(app, "veteran1", q="knee") == [
+        "Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]

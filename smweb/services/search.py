@@ -29,7 +29,9 @@ from ..models import CATEGORIES, Message, Thread, User
 from . import paging
 from .paging import Page
 
-WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits, as both search indexes split text into words (an underscore is a
+# separator there too: a search for "_" finds nothing, on either database).
+WORD = re.compile(r"[^\W_]+")
 MAX_TERMS, MAX_TERM = 8, 40
 # The search form's fields: what its result pages' links carry.
 FIELDS = ("q", "sender", "category", "period", "start", "end", "folder", "order")
@@ -113,7 +115,7 @@ def _fts_match(words: list[str], scope: list[str]) -> str:
 def _keyword_condition(words: list[str], scope: list[str]):
     """PostgreSQL: every word as a prefix of a word of the subject or body, and one of the
     user's scope tokens, asked of the GIN index of migration 0015 in one go."""
-    tsquery = " & ".join(f"{w}:*" for w in words)  # words are \\w+ only: safe to join
+    tsquery = " & ".join(f"{w}:*" for w in words)  # letters and digits only: safe to join
     tokens = " | ".join(f"'{token}'" for token in scope)  # ~p<int> / ~g<int>: safe to quote
     # The query's text goes into the SQL itself (quoted by SQLAlchemy), not as a parameter:
     # psycopg prepares a statement run five times, and PostgreSQL's generic plan for it,
@@ -240,6 +242,30 @@ def search(user: User, query: SearchQuery, number: int, size: int,
     statement = statement.where(paging.beyond(order, values, backwards))
     rows = read(statement.order_by(*paging.order_by(order, backwards)).limit(size + 1))
     return paging.keyed(rows, size, number, after, before, first, place_of)
+
+
+def rebuild_index() -> int:
+    """Index every message again, with its thread's scope: after data was loaded with the
+    database's triggers turned off (a restore, an import), search finds it again. Returns
+    how many messages were indexed."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("INSERT INTO message_fts (message_fts) VALUES ('delete-all')"))
+        indexed = db.session.execute(text(
+            "INSERT INTO message_fts (rowid, subject, body, scope) "
+            "SELECT messages.id, threads.subject, messages.body,"
+            " 'xp' || threads.patient_id || ' xg' || threads.group_id "
+            "FROM messages JOIN threads ON threads.id = messages.thread_id "
+            "ORDER BY messages.id")).rowcount
+    else:
+        indexed = db.session.execute(text(
+            "INSERT INTO message_fts (message_id, sent_at, document) "
+            "SELECT messages.id, messages.sent_at, smweb_message_document(messages.subject, "
+            "messages.body, threads.patient_id, threads.group_id) "
+            "FROM messages JOIN threads ON threads.id = messages.thread_id "
+            "ON CONFLICT (message_id) DO UPDATE "
+            "SET sent_at = EXCLUDED.sent_at, document = EXCLUDED.document")).rowcount
+    db.session.commit()
+    return indexed
 
 
 def _read(statement) -> list[Message]:
