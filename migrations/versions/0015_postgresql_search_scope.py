@@ -44,20 +44,10 @@ LANGUAGE sql IMMUTABLE AS $$
 $$
 """
 
-ON_MESSAGE_INSERT = """
-CREATE FUNCTION smweb_message_fts_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO message_fts (message_id, sent_at, document)
-  SELECT NEW.id, NEW.sent_at,
-         smweb_message_document(NEW.subject, NEW.body, threads.patient_id, threads.group_id)
-  FROM threads WHERE threads.id = NEW.thread_id;
-  RETURN NULL;
-END $$
-"""
-
-# An upsert: a message missing from the index (data loaded with triggers off) is added.
-ON_MESSAGE_UPDATE = """
-CREATE FUNCTION smweb_message_fts_update() RETURNS trigger LANGUAGE plpgsql AS $$
+# A new message, or a message changed: one upsert serves both (and adds a message missing
+# from the index, as after data loaded with triggers off).
+ON_MESSAGE = """
+CREATE FUNCTION smweb_message_fts_index() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO message_fts (message_id, sent_at, document)
   SELECT NEW.id, NEW.sent_at,
@@ -93,13 +83,12 @@ def upgrade():
         " document tsvector NOT NULL)"
     )
     op.execute(DOCUMENT)
-    op.execute(ON_MESSAGE_INSERT)
-    op.execute(ON_MESSAGE_UPDATE)
+    op.execute(ON_MESSAGE)
     op.execute(ON_THREAD_SCOPE)
     op.execute("CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages "
-               "FOR EACH ROW EXECUTE FUNCTION smweb_message_fts_insert()")
+               "FOR EACH ROW EXECUTE FUNCTION smweb_message_fts_index()")
     op.execute("CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, body, sent_at, "
-               "thread_id ON messages FOR EACH ROW EXECUTE FUNCTION smweb_message_fts_update()")
+               "thread_id ON messages FOR EACH ROW EXECUTE FUNCTION smweb_message_fts_index()")
     op.execute("CREATE TRIGGER threads_fts_scope AFTER UPDATE OF patient_id, group_id ON threads "
                "FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id "
                "OR OLD.group_id IS DISTINCT FROM NEW.group_id) "
@@ -127,7 +116,6 @@ def downgrade():
     op.execute("DROP TRIGGER IF EXISTS messages_fts_update ON messages")
     op.execute("DROP TRIGGER IF EXISTS messages_fts_insert ON messages")
     op.execute("DROP TABLE IF EXISTS message_fts")
-    for function in ("smweb_thread_fts_scope()", "smweb_message_fts_update()",
-                     "smweb_message_fts_insert()",
+    for function in ("smweb_thread_fts_scope()", "smweb_message_fts_index()",
                      "smweb_message_document(text, text, integer, integer)"):
         op.execute(f"DROP FUNCTION IF EXISTS {function}")
