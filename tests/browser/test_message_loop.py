@@ -63,6 +63,9 @@ def sign_in(tab, username: str, home_heading: str, shared: bool = False) -> None
     page.get_by_role("button", name="Sign in").click()
     expect(heading(page)).not_to_have_text(SIGN_IN_HEADING)
     if heading(page).inner_text() == CODE_HEADING:
+        # the code page's own scripts finish loading first: submitting at once would make
+        # the browser abort them (a failed request the tab reports), as no person types that fast
+        page.wait_for_load_state()
         forget_used_codes(LIVE["app"], username)
         page.get_by_label("Code").fill(demo_code())
         page.get_by_role("button", name="Continue").click()
