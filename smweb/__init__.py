@@ -54,11 +54,13 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .mailbox import bp as mailbox_bp
+    from .threads import bp as threads_bp
     from .triage import bp as triage_bp
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mailbox_bp)
+    app.register_blueprint(threads_bp)
     app.register_blueprint(triage_bp, url_prefix="/triage")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 

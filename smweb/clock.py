@@ -28,6 +28,13 @@ def format_local(moment: datetime | None, tz_name: str) -> str:
             f"{hour}:{local.minute:02d} {noon} {local.tzname()}")
 
 
+def format_time(moment: datetime, tz_name: str) -> str:
+    """'1:05 PM EST': the time of day alone (an autosave's "Saved to Drafts at ...")."""
+    local = to_local(moment, tz_name)
+    hour, noon = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
+    return f"{hour}:{local.minute:02d} {noon} {local.tzname()}"
+
+
 def parse_date_range(args, required: bool = False) -> tuple[date | None, date | None, dict]:
     """The `start` and `end` dates of a filter form (year-month-day), and what was wrong with
     them, by field. `required`: both must be given."""

@@ -57,6 +57,7 @@ def _load_user(token: str) -> User | None:
     a copied cookie is worth nothing after that."""
     checked = sessions.check(token)
     g.session_ended = checked.ended
+    g.timed_out_user = checked.timed_out
     if checked.session is None:
         return None
     g.user_session = checked.session

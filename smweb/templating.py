@@ -56,7 +56,7 @@ class Links(dict):
 
     Also the URL of a page whose one argument is an id (a thread, a draft), as the text
     around the id (`with_id`): a list links every row to one, and `thread.id|id_url(
-    'mailbox.thread')` costs a tenth of url_for() for the same link."""
+    'threads.thread')` costs a tenth of url_for() for the same link."""
 
     def __init__(self):
         super().__init__()
@@ -90,7 +90,7 @@ _rendering_links: ContextVar[Links | None] = ContextVar("smweb_rendering_links",
 
 
 def _id_url(value: int, endpoint: str) -> str:
-    """The `id_url` filter: `thread.id|id_url('mailbox.thread')` is the URL url_for() gives
+    """The `id_url` filter: `thread.id|id_url('threads.thread')` is the URL url_for() gives
     for that endpoint with this id as its one argument, from the text built once around it."""
     links = _rendering_links.get()
     if links is None:  # a template rendered without Flask's context (none does today)
@@ -209,13 +209,15 @@ def fragment_request(target_id: str) -> bool:
     return bool(request.htmx) and request.htmx.target == target_id
 
 
-def render_page(template: str, fragment: str | None = None, status: int = 200, **context):
+def render_page(template: str, fragment: str | None = None, status: int = 200,
+                target: str | None = None, **context):
     """Render the page, or only its block `fragment` when htmx targets the element of that id.
 
     The block and the element share a name (`message_list` ↔ id="message-list"), so a page
-    and its fragment come from one template.
+    and its fragment come from one template; `target` names the element when they don't (the
+    block `message_form` holds the form "compose-form" or "reply-form").
     """
-    if fragment and fragment_request(fragment.replace("_", "-")):
+    if fragment and fragment_request(target or fragment.replace("_", "-")):
         return render_block(template, fragment, **context), status
     return render_template(template, **context), status
 

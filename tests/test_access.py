@@ -30,22 +30,20 @@ ROUTES = [
     ("POST", "/admin/facilities/1/groups", "admin.new_group"),
     ("GET", "/admin/facilities/1", "admin.edit_facility"),
     ("POST", "/admin/facilities/1", "admin.edit_facility"),
-    ("GET", "/compose", "mailbox.compose"),
-    ("POST", "/compose", "mailbox.compose"),
-    ("GET", "/drafts/{draft}", "mailbox.compose"),
-    ("POST", "/drafts/{draft}", "mailbox.compose"),
-    ("POST", "/drafts/{draft}/delete", "mailbox.delete_draft"),
-    ("GET", "/threads/{thread}", "mailbox.thread"),
-    ("GET", "/threads/{thread}/print", "mailbox.print_thread"),
-    ("POST", "/threads/{thread}/reply", "mailbox.reply"),
-    ("POST", "/threads/{thread}/delete", "mailbox.delete_thread"),
-    ("POST", "/threads/{thread}/restore", "mailbox.restore_thread"),
+    ("GET", "/compose", "threads.compose"),
+    ("POST", "/compose", "threads.compose"),
+    ("GET", "/drafts/{draft}", "threads.compose"),
+    ("POST", "/drafts/{draft}", "threads.compose"),
+    ("POST", "/drafts/{draft}/delete", "threads.delete_draft"),
+    ("GET", "/threads/{thread}", "threads.thread"),
+    ("GET", "/threads/{thread}/print", "threads.print_thread"),
+    ("POST", "/threads/{thread}/reply", "threads.reply"),
     ("GET", "/triage/", "triage.queue"),
-    ("GET", "/triage/compose", "triage.compose"),
-    ("POST", "/triage/compose", "triage.compose"),
-    ("GET", "/triage/drafts/{staff_draft}", "triage.compose"),
-    ("POST", "/triage/drafts/{staff_draft}", "triage.compose"),
-    ("GET", "/attachments/{attachment}", "mailbox.download"),
+    ("GET", "/triage/compose", "threads.staff_compose"),
+    ("POST", "/triage/compose", "threads.staff_compose"),
+    ("GET", "/triage/drafts/{staff_draft}", "threads.staff_compose"),
+    ("POST", "/triage/drafts/{staff_draft}", "threads.staff_compose"),
+    ("GET", "/attachments/{attachment}", "threads.download"),
     ("POST", "/triage/threads/{thread}/assign", "triage.assign"),
     ("POST", "/triage/threads/{thread}/reassign", "triage.reassign"),
     ("POST", "/triage/threads/{thread}/complete", "triage.complete"),
@@ -60,7 +58,7 @@ ROUTES = [
     ("GET", "/triage/audit.csv", "triage.audit_csv"),
     ("GET", "/triage/away", "triage.away"),
     ("POST", "/triage/away", "triage.away"),
-    ("GET", "/attachments/{draft_attachment}", "mailbox.download"),
+    ("GET", "/attachments/{draft_attachment}", "threads.download"),
     ("GET", "/terms", "auth.terms"),
     ("POST", "/terms", "auth.terms"),
     ("GET", "/preferences", "auth.preferences"),
@@ -144,9 +142,10 @@ def objects(app):
         db.session.flush()
         attachments.add_files(veteran, draft, [upload("draft-note.txt", b"on my draft")])
         db.session.commit()
-        reply_draft, refused = drafts.keep(veteran, None, drafts.DraftFields(
+        kept = drafts.keep(veteran, None, drafts.DraftFields(
             thread=thread, body="See the file", files=[upload("sent-note.txt", b"in the thread")]))
-        assert refused == []
+        assert kept.refused == []
+        reply_draft = kept.draft
         message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
         entry = records.save_to_record(user("nurse1"), thread)
         folder = folders.create(veteran, "Private folder")

@@ -304,8 +304,16 @@ def test_crash_between_file_and_row_leaves_only_an_orphan_the_sweep_removes(app,
     with app.app_context():
         patient = user("veteran1")
 
+        commit = db.session.commit
+        commits = []
+
         def crash():
-            raise RuntimeError("power cut")
+            # the first commit keeps the text (and marks the upload); the second, after the
+            # file is stored, would add its row: the power goes just before it
+            commits.append(1)
+            if len(commits) == 2:
+                raise RuntimeError("power cut")
+            commit()
 
         monkeypatch.setattr(db.session, "commit", crash)
         with pytest.raises(RuntimeError):
@@ -313,6 +321,7 @@ def test_crash_between_file_and_row_leaves_only_an_orphan_the_sweep_removes(app,
                 body="x", files=[_upload("note.txt", b"orphan")]))
         monkeypatch.undo()
         db.session.rollback()
+        assert len(commits) == 2
         assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 0
         orphans = files_on_disk(app)
         assert len(orphans) == 1

@@ -42,9 +42,10 @@ def site(tmp_path):
         demo.seed_demo()
         thread = new_thread(body="Before the backup.")
         veteran = user("veteran1")
-        draft, refused = drafts.keep(veteran, None, drafts.DraftFields(
+        kept = drafts.keep(veteran, None, drafts.DraftFields(
             thread=thread, body="See the scan", files=[upload("scan.pdf", PDF)]))
-        assert refused == []
+        assert kept.refused == []
+        draft = kept.draft
         message = messaging.reply(veteran, thread, "See the scan", draft=draft)
         ids = {"thread": thread.id, "attachment": message.attachments[0].id}
         db.session.remove()

@@ -70,7 +70,7 @@ def test_move_threads_into_a_folder_and_back(login, client, app):
         "back": "/mailbox/inbox"}, form_page="/mailbox/inbox")
     assert response.headers["Location"] == "/mailbox/inbox"
     inbox = client.get("/mailbox/inbox").get_data(as_text=True)
-    assert "Moved 2 conversation(s)." in inbox
+    assert "2 conversations were moved to" in inbox
     assert "Refill for blood pressure" not in inbox and "Flu shot clinic" not in inbox
     assert "Pharmacy <span class=\"count\">(1 unread)</span>" in inbox  # the nav
     folder = client.get(f"/mailbox/folders/{folder_id}").get_data(as_text=True)

@@ -186,7 +186,7 @@ def test_save_open_and_send_a_draft(login, client, app):
     draft_url = saved.headers["Location"]
     assert draft_url.startswith("/drafts/")
     page = client.get(draft_url).get_data(as_text=True)
-    assert "Your draft was saved." in page
+    assert "Your draft was saved in Drafts. It has not been sent." in page
     assert 'value="Half written"' in page and "Dear team," in page
     assert "Delete draft" in page
     drafts = client.get("/mailbox/drafts").get_data(as_text=True)
@@ -267,14 +267,26 @@ def test_empty_reply_is_refused_with_fragment_for_htmx(login, client, app):
 def test_move_thread_to_deleted_and_back(login, client, app):
     login("veteran1")
     tid = thread_id(app, "Refill for blood pressure pills")
-    moved = post_form(client, f"/threads/{tid}/delete", form_page=f"/threads/{tid}")
-    assert moved.headers["Location"] == "/mailbox/inbox"
+    # from the thread page: the move form sends the patient back to the thread
+    thread_page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    assert "<dt>Folder</dt><dd>Inbox</dd>" in thread_page
+    assert '<option value="deleted">Deleted</option>' in thread_page
+    assert '<option value="inbox">' not in thread_page  # it is in the Inbox already
+    moved = post_form(client, "/mailbox/move", {
+        "thread_ids": str(tid), "destination": "deleted", "back": f"/threads/{tid}"},
+        form_page=f"/threads/{tid}")
+    assert moved.headers["Location"] == f"/threads/{tid}"
+    page = client.get(moved.headers["Location"]).get_data(as_text=True)
+    assert "The conversation was moved to Deleted." in page
+    assert "<dt>Folder</dt><dd>Deleted</dd>" in page
+    assert '<option value="inbox">Inbox</option>' in page
     assert "Refill for blood pressure pills" not in client.get("/mailbox/inbox").get_data(
         as_text=True)
     assert "Refill for blood pressure pills" in client.get("/mailbox/deleted").get_data(
         as_text=True)
-    assert "Move back to Inbox" in client.get(f"/threads/{tid}").get_data(as_text=True)
-    post_form(client, f"/threads/{tid}/restore", form_page=f"/threads/{tid}")
+    post_form(client, "/mailbox/move", {
+        "thread_ids": str(tid), "destination": "inbox", "back": f"/threads/{tid}"},
+        form_page=f"/threads/{tid}")
     assert "Refill for blood pressure pills" in client.get("/mailbox/inbox").get_data(
         as_text=True)
     with app.app_context():

@@ -91,7 +91,7 @@ def test_autosave_keeps_one_draft_while_typing(login, client, app):
     first = autosave(client, "/compose", subject="Typing", body="Dear team")
     assert first.status_code == 200
     html = first.get_data(as_text=True)
-    assert html.startswith("Draft saved at ")
+    assert html.startswith("Saved in Drafts at ")
     assert 'id="draft-id"' in html and 'hx-swap-oob="true"' in html
     with app.app_context():
         draft = db.session.scalar(db.select(Draft))
@@ -105,7 +105,8 @@ def test_autosave_keeps_one_draft_while_typing(login, client, app):
         drafts = db.session.scalars(db.select(Draft)).all()
         assert [(d.id, d.body) for d in drafts] == [(draft_id, "Dear team, my knee")]
     too_long = autosave(client, "/compose", subject="x" * 60, draft_id=str(draft_id))
-    assert too_long.get_data(as_text=True).startswith("Draft not saved: The subject can be")
+    assert too_long.status_code == 422
+    assert too_long.get_data(as_text=True).startswith("Not saved: The subject can be")
 
 
 def test_autosave_of_someone_elses_draft_id_is_404(login, client, app):

@@ -9,8 +9,8 @@ from smweb.database import read_rows
 from smweb.models import User
 from smweb.routing import MAX_ID
 
-ROW_LINKS = [("mailbox.thread", "thread_id"), ("mailbox.compose", "draft_id"),
-             ("mailbox.download", "attachment_id"), ("admin.edit_user", "user_id")]
+ROW_LINKS = [("threads.thread", "thread_id"), ("threads.compose", "draft_id"),
+             ("threads.download", "attachment_id"), ("admin.edit_user", "user_id")]
 
 
 @pytest.mark.parametrize(("endpoint", "argument"), ROW_LINKS)
@@ -27,7 +27,7 @@ def test_a_row_link_is_the_url_url_for_gives_under_any_mount_point(app, endpoint
 
 def test_a_row_link_in_a_macro_imported_without_context(app):
     macro = ("{% macro rows(ids) %}{% for id in ids %}"
-             "<a href=\"{{ id|id_url('mailbox.thread') }}\">{% endfor %}{% endmacro %}")
+             "<a href=\"{{ id|id_url('threads.thread') }}\">{% endfor %}{% endmacro %}")
     app.jinja_env.globals["_test_rows_macro"] = app.jinja_env.from_string(macro).module
     try:
         with app.test_request_context("/", base_url="http://localhost/clinic/"):

@@ -2,9 +2,11 @@
 
 from functools import wraps
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
 
+from ..extensions import login_manager
 from ..services import blocking
 
 
@@ -52,6 +54,30 @@ def messaging_user_required(view):
         if current_user.is_staff:
             return view(*args, **kwargs)
         return patient_messaging_required(view)(*args, **kwargs)
+
+    return wrapped
+
+
+def keeps_unsent_message(view):
+    """For a message form's post (outside the gate that follows): when it comes from a
+    session that just ran out of time, the view runs once more as that user, only to keep
+    what the form carries as their draft (message_form.submit sees g.keeping_unsent, never
+    sends, and answers with the sign-in page). Whatever else the view would answer is thrown
+    away for the sign-in page too: nothing is shown to a signed-out browser."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = g.get("timed_out_user")
+        if current_user.is_authenticated or user is None or request.method != "POST":
+            return view(*args, **kwargs)
+        g._login_user, g.keeping_unsent = user, True  # flask-login's current user, for now
+        try:
+            response = view(*args, **kwargs)
+        except HTTPException:
+            response = None
+        finally:
+            g._login_user = login_manager.anonymous_user()
+        return response if g.pop("unsent_kept", False) else login_manager.unauthorized()
 
     return wrapped
 

@@ -121,7 +121,10 @@ def sign_in():
     elif form.is_submitted():
         status = 422
     notice = sessions.ended_notice(request.args.get("ended"))
-    if notice and request.args.get("unsent"):
+    if notice and request.args.get("unsent") == "kept":
+        notice += (" Your message has not been sent: what you wrote and attached is saved as "
+                   "a draft, and opens again when you sign in. Then press Send.")
+    elif notice and request.args.get("unsent"):
         notice += (" What you did last was not saved or sent. A message you were writing "
                    "saves itself as a draft while you type: look in Drafts.")
     return render_page("auth/sign_in.html", form=form, status=status, notice=notice)

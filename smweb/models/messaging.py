@@ -130,6 +130,10 @@ class Draft(db.Model):
     A staff member's new message also names the patient. Attachments wait here until sent."""
 
     __tablename__ = "drafts"
+    __table_args__ = (
+        # One draft per form: every request of a message form finds it by the form's key.
+        Index("uq_drafts_author_form_key", "author_id", "form_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -140,6 +144,11 @@ class Draft(db.Model):
     subject: Mapped[str] = mapped_column(String(SUBJECT_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    form_key: Mapped[str | None] = mapped_column(String(32))
+    # Uploads being checked and stored for this draft right now (see services/messaging.py,
+    # submit): a send waits for none of them silently.
+    uploads_pending: Mapped[int] = mapped_column(default=0, server_default="0")
+    upload_started_at: Mapped[datetime | None]
 
     group: Mapped[TriageGroup | None] = relationship(lazy="joined")
     thread: Mapped[Thread | None] = relationship()

@@ -215,6 +215,12 @@ def attach(user: User, draft: Draft, stored: list[StoredFile]) -> None:
         ))
 
 
+def discard_stored(stored: list[StoredFile]) -> None:
+    """Stored files that will have no row after all (their draft went away meanwhile)."""
+    for f in stored:
+        storage().delete(f.storage_key)
+
+
 def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusal]:
     """Check, store and attach uploads to a draft in one go; the caller commits."""
     stored, refusals = store_files(user, list(draft.attachments), files)

@@ -1,16 +1,27 @@
-"""Drafts: what the user typed and attached, kept until sent or deleted."""
+"""Drafts: what the user typed and attached, kept until sent or deleted.
+
+Every request of one message form — an autosave, a file chosen, Save draft, Send — writes to
+the same draft, found by the form's random key even before the draft's id has reached the
+page. Files are checked and stored while the draft says an upload is under way, so a send
+that arrives meanwhile is told to wait instead of going without them."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from flask import g
-from sqlalchemy import select
+from sqlalchemy import case, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
+from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, Thread, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
 from . import access, attachments, education
-from .messaging import NotAllowed
+from .refusals import DraftGone, FilesStillUploading, NotAllowed
+
+# An upload still marked under way after this long was cut off (a worker restarted): it no
+# longer holds back a send.
+UPLOAD_STALE = timedelta(minutes=2)
 
 
 @dataclass
@@ -29,7 +40,18 @@ class DraftFields:
     education_ids: list[int] | None = None  # staff only: items from the library
 
 
-def _check_recipient(author: User, fields: DraftFields) -> None:
+@dataclass(frozen=True)
+class Kept:
+    """A draft after it was saved: the files refused (each with its reason), and what
+    happened to the files, in a sentence ("Attached a.pdf.")."""
+
+    draft: Draft
+    refused: list
+    notice: str = ""
+
+
+def check_recipient(author: User, fields: DraftFields) -> None:
+    """Whom a message form writes to must be someone this author may write to."""
     if fields.thread is not None:
         if not access.can_see_thread(author, fields.thread):
             raise NotAllowed("You can't write in this conversation.")
@@ -45,23 +67,55 @@ def _check_recipient(author: User, fields: DraftFields) -> None:
             raise NotAllowed("That patient is not associated with this care team.")
 
 
-def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft, list]:
+def for_form(author: User, form_key: str | None) -> Draft | None:
+    """The draft an earlier request of this same form made, if any."""
+    if not form_key:
+        return None
+    return db.session.scalar(select(Draft).where(
+        Draft.author_id == author.id, Draft.form_key == form_key))
+
+
+def keep(author: User, draft: Draft | None, fields: DraftFields,
+         form_key: str | None = None) -> Kept:
     """Save what the user typed and attached in a draft (made now if there is none). Any
-    field may still be empty; what is there must be valid. Returns the draft and the files
-    refused, each with its reason."""
-    _check_recipient(author, fields)
+    field may still be empty; what is there must be valid."""
+    check_recipient(author, fields)
     if fields.category and fields.category not in CATEGORIES:
         raise NotAllowed("Choose a category from the list.")
     if len(fields.subject) > SUBJECT_MAX or len(fields.body) > BODY_MAX:
         raise NotAllowed("The subject or message is too long to save.")
-    # Files first, before any row changes: their checks, scan and fsync hold no write lock.
-    existing = list(draft.attachments) if draft is not None else []
-    removing = fields.remove_attachment_id
-    stored, refused = attachments.store_files(
-        author, [a for a in existing if a.id != removing], fields.files)
+    uploading = bool(fields.files)
+    draft = _save_text(author, draft, fields, form_key, uploading)
+    if not uploading and fields.remove_attachment_id is None:
+        return Kept(draft, [])
+    return _change_files(author, draft, fields, uploading)
+
+
+def _save_text(author: User, draft: Draft | None, fields: DraftFields, form_key: str | None,
+               uploading: bool) -> Draft:
+    """Write the text (and, when files follow, the mark that they are on their way) and
+    commit, so every other request of the form finds the draft from now on."""
     if draft is None:
-        draft = Draft(author_id=author.id)
+        draft = for_form(author, form_key)
+    made = draft is None
+    if made:
+        draft = Draft(author_id=author.id, form_key=form_key or None)
         db.session.add(draft)
+    _fill(author, draft, fields, uploading, made)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two requests of one form made its draft at the same moment: use the other one's.
+        db.session.rollback()
+        draft = for_form(author, form_key) if made else None
+        if draft is None:
+            raise
+        _fill(author, draft, fields, uploading, False)
+        db.session.commit()
+    return draft
+
+
+def _fill(author: User, draft: Draft, fields: DraftFields, uploading: bool, made: bool) -> None:
     if fields.thread is not None:
         draft.thread_id = fields.thread.id
         draft.group_id = fields.thread.group_id
@@ -76,6 +130,30 @@ def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft,
     draft.body = fields.body
     if fields.education_ids is not None and author.is_staff:
         draft.education_items = education.items_by_ids(fields.education_ids)
+    if uploading:
+        draft.uploads_pending = 1 if made else Draft.uploads_pending + 1
+        draft.upload_started_at = utcnow()
+
+
+def _change_files(author: User, draft: Draft, fields: DraftFields, uploading: bool) -> Kept:
+    """Check and store the chosen files (no write lock held: scanning and fsync are slow),
+    then attach them — and take off the one to remove — in one short transaction."""
+    removing = fields.remove_attachment_id
+    try:
+        stored, refused = attachments.store_files(
+            author, [a for a in draft.attachments if a.id != removing], fields.files)
+    except BaseException:
+        db.session.rollback()
+        if uploading:
+            _upload_done(draft.id)
+            db.session.commit()
+        raise
+    if uploading and not _upload_done(draft.id):
+        db.session.rollback()
+        attachments.discard_stored(stored)
+        raise DraftGone("This draft was sent or deleted in another window, so these files "
+                        "were not added to it.")
+    draft = db.session.get(Draft, draft.id, populate_existing=True)
     done = []
     if removing is not None:
         removed = attachments.remove_from_draft(draft, removing)
@@ -87,8 +165,34 @@ def keep(author: User, draft: Draft | None, fields: DraftFields) -> tuple[Draft,
     if stored:
         done.append("Attached " + ", ".join(f.filename for f in stored) + ".")
     db.session.commit()
-    g.attachments_notice = " ".join(done)
-    return draft, refused
+    return Kept(draft, refused, " ".join(done))
+
+
+def _upload_done(draft_id: int) -> bool:
+    """One upload of the draft is over (the caller commits); False if the draft is gone."""
+    result = db.session.execute(
+        update(Draft).where(Draft.id == draft_id)
+        .values(uploads_pending=case((Draft.uploads_pending > 0, Draft.uploads_pending - 1),
+                                     else_=0))
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def uploading(draft: Draft) -> bool:
+    """Files for this draft are being checked and stored by another request right now."""
+    return draft.uploads_pending > 0 and draft.upload_started_at is not None and \
+        draft.upload_started_at > utcnow() - UPLOAD_STALE
+
+
+def take_for_sending(draft: Draft) -> None:
+    """Inside a send's transaction: the draft goes with the message only if no upload for it
+    is under way (checked under the write lock, so an upload can't slip in between)."""
+    taken = db.session.execute(
+        update(Draft).where(Draft.id == draft.id, or_(
+            Draft.uploads_pending == 0, Draft.upload_started_at < utcnow() - UPLOAD_STALE))
+        .values(uploads_pending=0).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise FilesStillUploading()
 
 
 def reply_draft_for(author: User, thread: Thread) -> Draft | None:

@@ -98,8 +98,9 @@ def folders_of(owner: User) -> list[tuple[FolderName, int, int]]:
             for folder_id, name, total, unread in rows]
 
 
-def move(patient: User, threads: list[Thread], destination: str) -> int:
-    """Move the patient's threads to the Inbox, Deleted, or one of their folders (by id)."""
+def move(patient: User, threads: list[Thread], destination: str) -> tuple[int, str]:
+    """Move the patient's threads to the Inbox, Deleted, or one of their folders (by id).
+    Returns how many, and the name of where they went."""
     folder = None
     if destination not in {INBOX, DELETED}:
         if not destination.isdigit():
@@ -115,4 +116,5 @@ def move(patient: User, threads: list[Thread], destination: str) -> int:
             thread.patient_deleted_at = None
             thread.folder_id = folder.id if folder else None
     db.session.commit()
-    return len(threads)
+    return len(threads), folder.name if folder else ("Deleted" if destination == DELETED
+                                                     else "Inbox")

@@ -1,20 +1,20 @@
 """Sending, replying, reading and deleting: the rules of the message loop."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments, audit, blocking, notifications, triage
-
-
-class NotAllowed(Exception):
-    """The rules forbid this; the text says why, in words for the user."""
+from . import access, attachments, audit, blocking, drafts, education, notifications, triage
+from .drafts import DraftFields
+from .refusals import DraftGone, FilesStillUploading, NotAllowed
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
 def _send_draft_with(message: Message, draft: Draft | None) -> None:
     """The draft's attachments go with the message; the draft itself is done."""
     if draft is not None:
+        drafts.take_for_sending(draft)
         attachments.move_to_message(draft, message)
         db.session.delete(draft)
 
@@ -186,3 +187,134 @@ def mark_opened(user: User, thread: Thread) -> None:
                 message.read_by_patient_at = now
         thread.unread_for_patient = False
         db.session.commit()
+
+
+# What a message form's buttons do: Send, Save draft, Attach files (or choosing files, with
+# JavaScript), Remove a file, and the autosave while the user types.
+SEND, SAVE, ATTACH, REMOVE, AUTOSAVE = "send", "save", "attach", "remove", "autosave"
+ACTIONS = (SEND, SAVE, ATTACH, REMOVE, AUTOSAVE)
+# How a press ended: the message went; the draft was kept; something the user must fix
+# first (a field, a file); refused by the rules; files of the same draft still uploading.
+SENT, KEPT, INCOMPLETE, REFUSED, BUSY = "sent", "kept", "incomplete", "refused", "busy"
+
+
+@dataclass
+class Outcome:
+    """What became of one press of a message form's button, for the view to show."""
+
+    result: str  # SENT, KEPT, INCOMPLETE, REFUSED or BUSY
+    action: str
+    draft: Draft | None = None  # where the text and files are kept, when not sent
+    thread: Thread | None = None  # where the message went, when sent
+    again: bool = False  # sent by an earlier post of this same form (a double click)
+    refusal: str = ""  # why nothing happened, for the whole form
+    file_errors: list[str] = field(default_factory=list)  # each refused file, with why
+    notice: str = ""  # what happened to the files ("Attached lab.pdf.")
+
+
+def submit(author: User, action: str, fields: DraftFields, *, form_key: str | None,
+           draft_id: int | None = None, savable: bool = True,
+           complete: bool = True) -> Outcome:
+    """One press of a message form's button — a new message or a reply, from a patient or
+    staff: it is sent exactly once, or kept as a draft, or the outcome says why not.
+
+    `savable` says the form's fields may be kept (nothing too long, no unknown choice);
+    `complete` that they may be sent (every required field filled in). Whatever the user
+    typed or attached is never lost: a send that can't go yet keeps it in the draft."""
+    if (sent := sent_with_key(author, form_key)) is not None:
+        return Outcome(SENT, action, thread=sent.thread, again=True)
+    draft = _draft_of_form(author, fields, form_key, draft_id)
+    try:
+        _may_write(author, fields)
+    except NotAllowed as refusal:
+        return Outcome(REFUSED, action, draft, refusal=str(refusal))
+    if not savable:
+        return Outcome(INCOMPLETE, action, draft)
+    if action == SEND and draft is not None and drafts.uploading(draft):
+        draft = drafts.keep(author, draft, replace(fields, files=[]), form_key).draft
+        return Outcome(BUSY, action, draft, refusal=str(FilesStillUploading()))
+    kept = None
+    # A plain send of text needs no draft (if it can't go, the form shows the text again);
+    # anything else keeps one: chosen files, an explicit save, a form that has a draft.
+    if fields.files or draft is not None or action != SEND:
+        try:
+            kept = drafts.keep(author, draft, fields, form_key)
+        except DraftGone as gone:
+            if (sent := sent_with_key(author, form_key)) is not None:
+                return Outcome(SENT, action, thread=sent.thread, again=True)
+            return Outcome(REFUSED, action, refusal=str(gone))
+        except NotAllowed as refusal:
+            return Outcome(REFUSED, action, draft, refusal=str(refusal))
+        draft = kept.draft
+        if kept.refused:
+            return Outcome(INCOMPLETE, action, draft, notice=kept.notice,
+                           file_errors=[str(r) for r in kept.refused])
+    notice = kept.notice if kept else ""
+    if action != SEND:
+        return Outcome(KEPT, action, draft, notice=notice)
+    if not complete:
+        return Outcome(INCOMPLETE, action, draft, notice=notice)
+    try:
+        thread = _send(author, fields, draft, form_key)
+    except FilesStillUploading as busy:
+        db.session.rollback()
+        return Outcome(BUSY, action, draft, refusal=str(busy))
+    except NotAllowed as refusal:
+        db.session.rollback()
+        return Outcome(REFUSED, action, draft, refusal=str(refusal))
+    except (IntegrityError, StaleDataError):
+        # The same form, posted twice at once, was sent by the other request first.
+        db.session.rollback()
+        if (sent := sent_with_key(author, form_key)) is not None:
+            return Outcome(SENT, action, thread=sent.thread, again=True)
+        raise
+    return Outcome(SENT, action, thread=thread)
+
+
+def _draft_of_form(author: User, fields: DraftFields, form_key: str | None,
+                   draft_id: int | None) -> Draft | None:
+    """The draft this form writes to: the one its page names (404 if not the author's, or
+    not of this kind of form), the one an earlier request of the form made, or the reply
+    already started in the thread."""
+    if draft_id:
+        draft = access.get_draft_for(author, draft_id)
+        if draft.thread_id != (fields.thread.id if fields.thread else None):
+            abort(404)
+        return draft
+    draft = drafts.for_form(author, form_key)
+    if draft is None and fields.thread is not None:
+        draft = drafts.reply_draft_for(author, fields.thread)
+    return draft
+
+
+def _may_write(author: User, fields: DraftFields) -> None:
+    """The restrictions on writing at all, checked before anything is kept: a patient
+    restricted from a team can't even keep a draft to it. (Whom the form may name at all is
+    the draft's own check, drafts.check_recipient.)"""
+    if not author.is_patient:
+        return
+    if not author.can_use_messaging:
+        raise NotAllowed("Your account can't send secure messages.")
+    if blocking.is_blocked_from_all(author):
+        raise NotAllowed(blocking.notice("all"))
+    if fields.thread is not None:
+        if fields.thread.group_id in blocking.blocked_group_ids(author, "reply"):
+            raise NotAllowed(blocking.notice("reply"))
+        if reply_window_closed(fields.thread, author):
+            raise NotAllowed("This conversation is too old to reply to. Start a new message.")
+    elif fields.group_id in blocking.blocked_group_ids(author, "new"):
+        raise NotAllowed(blocking.notice("new"))
+
+
+def _send(author: User, fields: DraftFields, draft: Draft | None,
+          form_key: str | None) -> Thread:
+    items = education.items_by_ids(fields.education_ids or []) if author.is_staff else []
+    if fields.thread is not None:
+        reply(author, fields.thread, fields.body, draft=draft, education=items,
+              form_key=form_key)
+        return fields.thread
+    new = NewMessage(fields.group_id, fields.category or "", fields.subject, fields.body)
+    if author.is_staff:
+        return start_thread_to_patient(author, fields.patient_id, new, draft=draft,
+                                       education=items, form_key=form_key)
+    return send_new_message(author, new, draft=draft, form_key=form_key)

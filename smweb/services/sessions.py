@@ -22,6 +22,12 @@ from ..models import User, UserSession
 # GET of a page is not a database write every time.
 TOUCH_EVERY = timedelta(seconds=60)
 
+# A session that timed out (not one ended on purpose) can still have the message form it
+# posts kept as a draft for this long after its last activity: a patient who wrote for an
+# hour without JavaScript and then pressed Send does not lose the text.
+TIMED_OUT = frozenset({"idle", "absolute"})
+UNSENT_KEPT_FOR = timedelta(hours=12)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -29,6 +35,9 @@ class Check:
 
     session: UserSession | None
     ended: str | None = None
+    # Whose session ran out of time (idle or absolute) not long ago: a message form posted
+    # from it may still be kept as that user's draft (never sent, nothing shown).
+    timed_out: User | None = None
 
 
 def _hash(token: str) -> str:
@@ -72,7 +81,7 @@ def check(token: str) -> Check:
         return Check(None)
     row = found.UserSession  # its .user is the User read with it (no second query)
     if row.ended_at is not None:
-        return Check(None, row.end_reason)
+        return Check(None, row.end_reason, _timed_out(row))
     now = utcnow()
     reason = None
     if now >= row.expires_at:
@@ -83,9 +92,17 @@ def check(token: str) -> Check:
         reason = "disabled"
     if reason:
         end(row, reason)
-        return Check(None, reason)
+        return Check(None, reason, _timed_out(row))
     row.user.session_token = token
     return Check(row)
+
+
+def _timed_out(row: UserSession) -> User | None:
+    """The user of a session that ran out of time, within UNSENT_KEPT_FOR of their last
+    activity; None for a session ended on purpose (signed out, by an admin, ...)."""
+    if row.end_reason in TIMED_OUT and utcnow() - row.last_seen_at <= UNSENT_KEPT_FOR:
+        return row.user
+    return None
 
 
 def remaining(row: UserSession) -> int:

@@ -1,35 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
-
-from ..mailbox.forms import ReplyForm, StaffComposeForm
-
-
-class EducationField(SelectMultipleField):
-    """Library items as checkboxes: a picker that needs no JavaScript."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        known = {str(choice[0]) for choice in self.choices}
-        if any(str(value) not in known for value in self.data or []):
-            from wtforms.validators import ValidationError
-
-            raise ValidationError("Choose education items from the library list.")
-
-
-def education_field() -> EducationField:
-    return EducationField("Education materials from the library", coerce=int, choices=[])
-
-
-class StaffReplyForm(ReplyForm):
-    education = education_field()
-
-
-class StaffNewMessageForm(StaffComposeForm):
-    education = education_field()
 
 
 class AssignForm(FlaskForm):

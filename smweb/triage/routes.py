@@ -10,24 +10,17 @@ from htmx_flask import make_response
 from ..auth.forms import EmptyForm
 from ..auth.guards import staff_required
 from ..extensions import db
-from ..mailbox import editing
 from ..models import Message, TriageGroup, User
 from ..services import (
     access,
-    attachments,
     audit,
     blocking,
-    drafts,
-    education,
-    messaging,
-    preferences,
     records,
     triage,
 )
-from ..services.drafts import DraftFields
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from . import bp
-from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm, StaffNewMessageForm
+from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm
 
 
 @bp.get("/")
@@ -66,7 +59,7 @@ def _thread_action(thread_id: int, action, success: str):
     else:
         flash(success, "success")
     if access.can_see_thread(current_user, thread):
-        return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+        return redirect_to(url_for("threads.thread", thread_id=thread.id))
     return redirect_to(url_for("triage.queue"))
 
 
@@ -97,7 +90,7 @@ def reassign(thread_id: int):
     if not form.validate_on_submit():
         thread = access.get_thread_for(current_user, thread_id)
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+        return redirect_to(url_for("threads.thread", thread_id=thread.id))
 
     def act(thread):
         group = db.session.get(TriageGroup, form.group.data)
@@ -132,7 +125,7 @@ def save_to_record(thread_id: int):
             abort(404)
     records.save_to_record(current_user, thread, message)
     flash("Saved to the medical record.", "success")
-    return redirect_to(url_for("mailbox.thread", thread_id=thread.id))
+    return redirect_to(url_for("threads.thread", thread_id=thread.id))
 
 
 @bp.get("/records/<id:entry_id>.json")
@@ -183,63 +176,6 @@ def away():
         status = 422
     return render_page("triage/away.html", status=status, form=form,
                        absences=triage.absences_of(current_user))
-
-
-@bp.route("/compose", methods=["GET", "POST"])
-@bp.route("/drafts/<id:draft_id>", methods=["GET", "POST"])
-@staff_required
-def compose(draft_id: int | None = None):
-    """Start a new thread to a patient of one of the staff member's groups."""
-    # An autosave may have made the draft after this page loaded: the form then names it.
-    draft_id = draft_id or request.form.get("draft_id", type=int)
-    if (done := editing.already_sent()) is not None:
-        return done  # sending the draft used it up: it is no longer there to look up
-    draft = access.get_draft_for(current_user, draft_id) if draft_id else None
-    if draft is not None and draft.is_reply:
-        return redirect_to(url_for("mailbox.thread", thread_id=draft.thread_id))
-    data = None
-    if draft is None and request.method == "GET":
-        prefs = preferences.preferences_of(current_user)
-        if prefs.signature_by_default and prefs.signature:
-            data = {"body": "\n\n" + prefs.signature}
-    if draft is not None and request.method == "GET":
-        recipient = f"{draft.group_id}:{draft.patient_id}" if draft.patient_id else ""
-        data = {"recipient": recipient, "category": draft.category or "",
-                "subject": draft.subject, "body": draft.body,
-                "education": [item.id for item in draft.education_items]}
-    form = StaffNewMessageForm(access.patients_staff_may_write(current_user), data=data)
-    form.education.choices = [(item.id, item.title) for item in education.catalogue()]
-
-    def render(form, draft, status=200):
-        return render_page(
-            "triage/compose.html", fragment="compose_form", status=status, form=form,
-            draft=draft, limits=attachments.limits(), drafts=drafts.staff_drafts(current_user),
-        )
-
-    if not form.is_submitted():
-        return render(form, draft)
-
-    def send(draft):
-        group_id, patient_id = form.group_and_patient
-        new = messaging.NewMessage(group_id, form.category.data, form.subject.data,
-                                   form.body.data)
-        items = education.items_by_ids(form.education.data or [])
-        thread = messaging.start_thread_to_patient(current_user, patient_id, new, draft=draft,
-                                                   education=items, form_key=form.form_key.data)
-        flash("Your message was sent to the patient.", "success")
-        return url_for("mailbox.thread", thread_id=thread.id)
-
-    def fields():
-        group_id, patient_id = form.group_and_patient
-        return DraftFields(group_id=group_id, patient_id=patient_id,
-                           category=form.category.data or None,
-                           subject=form.subject.data or "", body=form.body.data or "",
-                           education_ids=form.education.data or [])
-
-    return editing.handle(editing.MessageForm(
-        form=form, draft=draft, send=send, render=render, fragment_id="compose-form",
-        fields=fields, draft_url=lambda d: url_for("triage.compose", draft_id=d.id),
-    ))
 
 
 def _may_read_audit() -> bool:

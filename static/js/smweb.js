@@ -54,6 +54,105 @@
   });
 })();
 
+// Send while files are still uploading. Choosing files posts the form at once, and only the
+// form's Attachments fieldset comes back; a Send (or Save draft) pressed meanwhile waits in
+// the form's own htmx queue (hx-sync "this:queue all" on the form, "closest form:queue all"
+// on the file picker) and then goes from the same form, with the draft the upload made. The
+// server is right without this script too (it finds the draft by the form's key, and refuses
+// a send that overtakes an upload). This glue only keeps the person informed: it says that
+// the Send is waiting, and it holds back a queued Send when one of the files was refused,
+// since the person has not yet seen why.
+(function () {
+  "use strict";
+  var uploads = {};  // form id -> uploads of that form in flight
+
+  function statusOf(form) { return form && form.querySelector("[data-send-status]"); }
+  function say(form, text) {
+    var line = statusOf(form);
+    if (line) { line.textContent = text; }
+  }
+  function formOf(event) {
+    var elt = event.detail && event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form[data-message-form]") : null;
+    return form || (event.target.closest && event.target.closest("form[data-message-form]"));
+  }
+  function pressed(event) {
+    var config = event.detail && event.detail.requestConfig;
+    return config && config.formData ? config.formData.get("action") : null;
+  }
+  // An upload is a post of the form with action=attach: the file picker's (hx-vals), or the
+  // "Attach files" button's. (By htmx:beforeSwap, detail.elt is the target, not the picker.)
+  function isUpload(event) { return pressed(event) === "attach"; }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = formOf(event);
+    if (!form) { return; }
+    if (isUpload(event)) {
+      // The file picker is replaced when the answer is swapped in, so the end of the upload
+      // is watched on its request, not on elements.
+      var id = form.id;
+      uploads[id] = (uploads[id] || 0) + 1;
+      form.dataset.uploadRefused = "";
+      event.detail.xhr.addEventListener("loadend", function () {
+        uploads[id] = Math.max(0, uploads[id] - 1);
+        var now = document.getElementById(id);
+        if (now && !uploads[id]) { now.dataset.sendWaiting = ""; }
+      });
+      return;
+    }
+    // A Send that waited in the queue may carry no button (htmx remembers the button pressed
+    // only briefly); the server takes a form without one as Send, and so does this.
+    var action = pressed(event);
+    if ((action === "send" || action === null) && form.dataset.uploadRefused === "held") {
+      // This Send was queued behind an upload the server refused: don't send without it.
+      event.preventDefault();
+      form.dataset.uploadRefused = "";
+      form.dataset.sending = "";
+      say(form, "Your message has not been sent: a file was not accepted (see Attachments). " +
+        "Remove it or choose another, then press Send again.");
+    }
+  });
+
+  // An upload's answer, just before it is swapped in (and before htmx sends what waited in
+  // the queue behind it): a refused file holds back a waiting Send.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = formOf(event);
+    if (form && isUpload(event) && event.detail.xhr.status >= 400 &&
+        form.dataset.sendWaiting === "1") {
+      form.dataset.uploadRefused = "held";
+    }
+  });
+
+  // A Send already on its way (or waiting in the queue) is not sent a second time by a
+  // double click or a second Enter: the server would send once anyway, but the second answer
+  // would load the page again over the first (and its notice).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = formOf(event);
+    var action = pressed(event);
+    if (form && (action === "send" || action === null) &&
+        !event.detail.xhr.getResponseHeader("HX-Location")) {
+      form.dataset.sending = "";  // not sent (the form came back, or the link failed)
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[name=action]");
+    var form = button && button.form;
+    if (!form || !form.hasAttribute("data-message-form")) { return; }
+    if (button.value === "send" && form.dataset.sending === "1") {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.uploadRefused = "";  // the person pressed again, having seen the notice
+    if (button.value === "send") { form.dataset.sending = "1"; }
+    if (button.value === "send" && uploads[form.id]) {
+      form.dataset.sendWaiting = "1";
+      say(form, "Your files are still uploading. Your message will be sent as soon as " +
+        "they are done: please wait.");
+    }
+  }, true);
+})();
+
 // After a page loads with errors, or htmx swaps in a form with errors or a notice, move the
 // keyboard and screen-reader focus there: otherwise it is lost with the replaced elements.
 (function () {

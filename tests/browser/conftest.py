@@ -8,6 +8,7 @@ Playwright's sync API. `playwright install` is never needed (nor run).
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+PHONE = (320, 640)  # the narrowest phone screen the pages are built for
 TIMEOUT_MS = 10_000  # a step that takes longer than this is broken, not slow
 
 
@@ -46,8 +48,8 @@ def _clean_tables():
 LIVE: dict = {}
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def serve_demo(tmp: Path) -> Iterator[str]:
     """smweb with the demo data, served on 127.0.0.1 at a free port; yields the base URL.
 
     Always SQLite (a file, so the server's threads share it), whatever
@@ -61,7 +63,6 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     from smweb.extensions import db
     from smweb.services.demo import seed_demo
 
-    tmp = tmp_path_factory.mktemp("browser")
     app = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/browser.db",
@@ -73,6 +74,7 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         seed_demo()
         db.session.remove()
 
+    before = LIVE.get("app")
     LIVE["app"] = app  # for tests that must reach into the server (a TOTP code's reuse)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="smweb-live", daemon=True)
@@ -83,8 +85,17 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        LIVE["app"] = before
         with app.app_context():
             db.engine.dispose()  # close the pooled SQLite connections: no ResourceWarning
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[str]:
+    """The demo site every browser test shares (a module may have one of its own: see
+    test_hurried_send.py)."""
+    with serve_demo(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -117,12 +128,15 @@ class Tab:
 
 @pytest.fixture
 def open_tab(browser, live_server) -> Iterator[Callable[..., Tab]]:
-    """open_tab(js=True) -> a Tab whose page is in a fresh context (its own cookies, so
-    one user per tab), with the problem watchers attached. The app's CSP stays in force."""
+    """open_tab(js=True, size=None) -> a Tab whose page is in a fresh context (its own
+    cookies, so one user per tab), with the problem watchers attached. The app's CSP stays
+    in force. size: the viewport (width, height), e.g. PHONE; Playwright's 1280x720 if None."""
     contexts = []
 
-    def open_tab(js: bool = True) -> Tab:
-        context = browser.new_context(base_url=live_server, java_script_enabled=js)
+    def open_tab(js: bool = True, size: tuple[int, int] | None = None) -> Tab:
+        viewport = {"width": size[0], "height": size[1]} if size else None
+        context = browser.new_context(base_url=live_server, java_script_enabled=js,
+                                      viewport=viewport, has_touch=bool(size and size[0] < 400))
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

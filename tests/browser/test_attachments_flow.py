@@ -103,7 +103,8 @@ def test_enter_in_the_subject_saves_and_keeps_the_files(open_tab, tmp_path, js):
     if js:  # htmx has settled the new form: the focus moved to its status line
         expect(page.get_by_role("status").filter(has_text="Attached a.txt, b.txt.")).to_be_focused()
     page.get_by_label("Subject", exact=True).press("Enter")
-    expect(page.get_by_role("status").filter(has_text="Your draft was saved.")).to_be_visible()
+    saved = page.get_by_role("status").filter(has_text="Your draft was saved in Drafts.")
+    expect(saved).to_be_visible()
     attached = page.get_by_role("list", name="Attached files")
     expect(attached).to_contain_text("a.txt")
     expect(attached).to_contain_text("b.txt")

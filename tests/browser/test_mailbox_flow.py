@@ -19,13 +19,13 @@ def test_drafts_save_themselves_while_typing(open_tab, a11y):
     page.get_by_label("Subject", exact=True).fill("Autosaved question")
     page.get_by_label("Message", exact=True).press_sequentially("About my new medicine", delay=5)
     status = page.locator("#compose-form-autosave")
-    expect(status).to_contain_text("Draft saved at", timeout=10_000)
+    expect(status).to_contain_text("Saved in Drafts at", timeout=10_000)
     expect(page).to_have_url(re.compile(r"/drafts/\d+$"))
     with page.expect_response(lambda r: r.request.method == "POST" and "/compose" in r.url,
                               timeout=10_000) as saved:
         page.get_by_label("Message", exact=True).press_sequentially(" and its side effects.")
     assert saved.value.status == 200
-    expect(status).to_contain_text("Draft saved at")
+    expect(status).to_contain_text("Saved in Drafts at")
     a11y.check(patient, "compose after autosave")
     nav_link(page, "Drafts").click()
     expect(row_of(page, "Autosaved question")).to_have_count(1)  # one draft, not two
@@ -69,7 +69,7 @@ def test_folder_create_move_rename(open_tab, a11y, js):
     row.get_by_role("checkbox").check()
     page.get_by_label("Move selected to").select_option(label=name)
     page.get_by_role("button", name="Move", exact=True).click()
-    expect(page.get_by_text("Moved 1 conversation(s).")).to_be_visible()
+    expect(page.get_by_text("The conversation was moved to")).to_be_visible()
     expect(row_of(page, subject)).to_have_count(0)
     if js:
         a11y.check(patient, "inbox with move controls")

@@ -43,6 +43,7 @@ def test_triage_assign_reply_and_save_to_record(open_tab, a11y, js):
     cardio.page.get_by_label("Assign to").select_option(label="Clerk Robin Diaz")
     cardio.page.get_by_role("button", name="Assign", exact=True).click()
     expect(cardio.page.get_by_text("The thread was assigned.")).to_be_visible()
+    cardio.page.get_by_text("History (staff only").click()  # folded away: the thread first
     expect(cardio.page.get_by_text("assigned it to Clerk Robin Diaz")).to_be_visible()
     if js:
         a11y.check(cardio, "thread with staff panel")

@@ -1,0 +1,191 @@
+"""The message forms: a patient's new message, a staff member's, and a reply. One template
+(threads/_message_form.html) shows each; services/messaging.py submit() does what they ask."""
+
+import secrets
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import CATEGORIES
+from ..models.messaging import BODY_MAX, SUBJECT_MAX
+
+
+class ChoiceField(SelectField):
+    """A select whose refusal of an unknown value reads as a sentence for the user."""
+
+    def __init__(self, *args, invalid_message: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def pre_validate(self, form):
+        if not self.data:
+            return  # an empty choice is DataRequired's to report
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(self.invalid_message)
+
+
+def category_field() -> ChoiceField:
+    return ChoiceField(
+        "Category",
+        choices=[SelectChoice("", "Select a category")] + [SelectChoice(c) for c in CATEGORIES],
+        validators=[DataRequired("Select a category.")],
+        invalid_message="Select a category from the list.",
+    )
+
+
+def subject_field() -> StringField:
+    return StringField(
+        "Subject",
+        validators=[
+            DataRequired("Enter a subject."),
+            Length(
+                max=SUBJECT_MAX, message=f"The subject can be at most {SUBJECT_MAX} characters."
+            ),
+        ],
+        render_kw={"maxlength": SUBJECT_MAX},
+        description=f"At most {SUBJECT_MAX} characters.",
+    )
+
+
+def attachments_field() -> MultipleFileField:
+    """Files to send; checked by the attachments service, not here."""
+    return MultipleFileField("Attach files")
+
+
+def body_field(label: str = "Message") -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[
+            DataRequired("Enter your message."),
+            Length(max=BODY_MAX, message=f"The message can be at most {BODY_MAX} characters."),
+        ],
+        render_kw={"rows": 10},
+    )
+
+
+class EducationField(SelectMultipleField):
+    """Library items as checkboxes: a picker that needs no JavaScript."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {str(choice[0]) for choice in self.choices}
+        if any(str(value) not in known for value in self.data or []):
+            raise ValidationError("Choose education items from the library list.")
+
+
+def education_field() -> EducationField:
+    return EducationField("Education materials from the library", coerce=int, choices=[])
+
+
+class SendsOnce(FlaskForm):
+    """A message form with a random key of its own: posted twice (a double click, a resend
+    after a slow answer), it sends one message (services/messaging.py, sent_with_key)."""
+
+    form_key = HiddenField(default=lambda: secrets.token_hex(16),
+                           validators=[Length(max=32)])
+
+
+class ComposeForm(SendsOnce):
+    """A patient's new message to one of their care teams."""
+
+    recipient = ChoiceField(
+        "To (care team)",
+        validators=[DataRequired("Select the care team to write to.")],
+        invalid_message="You can only write to your own care teams. Select one from the list.",
+    )
+    category = category_field()
+    subject = subject_field()
+    body = body_field()
+    attachments = attachments_field()
+
+    def __init__(self, groups, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipient.choices = [SelectChoice("", "Select a care team")] + [
+            SelectChoice(str(g.id), g.name) for g in groups
+        ]
+
+    @property
+    def group_id(self) -> int | None:
+        """The team chosen; None when none is, or the value is not a team's (a crafted post:
+        the field's own check says so)."""
+        value = self.recipient.data or ""
+        return int(value) if value.isdigit() else None
+
+    def validate_draft(self) -> bool:
+        """A draft may leave fields empty, but what is there must be valid."""
+        ok = True
+        for field in (self.recipient, self.category):
+            if field.data:
+                try:
+                    field.pre_validate(self)
+                except ValidationError as error:
+                    field.errors = [str(error)]
+                    ok = False
+        for field, limit in ((self.subject, SUBJECT_MAX), (self.body, BODY_MAX)):
+            if len(field.data or "") > limit:
+                name = field.label.text.lower()
+                field.errors = [f"The {name} can be at most {limit} characters."]
+                ok = False
+        return ok
+
+
+class ReplyForm(SendsOnce):
+    body = body_field("Your reply")
+    attachments = attachments_field()
+
+    def validate_draft(self) -> bool:
+        if len(self.body.data or "") > BODY_MAX:
+            self.body.errors = [f"Your reply can be at most {BODY_MAX} characters."]
+            return False
+        return True
+
+
+class StaffComposeForm(SendsOnce):
+    """A staff member's new message to a patient of one of their care teams."""
+
+    recipient = ChoiceField(
+        "To (patient, care team)",
+        validators=[DataRequired("Select the patient to write to.")],
+        invalid_message="Select a patient of one of your care teams from the list.",
+    )
+    category = category_field()
+    subject = subject_field()
+    body = body_field()
+    attachments = attachments_field()
+
+    def __init__(self, patients_by_group, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipient.choices = [SelectChoice("", "Select a patient")] + [
+            SelectChoice(f"{group.id}:{patient.id}", patient.display_name, optgroup=group.name)
+            for group, patients in patients_by_group
+            for patient in patients
+        ]
+
+    @property
+    def group_and_patient(self) -> tuple[int | None, int | None]:
+        group_id, _, patient_id = (self.recipient.data or "").partition(":")
+        if not (group_id.isdigit() and patient_id.isdigit()):
+            return None, None  # none chosen, or not a choice (the field's check says so)
+        return int(group_id), int(patient_id)
+
+    validate_draft = ComposeForm.validate_draft
+
+
+class StaffReplyForm(ReplyForm):
+    education = education_field()
+
+
+class StaffNewMessageForm(StaffComposeForm):
+    education = education_field()

@@ -1,0 +1,241 @@
+"""Writing and reading messages, for patients and staff alike: the new-message forms, drafts,
+the thread page with its reply form, printing, and attachment downloads."""
+
+import io
+
+from flask import abort, flash, request, send_file, url_for
+from flask_login import current_user
+
+from ..auth.forms import EmptyForm
+from ..auth.guards import (
+    keeps_unsent_message,
+    messaging_user_required,
+    patient_messaging_required,
+    staff_required,
+)
+from ..services import (
+    access,
+    attachments,
+    audit,
+    blocking,
+    drafts,
+    education,
+    messaging,
+    preferences,
+    triage,
+)
+from ..services.drafts import DraftFields
+from ..templating import redirect_to, render_page
+from ..triage.panel import staff_panel
+from . import bp
+from .forms import ComposeForm, ReplyForm, StaffNewMessageForm, StaffReplyForm
+from .message_form import MessagePage, submit
+
+SENT_NOTICE = (
+    "Your message was sent. Your care team should reply within 3 business days. "
+    "If it is urgent, call your care team."
+)
+
+
+def _signature_block() -> str:
+    """The user's signature, below an empty first line, if they add it by default; they can
+    change it before sending."""
+    prefs = preferences.preferences_of(current_user)
+    if prefs.signature_by_default and prefs.signature:
+        return "\n\n" + prefs.signature
+    return ""
+
+
+def _draft_to_edit(draft_id: int | None):
+    """The new-message draft a GET of the compose page opens (404 if not the user's)."""
+    return access.get_draft_for(current_user, draft_id) if draft_id else None
+
+
+def _thread_url(thread):
+    return url_for("threads.thread", thread_id=thread.id)
+
+
+@bp.route("/compose", methods=["GET", "POST"])
+@bp.route("/drafts/<id:draft_id>", methods=["GET", "POST"])
+@keeps_unsent_message
+@patient_messaging_required
+def compose(draft_id: int | None = None):
+    """Write a new message to a care team: attach files, save it as a draft, or send it."""
+    draft_id = draft_id or request.form.get("draft_id", type=int)  # an autosave's draft
+    groups = preferences.compose_groups(current_user)
+    data = None
+    if request.method == "GET":
+        draft = _draft_to_edit(draft_id)
+        if draft is not None and draft.is_reply:
+            return redirect_to(_thread_url(draft.thread))
+        data = _compose_data(draft) if draft else {"body": _signature_block()} | (
+            # "Start a new message" from a thread closed to replies: same team and subject.
+            {"recipient": request.args.get("group", ""),
+             "category": request.args.get("category", ""),
+             "subject": request.args.get("subject", "")[:50]} if request.args else {})
+    form = ComposeForm(groups, data=data)
+    page = MessagePage(
+        form=form, form_id="compose-form", sent_notice=SENT_NOTICE, saved_where="in Drafts",
+        draft_url=lambda d: url_for("threads.compose", draft_id=d.id), sent_url=_thread_url,
+        render=lambda draft, status=200, notice="": _compose_page(
+            form, draft, status, notice, "threads.compose",
+            new_blocked=bool(blocking.blocked_group_ids(current_user, "new")),
+            block_notice=blocking.notice("new")),
+    )
+    if request.method == "GET":
+        return page.render(draft)
+    return submit(page, DraftFields(
+        group_id=form.group_id, category=form.category.data or None,
+        subject=form.subject.data or "", body=form.body.data or ""), draft_id)
+
+
+@bp.route("/triage/compose", methods=["GET", "POST"])
+@bp.route("/triage/drafts/<id:draft_id>", methods=["GET", "POST"])
+@keeps_unsent_message
+@staff_required
+def staff_compose(draft_id: int | None = None):
+    """Start a new thread to a patient of one of the staff member's groups."""
+    draft_id = draft_id or request.form.get("draft_id", type=int)  # an autosave's draft
+    data = None
+    if request.method == "GET":
+        draft = _draft_to_edit(draft_id)
+        if draft is not None and draft.is_reply:
+            return redirect_to(_thread_url(draft.thread))
+        data = _compose_data(draft) if draft else {"body": _signature_block()}
+    form = StaffNewMessageForm(access.patients_staff_may_write(current_user), data=data)
+    form.education.choices = [(item.id, item.title) for item in education.catalogue()]
+    page = MessagePage(
+        form=form, form_id="compose-form", sent_notice="Your message was sent to the patient.",
+        saved_where="in your unsent drafts",
+        draft_url=lambda d: url_for("threads.staff_compose", draft_id=d.id),
+        sent_url=_thread_url,
+        render=lambda draft, status=200, notice="": _compose_page(
+            form, draft, status, notice, "threads.staff_compose",
+            staff_drafts=drafts.staff_drafts(current_user)),
+    )
+    if request.method == "GET":
+        return page.render(draft)
+    group_id, patient_id = form.group_and_patient
+    return submit(page, DraftFields(
+        group_id=group_id, patient_id=patient_id, category=form.category.data or None,
+        subject=form.subject.data or "", body=form.body.data or "",
+        education_ids=form.education.data or []), draft_id)
+
+
+def _compose_data(draft) -> dict:
+    """A new-message form filled in from its draft."""
+    recipient = str(draft.group_id or "")
+    if current_user.is_staff:
+        recipient = f"{draft.group_id}:{draft.patient_id}" if draft.patient_id else ""
+    return {"recipient": recipient, "category": draft.category or "", "subject": draft.subject,
+            "body": draft.body, "education": [item.id for item in draft.education_items]}
+
+
+def _compose_page(form, draft, status: int, files_notice: str, endpoint: str, **context):
+    action = url_for(endpoint, draft_id=draft.id) if draft else url_for(endpoint)
+    context.setdefault("staff_drafts", [])
+    return render_page(
+        "threads/compose.html", fragment="message_form", target="compose-form",
+        status=status, form=form,
+        draft=draft, form_action=action, form_id="compose-form", files_notice=files_notice,
+        limits=attachments.limits(),
+        page_title=("Edit draft" if draft else "Start a new message")
+        if current_user.is_patient else "Write to a patient", **context)
+
+
+@bp.post("/drafts/<id:draft_id>/delete")
+@messaging_user_required
+def delete_draft(draft_id: int):
+    """Throw away a draft and the files attached to it."""
+    draft = access.get_draft_for(current_user, draft_id)
+    if EmptyForm().validate_on_submit():
+        drafts.delete_draft(draft)
+        flash("The draft was deleted.", "success")
+    if current_user.is_staff:
+        return redirect_to(url_for("threads.staff_compose"))
+    return redirect_to(url_for("mailbox.folder", folder="drafts"))
+
+
+@bp.get("/threads/<id:thread_id>")
+@messaging_user_required
+def thread(thread_id: int):
+    """A conversation: every message in order, and the reply form."""
+    thread = access.get_thread_for(current_user, thread_id)
+    messaging.mark_opened(current_user, thread)
+    audit.record("thread_view", current_user, thread=thread)
+    draft = drafts.reply_draft_for(current_user, thread)
+    data = {"body": _signature_block()}
+    if draft:
+        data = {"body": draft.body, "education": [i.id for i in draft.education_items]}
+    return _reply_page(thread, _reply_form(data)).render(draft)
+
+
+def _reply_form(data=None):
+    """Staff can add items from the education library to a reply; patients can't."""
+    if not current_user.is_staff:
+        return ReplyForm(data=data)
+    form = StaffReplyForm(data=data)
+    form.education.choices = [(item.id, item.title) for item in education.catalogue()]
+    return form
+
+
+def _reply_page(thread, form) -> MessagePage:
+    def render(draft, status=200, files_notice=""):
+        panel = staff_panel(thread) if current_user.is_staff else {}
+        return render_page(
+            "threads/thread.html", fragment="message_form", target="reply-form",
+            status=status, thread=thread,
+            form=form, draft=draft, form_action=url_for("threads.reply", thread_id=thread.id),
+            form_id="reply-form", files_notice=files_notice, move_form=EmptyForm(),
+            limits=attachments.limits(), overdue=triage.is_overdue(thread), **panel,
+            reply_closed=messaging.reply_window_closed(thread, current_user),
+            reply_blocked=current_user.is_patient and thread.group_id in
+            blocking.blocked_group_ids(current_user, "reply"),
+            block_notice=blocking.notice("reply"),
+        )
+
+    return MessagePage(
+        form=form, form_id="reply-form", render=render,
+        sent_notice=SENT_NOTICE if current_user.is_patient else "Your reply was sent.",
+        saved_where="in Drafts" if current_user.is_patient else "as a draft of this reply",
+        draft_url=lambda _draft: _thread_url(thread),
+        sent_url=lambda t: url_for("threads.thread", thread_id=t.id, _anchor="latest"),
+    )
+
+
+@bp.post("/threads/<id:thread_id>/reply")
+@keeps_unsent_message
+@messaging_user_required
+def reply(thread_id: int):
+    """Reply in the thread (to the same care team, or to the patient), with attachments."""
+    thread = access.get_thread_for(current_user, thread_id)
+    form = _reply_form()
+    return submit(_reply_page(thread, form), DraftFields(
+        thread=thread, body=form.body.data or "",
+        education_ids=form.education.data if "education" in form else None))
+
+
+@bp.get("/threads/<id:thread_id>/print")
+@messaging_user_required
+def print_thread(thread_id: int):
+    """The thread as a page for printing: messages, dates, senders, attachment names."""
+    thread = access.get_thread_for(current_user, thread_id)
+    audit.record("thread_print", current_user, thread=thread)
+    return render_page("threads/print.html", thread=thread)
+
+
+@bp.get("/attachments/<id:attachment_id>")
+@messaging_user_required
+def download(attachment_id: int):
+    """Download an attachment of a thread the user is on (or of their own draft)."""
+    attachment = attachments.get_attachment_for(current_user, attachment_id)
+    try:
+        data = attachments.read_verified(attachment)
+    except attachments.IntegrityFailure:
+        abort(500)
+    audit.record("attachment_download", current_user, attachment_id=attachment.id,
+                 thread=attachment.message.thread if attachment.message else None)
+    return send_file(
+        io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
+        download_name=attachment.filename, max_age=0, etag=False, last_modified=None,
+    )
