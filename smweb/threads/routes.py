@@ -26,7 +26,6 @@ from ..services import (
 )
 from ..services.drafts import DraftFields
 from ..templating import redirect_to, render_page
-from ..triage.panel import staff_panel
 from . import bp
 from .forms import ComposeForm, ReplyForm, StaffNewMessageForm, StaffReplyForm
 from .message_form import MessagePage, submit
@@ -181,13 +180,12 @@ def _reply_form(data=None):
 
 def _reply_page(thread, form) -> MessagePage:
     def render(draft, status=200, files_notice=""):
-        panel = staff_panel(thread) if current_user.is_staff else {}
         return render_page(
             "threads/thread.html", fragment="message_form", target="reply-form",
             status=status, thread=thread,
             form=form, draft=draft, form_action=url_for("threads.reply", thread_id=thread.id),
             form_id="reply-form", files_notice=files_notice, move_form=EmptyForm(),
-            limits=attachments.limits(), overdue=triage.is_overdue(thread), **panel,
+            limits=attachments.limits(), overdue=triage.is_overdue(thread),
             reply_closed=messaging.reply_window_closed(thread, current_user),
             reply_blocked=current_user.is_patient and thread.group_id in
             blocking.blocked_group_ids(current_user, "reply"),

@@ -88,10 +88,9 @@
     var form = formOf(event);
     if (!form) { return; }
     if (isUpload(event)) {
-      // The file picker is replaced when the answer is swapped in, so the end of the upload
-      // is watched on its request, not on elements.
+      // Counted when the files were chosen (below); the file picker is replaced when the
+      // answer is swapped in, so the end of the upload is watched on its request.
       var id = form.id;
-      uploads[id] = (uploads[id] || 0) + 1;
       form.dataset.uploadRefused = "";
       event.detail.xhr.addEventListener("loadend", function () {
         uploads[id] = Math.max(0, uploads[id] - 1);
@@ -123,6 +122,26 @@
     }
   });
 
+  // An upload counts from the moment the files are chosen (or "Attach files" is pressed),
+  // not from when its request starts: it may first wait in the form's queue behind an
+  // autosave, and a Send pressed then must still say that it waits for the files.
+  function started(form) { uploads[form.id] = (uploads[form.id] || 0) + 1; }
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[data-upload]") && input.files.length &&
+        input.form) {
+      started(input.form);
+    }
+  }, true);
+  // Files refused here before they travel (the limits check above) are no upload at all.
+  document.addEventListener("htmx:confirm", function (event) {
+    var input = event.target;
+    if (event.defaultPrevented && input.matches && input.matches("input[data-upload]") &&
+        input.form && uploads[input.form.id]) {
+      uploads[input.form.id] -= 1;
+    }
+  });
+
   // A Send already on its way (or waiting in the queue) is not sent a second time by a
   // double click or a second Enter: the server would send once anyway, but the second answer
   // would load the page again over the first (and its notice).
@@ -144,6 +163,7 @@
       return;
     }
     form.dataset.uploadRefused = "";  // the person pressed again, having seen the notice
+    if (button.value === "attach") { started(form); }
     if (button.value === "send") { form.dataset.sending = "1"; }
     if (button.value === "send" && uploads[form.id]) {
       form.dataset.sendWaiting = "1";

@@ -41,16 +41,18 @@ SIZES = [pytest.param(None, id="desktop"), pytest.param(PHONE, id="phone")]
 DELAY_MS = 2_000
 
 
-def slow_down(page: Page, action: str) -> list[str]:
-    """Hold every message-form post whose button is `action` ("attach", "autosave") for
-    2 s, as a slow link would; returns the list the held requests' URLs are added to."""
+def slow_down(page: Page, *actions: str) -> list[str]:
+    """Hold every message-form post whose button is one of `actions` ("attach",
+    "autosave") for 2 s, as a slow link would; returns the list the held requests' actions
+    are added to."""
     held: list[str] = []
-    marker = f'name="action"\r\n\r\n{action}\r\n'.encode()
+    markers = {action: f'name="action"\r\n\r\n{action}\r\n'.encode() for action in actions}
 
     def hold(route):
         request = route.request
-        if request.method == "POST" and marker in (request.post_data_buffer or b""):
-            held.append(request.url)
+        body = request.post_data_buffer or b"" if request.method == "POST" else b""
+        if found := [action for action, marker in markers.items() if marker in body]:
+            held.extend(found)
             page.wait_for_timeout(DELAY_MS)
         route.continue_()
 
@@ -126,6 +128,33 @@ def test_send_pressed_while_files_upload_on_a_slow_link(open_tab, tmp_path, size
     assert_sent_once(page, subject)
     assert held, "the upload was not slowed down: the test proved nothing"
     nurse_downloads(open_tab, thread_url, subject, chosen)
+    patient.assert_clean()
+
+
+def test_files_chosen_while_an_autosave_is_on_its_way(open_tab, tmp_path):
+    """The upload waits in the form's queue behind a slow autosave; Send, pressed then, still
+    says it waits for the files, and sends them."""
+    chosen = files(tmp_path)
+    subject = f"Queued upload {uuid.uuid4().hex[:8]}"
+    patient = open_tab()
+    page = patient.page
+    sign_in(patient, "veteran1", "Inbox")
+    held = slow_down(page, "autosave", "attach")
+    start_message(page, subject, "Files behind an autosave.")
+    page.get_by_label("Message", exact=True).press("Tab")  # leaving the field saves it
+    for _ in range(50):  # until the autosave is on its (slow) way
+        if "autosave" in held:
+            break
+        page.wait_for_timeout(100)
+    page.get_by_label("Choose files to attach").set_input_files(
+        [tmp_path / name for name in chosen])
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("Your files are still uploading.")).to_be_visible()
+    expect(heading(page)).to_have_text(subject)
+    for name in chosen:
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+    assert_sent_once(page, subject)
+    assert held[:2] == ["autosave", "attach"], held  # the upload went after the autosave
     patient.assert_clean()
 
 
