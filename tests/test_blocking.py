@@ -3,6 +3,8 @@ block forbids even to a crafted request; a full block opts the patient out."""
 
 from html import unescape
 
+import pytest
+
 from smweb.extensions import db
 from smweb.models import Thread, TriageGroup
 from smweb.services import blocking
@@ -150,3 +152,46 @@ def test_other_staff_cannot_restrict(login, client, app):
     assert "Patients</a>" not in client.get("/triage/").get_data(as_text=True)
     assert client.get("/triage/patients").status_code == 404
     assert client.get(f"/triage/patients/{user_id(app, 'veteran1')}").status_code == 404
+
+
+# Lifting a restriction, and reading its reason, follow the rule for placing it: every role,
+# kind and team. (coordinator1: the facility's coordinator; doctor1: administers Blue only.)
+LIFTS = [
+    ("coordinator1", "all", None, True),
+    ("coordinator1", "new", "Primary Care Team Blue", True),
+    ("coordinator1", "reply", "Cardiology", True),
+    ("doctor1", "all", None, False),
+    ("doctor1", "new", "Primary Care Team Blue", True),
+    ("doctor1", "reply", "Primary Care Team Blue", True),
+    ("doctor1", "new", "Cardiology", False),
+    ("doctor1", "reply", "Cardiology", False),
+]
+
+
+@pytest.mark.parametrize(("staff", "kind", "team", "allowed"), LIFTS)
+def test_lifting_follows_the_rule_for_placing(login, client, app, staff, kind, team, allowed):
+    with app.app_context():
+        gid = group_id(app, team) if team else None
+        entry = blocking.block(user("coordinator1"), user("veteran1"), kind, gid,
+                               "Secret reason 42")
+        block_id, patient_id = entry.id, user("veteran1").id
+    login(staff)
+    patient_page = f"/triage/patients/{patient_id}"
+    html = page(client, patient_page)
+    assert ("Secret reason 42" in html) is allowed
+    assert (f"/blocks/{block_id}/lift" in html) is allowed
+    response = post_form(client, f"{patient_page}/blocks/{block_id}/lift",
+                         form_page=patient_page)
+    assert response.status_code == (303 if allowed else 403)
+    with app.app_context():
+        assert (blocking.active_blocks(user("veteran1")) == []) is allowed
+
+
+def test_staff_who_may_not_restrict_may_not_lift(login, client, app):
+    block_id = block(app, "veteran1", "new", "Primary Care Team Blue")
+    login("nurse1")
+    response = post_form(client, f"/triage/patients/{user_id(app, 'veteran1')}/blocks/"
+                         f"{block_id}/lift", form_page="/triage/")
+    assert response.status_code == 404
+    with app.app_context():
+        assert len(blocking.active_blocks(user("veteran1"))) == 1

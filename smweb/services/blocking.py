@@ -125,10 +125,28 @@ def block(coordinator: User, patient: User, kind: str, group_id: int | None,
     return entry
 
 
+def may_lift(staff: User, entry: Block) -> bool:
+    """Lifting a restriction, and reading why it was placed, follow the rule for placing
+    it: all of messaging is the coordinator's; a care team's is its administrators' and its
+    facility's coordinator's."""
+    if entry.kind == "all":
+        return staff.is_coordinator
+    return entry.group is not None and _in_reach(staff, entry.group)
+
+
+def liftable_ids(staff: User, entries: list[Block]) -> set[int]:
+    """The restrictions among `entries` this staff member may lift and read the reason of."""
+    return {entry.id for entry in entries if may_lift(staff, entry)}
+
+
 def unblock(coordinator: User, patient: User, block_id: int) -> None:
+    """Lift one of the patient's restrictions in force (404 if there is no such one; 403 if
+    it is out of this staff member's reach)."""
     entry = db.session.get(Block, block_id)
     if entry is None or entry.patient_id != patient.id or entry.lifted_at is not None:
         abort(404)
+    if not may_lift(coordinator, entry):
+        abort(403)
     entry.lifted_at = utcnow()
     entry.lifted_by_id = coordinator.id
     db.session.commit()

@@ -244,9 +244,10 @@ def patient(patient_id: int):
             return redirect_to(url_for("triage.patient", patient_id=patient.id))
     elif form.is_submitted():
         status = 422
+    blocks = blocking.history(patient)
     return render_page("triage/patient.html", status=status, patient=patient, form=form,
-                       blocks=blocking.history(patient), kinds=blocking.KINDS,
-                       lift_form=EmptyForm())
+                       blocks=blocks, in_reach=blocking.liftable_ids(current_user, blocks),
+                       kinds=blocking.KINDS, lift_form=EmptyForm())
 
 
 @bp.post("/patients/<id:patient_id>/blocks/<id:block_id>/lift")
