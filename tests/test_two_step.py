@@ -9,7 +9,15 @@ from pathlib import Path
 import pyotp
 
 from smweb.extensions import db
-from tests.conftest import csrf_token, demo_code, post_form, set_up_two_step, sign_in, user
+from tests.conftest import (
+    csrf_token,
+    demo_code,
+    forget_used_codes,
+    post_form,
+    set_up_two_step,
+    sign_in,
+    user,
+)
 
 
 def password_step(client, username: str):
@@ -69,6 +77,48 @@ def test_guessing_codes_locks_the_account_name(client):
     answers = [code_step(client, "12345" + str(n)).status_code for n in range(5)]
     assert answers[:4] == [401] * 4 and answers[4] == 429
     assert code_step(client, demo_code()).status_code == 429
+
+
+def test_typing_the_password_again_does_not_reset_the_code_count(client):
+    """4 wrong codes, the right password again, 4 more: the code step stays paused after
+    the 5th wrong code (before, every right password gave 4 more tries)."""
+    wrong = "000000" if demo_code() != "000000" else "111111"
+    answers = []
+    for _ in range(2):
+        assert password_step(client, "nurse1").location == "/sign-in/code"
+        answers += [code_step(client, wrong).status_code for _ in range(4)]
+    assert answers[:4] == [401] * 4 and answers[4:] == [429] * 4
+    assert password_step(client, "nurse1").location == "/sign-in/code"  # the password is right
+    assert code_step(client, demo_code()).status_code == 429  # but the codes are paused
+
+
+def test_a_whole_sign_in_forgets_both_counts(client, app):
+    for _ in range(4):
+        client.post("/sign-in", data={"username": "nurse1", "password": "wrong-one-1",
+                                      "csrf_token": csrf_token(client)})
+    password_step(client, "nurse1")
+    for _ in range(4):
+        code_step(client, "000000" if demo_code() != "000000" else "111111")
+    forget_used_codes(app, "nurse1")
+    assert code_step(client, demo_code()).location == "/triage/"
+    post_form(client, "/sign-out", form_page="/triage/")
+    password_step(client, "nurse1")  # counting from 0 again: a 5th wrong code is no pause
+    assert code_step(client, "000000" if demo_code() != "000000" else "111111"
+                     ).status_code == 401
+
+
+def test_wrong_codes_on_the_setup_page_are_counted_too(login, client, app):
+    login("admin1")
+    with app.app_context():
+        nurse_id = user("nurse1").id
+    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
+              form_page=f"/admin/users/{nurse_id}")
+    nurse = app.test_client()
+    assert password_step(nurse, "nurse1").location == "/sign-in/setup"
+    answers = [nurse.post("/sign-in/setup", data={
+        "code": f"12345{n}", "csrf_token": csrf_token(nurse, "/sign-in/setup")}).status_code
+        for n in range(6)]
+    assert answers[:4] == [422] * 4 and answers[4:] == [429] * 2
 
 
 def test_a_patient_turns_it_on_and_uses_a_recovery_code_once(login, client, app):

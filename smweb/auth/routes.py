@@ -66,6 +66,7 @@ def _locked_answer(form, until):
 def _finish_sign_in(user, shared: bool, next_url: str | None):
     """A new session (new id, new cookie contents) for a fully signed-in user."""
     session.clear()  # nothing from before (a planted id, the pending step) carries over
+    throttle.clear(user.username)
     sessions.start(user, shared=shared)
     login_user(user, remember=False)
     audit.record("sign_in", user)
@@ -101,7 +102,8 @@ def sign_in():
             audit.record("sign_in_locked", accounts.find_user(username))
             status = _locked_answer(form, until)
         elif (user := accounts.authenticate(username, form.password.data)) is not None:
-            throttle.clear(username)
+            # The failures are forgotten only once the whole sign-in succeeds (in
+            # _finish_sign_in): a right password must not reset the code step's count.
             next_url = request.args.get("next")
             if user.totp_secret or user.needs_second_factor:
                 session.clear()
@@ -141,10 +143,9 @@ def sign_in_code():
     status = 200
     if form.validate_on_submit():
         pending = session["pending_sign_in"]
-        if until := throttle.locked_until(user.username, _client_ip()):
+        if until := throttle.locked_until(user.username, _client_ip(), "code"):
             status = _locked_answer(form, until)
         elif (how := twofactor.verify(user, form.code.data)) is not None:
-            throttle.clear(user.username)
             target = _finish_sign_in(user, pending["shared"], pending["next"])
             if how == "recovery":
                 left = twofactor.recovery_codes_left(user)
@@ -153,7 +154,7 @@ def sign_in_code():
             return redirect_to(target, full_reload=True)
         else:
             audit.record("sign_in_failed", user)
-            if until := throttle.record_failure(user.username, _client_ip()):
+            if until := throttle.record_failure(user.username, _client_ip(), "code"):
                 status = _locked_answer(form, until)
             else:
                 form.code.errors.append("That code is not right, or was already used. Enter "
@@ -181,14 +182,18 @@ def set_up_two_step(user, action: str, done):
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
-        codes = twofactor.finish_enrolment(user, form.code.data)
-        if codes is not None:
+        if until := throttle.locked_until(user.username, _client_ip(), "code"):
+            status = _locked_answer(form, until)
+        elif (codes := twofactor.finish_enrolment(user, form.code.data)) is not None:
             audit.record("two_step_on", user, target_user=user)
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=done())
-        form.code.errors.append("That code is not right. Check the app shows this key, and "
-                                "enter the code it shows now.")
-        status = 422
+        elif until := throttle.record_failure(user.username, _client_ip(), "code"):
+            status = _locked_answer(form, until)
+        else:
+            form.code.errors.append("That code is not right. Check the app shows this key, "
+                                    "and enter the code it shows now.")
+            status = 422
     elif form.is_submitted():
         status = 422
     secret = twofactor.begin_enrolment(user)

@@ -22,10 +22,17 @@ from ..models import SignInFailure
 log = logging.getLogger(__name__)
 
 
-def _keys(username: str, ip: str | None) -> list[tuple[str, int]]:
-    """Each key with its limit: the account name, and the address."""
+# What is being tried: a password ("account") or a second-factor code ("code"). Codes
+# count on their own key, which a right password does not touch: 5 wrong codes pause the
+# code step however many times the password is typed again.
+STEPS = ("account", "code")
+
+
+def _keys(username: str, ip: str | None, step: str = "account") -> list[tuple[str, int]]:
+    """Each key with its limit: the account name (for this step), and the address."""
+    assert step in STEPS
     cfg = current_app.config
-    keys = [(f"account:{username.strip().lower()[:64]}", cfg["SIGN_IN_MAX_FAILURES"])]
+    keys = [(f"{step}:{username.strip().lower()[:64]}", cfg["SIGN_IN_MAX_FAILURES"])]
     if ip:
         keys.append((f"ip:{ip}", cfg["SIGN_IN_MAX_FAILURES_PER_IP"]))
     return keys
@@ -35,25 +42,27 @@ def _window() -> timedelta:
     return timedelta(minutes=current_app.config["SIGN_IN_LOCKOUT_MINUTES"])
 
 
-def locked_until(username: str, ip: str | None) -> datetime | None:
+def locked_until(username: str, ip: str | None, step: str = "account") -> datetime | None:
     """When tries for this name (or from this address) may start again; None: not locked."""
     store = _store()
-    until = [store.locked_until(key, limit) for key, limit in _keys(username, ip)]
+    until = [store.locked_until(key, limit) for key, limit in _keys(username, ip, step)]
     return max((u for u in until if u is not None), default=None)
 
 
-def record_failure(username: str, ip: str | None) -> datetime | None:
+def record_failure(username: str, ip: str | None, step: str = "account") -> datetime | None:
     """Count one failed try; returns when tries may start again if this one locked them."""
     store = _store()
-    for key, _limit in _keys(username, ip):
+    for key, _limit in _keys(username, ip, step):
         store.add(key)
-    return locked_until(username, ip)
+    return locked_until(username, ip, step)
 
 
 def clear(username: str) -> None:
-    """A successful sign-in forgets the account's failures (not the address's)."""
-    key, _limit = _keys(username, None)[0]
-    _store().clear(key)
+    """A whole sign-in that succeeded (password and, for staff, the code) forgets the
+    account's failures of both steps (not the address's)."""
+    for step in STEPS:
+        key, _limit = _keys(username, None, step)[0]
+        _store().clear(key)
 
 
 def prune() -> int:
