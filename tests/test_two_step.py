@@ -199,6 +199,59 @@ def test_an_admin_resets_a_lost_phone(login, client, app):
     assert nurse.get("/triage/").status_code == 200
 
 
+def setup_key(browser) -> str:
+    page = browser.get("/sign-in/setup").text
+    return re.search(r'<code class="secret-key">([A-Z2-7 ]+)</code>', page).group(1).replace(
+        " ", "")
+
+
+def test_a_key_being_set_up_belongs_to_one_browser(login, client, app):
+    """After an admin's reset, the key on the setup page is this browser's alone: another
+    sign-in with the password is shown a new key, which voids the first; confirming one
+    leaves nothing for any other session to confirm."""
+    login("admin1")
+    with app.app_context():
+        nurse_id = user("nurse1").id
+    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
+              form_page=f"/admin/users/{nurse_id}")
+    someone, nurse = app.test_client(), app.test_client()
+    password_step(someone, "nurse1")
+    copied = setup_key(someone)
+    assert setup_key(someone) == copied  # a reload (or a wrong code) shows the same key
+    password_step(nurse, "nurse1")
+    own = setup_key(nurse)
+    assert own != copied  # the copied key is void from now on
+    done = nurse.post("/sign-in/setup", data={
+        "code": pyotp.TOTP(own).now(), "csrf_token": csrf_token(nurse, "/sign-in/setup")})
+    assert "Save your recovery codes" in done.text
+    with app.app_context():
+        nurse_row = user("nurse1")
+        assert nurse_row.totp_secret == own and nurse_row.totp_pending_secret is None
+    # whoever copied the first key can't confirm it, nor sign in with its codes
+    late = someone.post("/sign-in/setup", data={
+        "code": pyotp.TOTP(copied).now(), "csrf_token": csrf_token(someone, "/sign-in")})
+    assert late.location == "/sign-in"
+    again = app.test_client()
+    assert password_step(again, "nurse1").location == "/sign-in/code"
+    assert code_step(again, pyotp.TOTP(copied).now()).status_code == 401
+
+
+def test_a_wrong_code_or_a_reload_keeps_the_key_on_screen(login, client, app):
+    login("admin1")
+    with app.app_context():
+        nurse_id = user("nurse1").id
+    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
+              form_page=f"/admin/users/{nurse_id}")
+    nurse = app.test_client()
+    password_step(nurse, "nurse1")
+    key = setup_key(nurse)
+    wrong = nurse.post("/sign-in/setup", data={
+        "code": "000000" if pyotp.TOTP(key).now() != "000000" else "111111",
+        "csrf_token": csrf_token(nurse, "/sign-in/setup")})
+    assert wrong.status_code == 422 and key[:4] in wrong.text
+    assert setup_key(nurse) == key
+
+
 def test_patients_sign_in_with_the_password_alone_by_default(client):
     assert sign_in(client, "veteran1").location == "/mailbox/inbox"
 

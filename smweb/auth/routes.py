@@ -184,7 +184,9 @@ def set_up_two_step(user, action: str, done):
     if form.validate_on_submit():
         if until := throttle.locked_until(user.username, _client_ip(), "code"):
             status = _locked_answer(form, until)
-        elif (codes := twofactor.finish_enrolment(user, form.code.data)) is not None:
+        elif (codes := twofactor.finish_enrolment(
+                user, form.code.data, session.get("totp_claim"))) is not None:
+            session.pop("totp_claim", None)
             audit.record("two_step_on", user, target_user=user)
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=done())
@@ -196,7 +198,8 @@ def set_up_two_step(user, action: str, done):
             status = 422
     elif form.is_submitted():
         status = 422
-    secret = twofactor.begin_enrolment(user)
+    # The key shown belongs to this browser's session alone (twofactor.begin_enrolment).
+    secret, session["totp_claim"] = twofactor.begin_enrolment(user, session.get("totp_claim"))
     uri = twofactor.setup_uri(user, secret)
     return render_page("auth/two_step_setup.html", form=form, action=action, status=status,
                        qr=twofactor.qr_code_svg(uri), key=twofactor.spaced(secret))

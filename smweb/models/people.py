@@ -101,10 +101,12 @@ class User(UserMixin, db.Model):
     coordinator_of_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     coordinator_of: Mapped[Facility | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Second factor (TOTP): the shared secret, one being enrolled, and the last time step
-    # used, so a code is accepted once only.
+    # Second factor (TOTP): the shared secret, one being enrolled (with the hash of the claim
+    # of the one browser session it was shown to), and the last time step used, so a code is
+    # accepted once only.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_claim: Mapped[str | None] = mapped_column(String(64))
     totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
     # Set by an admin's password reset: the next sign-in leads to "choose a new password".
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())

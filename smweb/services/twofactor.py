@@ -51,12 +51,30 @@ def _matching_counter(secret: str, code: str, after: int | None) -> int | None:
     return None
 
 
-def begin_enrolment(user: User) -> str:
-    """The secret being enrolled (made once, kept until the first code confirms it)."""
-    if not user.totp_pending_secret:
-        user.totp_pending_secret = pyotp.random_base32()
-        db.session.commit()
+def _claim_hash(claim: str) -> str:
+    return hashlib.sha256(claim.encode()).hexdigest()
+
+
+def _claimed_secret(user: User, claim: str | None) -> str | None:
+    """The key being enrolled, if `claim` is the one it was shown with."""
+    if not (claim and user.totp_pending_secret and user.totp_pending_claim):
+        return None
+    if not hmac.compare_digest(user.totp_pending_claim, _claim_hash(claim)):
+        return None
     return user.totp_pending_secret
+
+
+def begin_enrolment(user: User, claim: str | None) -> tuple[str, str]:
+    """The key this browser is setting up, and the claim its session keeps: the same key
+    again for the claim it was shown with (a wrong code, a reload); otherwise a new key,
+    which voids any key another session was shown. So a key seen once can't be read again
+    elsewhere with the password alone."""
+    if secret := _claimed_secret(user, claim):
+        return secret, claim
+    claim = secrets.token_urlsafe(24)
+    user.totp_pending_secret, user.totp_pending_claim = pyotp.random_base32(), _claim_hash(claim)
+    db.session.commit()
+    return user.totp_pending_secret, claim
 
 
 def setup_uri(user: User, secret: str) -> str:
@@ -78,14 +96,15 @@ def spaced(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-def finish_enrolment(user: User, code: str) -> list[str] | None:
-    """Turn the second factor on once a code from the new secret is right; returns the
-    recovery codes (shown once), or None when the code is wrong."""
-    secret = user.totp_pending_secret
+def finish_enrolment(user: User, code: str, claim: str | None) -> list[str] | None:
+    """Turn the second factor on once a code from the key this browser was shown is right;
+    returns the recovery codes (shown once), or None when the code is wrong (or the key was
+    replaced by a setup elsewhere). Every other session's pending key is void after this."""
+    secret = _claimed_secret(user, claim)
     counter = _matching_counter(secret, code, None) if secret else None
     if counter is None:
         return None
-    user.totp_secret, user.totp_pending_secret = secret, None
+    user.totp_secret, user.totp_pending_secret, user.totp_pending_claim = secret, None, None
     user.totp_last_counter = counter
     return new_recovery_codes(user)
 
@@ -93,6 +112,7 @@ def finish_enrolment(user: User, code: str) -> list[str] | None:
 def enrol_with_secret(user: User, secret: str) -> None:
     """For the demo accounts only: a known secret, documented as demo-only."""
     user.totp_secret, user.totp_pending_secret, user.totp_last_counter = secret, None, None
+    user.totp_pending_claim = None
 
 
 def verify(user: User, code: str) -> str | None:
@@ -140,5 +160,6 @@ def turn_off(user: User) -> None:
     """No second factor any more (a patient's choice, or an admin's reset for a lost phone:
     staff then enrol again at their next sign-in)."""
     user.totp_secret = user.totp_pending_secret = user.totp_last_counter = None
+    user.totp_pending_claim = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.commit()
