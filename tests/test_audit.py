@@ -130,3 +130,20 @@ def test_trail_pages_carry_only_the_filter(client, app):
     assert page.status_code == 200 and 'rel="prev">Newer</a>' in html
     newer = re.search(r'<a href="([^"]+)" rel="prev">', html).group(1)
     assert "action=thread_view" in newer and "page=1" in newer and "label" not in newer
+
+
+def test_the_csv_never_holds_a_formula(client, app):
+    """A user agent is whatever a failed sign-in sent: in the CSV it is text, not a formula
+    a spreadsheet would run (OWASP: CSV injection)."""
+    attacker = app.test_client()
+    for agent in ('=HYPERLINK("http://example.invalid","Click")', "+1+1", "-2", "@SUM(A1)",
+                  "\tcmd"):
+        attacker.post("/sign-in", data={"username": "veteran1", "password": "wrong-pass-1",
+                                        "csrf_token": csrf_token(attacker)},
+                      headers={"User-Agent": agent})
+    sign_in(client, "coordinator1")
+    body = client.get("/triage/audit.csv?action=sign_in_failed").get_data(as_text=True)
+    cells = [row.rsplit(",", 1)[-1] for row in body.splitlines()[1:]]
+    assert "'=HYPERLINK(\"\"http://example.invalid\"\"" in body
+    assert {"'+1+1", "'-2", "'@SUM(A1)"} <= set(cells)
+    assert not any(c.startswith(("=", "+", "-", "@", "\t")) for c in cells), cells

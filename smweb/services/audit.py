@@ -1,7 +1,5 @@
 """Recording the audit trail: ids, times and places only — never message text."""
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -11,6 +9,7 @@ from sqlalchemy import select
 from ..clock import parse_date_range
 from ..extensions import db
 from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
+from . import spreadsheet
 from .paging import Page
 
 ACTIONS = {
@@ -139,19 +138,17 @@ def trail_page(coordinator: User, chosen: AuditFilter, number: int, size: int) -
 
 
 def trail_csv(coordinator: User, chosen: AuditFilter, limit: int = 100_000) -> str:
-    """The filtered trail as CSV (UTC times, ids only)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "at_utc", "action", "actor", "patient", "thread_id", "message_id",
-                     "attachment_id", "record_entry_id", "ip", "user_agent"])
-    for event in db.session.scalars(_query(coordinator, chosen).limit(limit)):
-        writer.writerow([event.id, event.at.isoformat() + "Z", event.action,
-                         event.actor.username if event.actor else "",
-                         event.patient.username if event.patient else "",
-                         event.thread_id or "", event.message_id or "",
-                         event.attachment_id or "", event.record_entry_id or "",
-                         event.ip, event.user_agent])
-    return out.getvalue()
+    """The filtered trail as CSV (UTC times, ids only; safe to open in a spreadsheet)."""
+    return spreadsheet.to_csv(
+        ["id", "at_utc", "action", "actor", "patient", "thread_id", "message_id",
+         "attachment_id", "record_entry_id", "ip", "user_agent"],
+        ([event.id, event.at.isoformat() + "Z", event.action,
+          event.actor.username if event.actor else "",
+          event.patient.username if event.patient else "",
+          event.thread_id or "", event.message_id or "",
+          event.attachment_id or "", event.record_entry_id or "",
+          event.ip, event.user_agent]
+         for event in db.session.scalars(_query(coordinator, chosen).limit(limit))))
 
 
 def facility_name(facility_id: int) -> str:
