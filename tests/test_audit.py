@@ -147,3 +147,33 @@ def test_the_csv_never_holds_a_formula(client, app):
     assert "'=HYPERLINK(\"\"http://example.invalid\"\"" in body
     assert {"'+1+1", "'-2", "'@SUM(A1)"} <= set(cells)
     assert not any(c.startswith(("=", "+", "-", "@", "\t")) for c in cells), cells
+
+
+def test_a_downloaded_draft_file_can_still_be_removed_and_its_draft_deleted(login, client, app):
+    """The trail keeps the file's id as a plain value: removing what it names is no 500."""
+    from smweb.models import Attachment, Draft
+    from tests import samples
+    from tests.conftest import upload
+
+    login("veteran1")
+
+    def post(path, data):
+        return client.post(path, data={"csrf_token": csrf_token(client, "/compose"), **data},
+                           content_type="multipart/form-data")
+
+    post("/compose", {"action": "attach", "form_key": "k" * 32, "subject": "Two files",
+                      "attachments": [(upload("a.pdf", samples.pdf()).stream, "a.pdf"),
+                                      (upload("b.png", samples.png()).stream, "b.png")]})
+    with app.app_context():
+        draft_id = db.session.scalar(db.select(Draft.id))
+        first, second = db.session.scalars(db.select(Attachment.id).order_by(Attachment.id))
+    for attachment_id in (first, second):
+        assert client.get(f"/attachments/{attachment_id}").status_code == 200
+    removed = post(f"/drafts/{draft_id}", {"action": f"remove:{first}", "form_key": "k" * 32})
+    assert removed.status_code == 303
+    deleted = post(f"/drafts/{draft_id}/delete", {})
+    assert deleted.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Attachment)) == 0
+    downloaded = [row[5] for row in events(app, "attachment_download")]
+    assert downloaded == [first, second]  # the trail still says who downloaded what

@@ -25,10 +25,12 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
-    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
-    record_entry_id: Mapped[int | None] = mapped_column(ForeignKey("record_entries.id"))
+    # What the row names, as plain ids: the trail outlives a removed file or draft
+    # (migration 0018), so these are no foreign keys.
+    thread_id: Mapped[int | None]
+    message_id: Mapped[int | None]
+    attachment_id: Mapped[int | None]
+    record_entry_id: Mapped[int | None]
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 
