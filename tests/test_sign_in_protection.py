@@ -190,3 +190,41 @@ def test_change_password_asks_for_the_current_one_and_ends_other_sessions(login,
     fresh = app.test_client()
     assert sign_in(fresh, "veteran1").status_code == 401
     assert sign_in(fresh, "veteran1", "a quiet walk by the lake").status_code == 303
+
+
+def test_wrong_current_passwords_count_with_the_sign_in_limits(login, client, app):
+    """A stolen session can't be used to guess the password: wrong current passwords on
+    the change-password page pause it, and signing in, after 5 (the sign-in's limit)."""
+    login("veteran1")
+
+    def change(current):
+        return post_form(client, "/account/password", {
+            "current": current, "new": "a quiet walk by the lake",
+            "confirm": "a quiet walk by the lake"}, form_page="/account/password")
+
+    answers = [change(f"guess-number-{n}").status_code for n in range(5)]
+    assert answers == [422] * 4 + [429]
+    paused = change("demo-password-1")  # even the right one, while paused
+    assert paused.status_code == 429 and "Too many wrong passwords." in paused.text
+    assert try_password(app.test_client(), "veteran1", "demo-password-1").status_code == 429
+
+
+def test_wrong_passwords_to_turn_off_two_step_are_counted(client, app):
+    import pyotp
+
+    from smweb.extensions import db
+    from smweb.services import twofactor
+    from tests.conftest import user
+
+    with app.app_context():
+        secret = pyotp.random_base32()
+        twofactor.enrol_with_secret(user("veteran2"), secret)
+        db.session.commit()
+    sign_in(client, "veteran2")
+    client.post("/sign-in/code", data={"code": pyotp.TOTP(secret).now(),
+                                       "csrf_token": csrf_token(client, "/sign-in/code")})
+    answers = [post_form(client, "/account/two-step/off", {"password": f"guess-{n}-x"},
+                         form_page="/account").status_code for n in range(6)]
+    assert answers == [422] * 4 + [429] * 2
+    with app.app_context():
+        assert user("veteran2").totp_secret == secret  # still on

@@ -1,6 +1,6 @@
 """Your account: where you are signed in, your password, two-step verification."""
 
-from flask import flash, g, render_template, url_for
+from flask import flash, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..services import accounts, audit, sessions, twofactor
@@ -44,10 +44,11 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current.data, form.new.data)
+            accounts.change_password(current_user, form.current.data, form.new.data,
+                                     request.remote_addr)
         except accounts.PasswordError as refusal:
             form[refusal.field].errors.append(str(refusal))
-            status = 422
+            status = refusal.status
         else:
             sessions.end_all(current_user, "password", keep=g.get("user_session"))
             audit.record("password_change", current_user, target_user=current_user)
@@ -88,15 +89,17 @@ def two_step_off():
     if current_user.needs_second_factor or not current_user.totp_secret:
         return redirect_to(url_for("auth.account"))
     form = TurnOffTwoStepForm()
+    status = 422
     if form.validate_on_submit():
         try:
-            accounts.confirm_password(current_user, form.password.data)
+            accounts.confirm_password(current_user, form.password.data, request.remote_addr)
         except accounts.PasswordError as refusal:
             form.password.errors.append(str(refusal))
+            status = refusal.status
         else:
             twofactor.turn_off(current_user)
             audit.record("two_step_off", current_user, target_user=current_user)
             flash("Two-step verification is off.", "info")
             return redirect_to(url_for("auth.account"))
-    return _account_page(form, 422)
+    return _account_page(form, status)
 

@@ -2,6 +2,7 @@
 
 import contextlib
 from functools import cache
+from math import ceil
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +14,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from ..clock import utcnow
 from ..extensions import db
 from ..models import User
+from . import throttle
 
 
 @cache
@@ -69,9 +71,9 @@ class PasswordError(Exception):
     """A password the rules refuse; the text says why, in words a patient understands.
     `field`: which one was wrong, the current password or the new one."""
 
-    def __init__(self, text: str, field: str = "new") -> None:
+    def __init__(self, text: str, field: str = "new", status: int = 422) -> None:
         super().__init__(text)
-        self.field = field
+        self.field, self.status = field, status
 
 
 @cache
@@ -108,17 +110,29 @@ def set_password(user: User, password: str, *, must_change: bool = False) -> Non
     db.session.commit()
 
 
-def confirm_password(user: User, password: str) -> None:
-    """Raises PasswordError unless this is the user's password (before a sensitive change)."""
+def confirm_password(user: User, password: str, ip: str | None) -> None:
+    """Raises PasswordError unless this is the user's password (before a sensitive change).
+    Wrong ones count with the sign-in's: 5 pause both, so a stolen session can't be used to
+    guess the password at leisure."""
+    if until := throttle.locked_until(user.username, ip):
+        raise PasswordError(_paused(until), "current", 429)
     try:
         password_hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        if until := throttle.record_failure(user.username, ip):
+            raise PasswordError(_paused(until), "current", 429) from None
         raise PasswordError("Your current password is not right.", "current") from None
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def _paused(until) -> str:
+    minutes = max(1, ceil((until - utcnow()).total_seconds() / 60))
+    return (f"Too many wrong passwords. For your security, this is paused for about "
+            f"{minutes} minute{'s' if minutes != 1 else ''}.")
+
+
+def change_password(user: User, current: str, new: str, ip: str | None) -> None:
     """The user's own change: the current password first, then the rules for the new one."""
-    confirm_password(user, current)
+    confirm_password(user, current, ip)
     if new == current:
         raise PasswordError("Choose a password different from the current one.")
     set_password(user, new)
