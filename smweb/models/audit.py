@@ -31,6 +31,7 @@ class AuditEvent(db.Model):
     message_id: Mapped[int | None]
     attachment_id: Mapped[int | None]
     record_entry_id: Mapped[int | None]
+    result_count: Mapped[int | None]  # a search: how many results it showed (no words)
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
 

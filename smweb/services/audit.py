@@ -35,6 +35,7 @@ ACTIONS = {
     "two_step_off": "Turned off two-step verification",
     "recovery_codes": "Made new recovery codes",
     "sessions_end": "Ended sessions",
+    "search": "Searched messages",
 }
 
 
@@ -56,8 +57,9 @@ def _facility_of(user: User | None) -> int | None:
 def record(action: str, actor: User | None = None, *, thread: Thread | None = None,
            message_id: int | None = None, attachment_id: int | None = None,
            record_entry_id: int | None = None, patient_id: int | None = None,
-           target_user: User | None = None) -> None:
-    """Append one event and commit it. Ids only: the trail never holds message text."""
+           target_user: User | None = None, result_count: int | None = None) -> None:
+    """Append one event and commit it. Ids only: the trail never holds message text (nor
+    the words searched for)."""
     assert action in ACTIONS, action
     if thread is not None:
         patient_id = thread.patient_id
@@ -78,9 +80,17 @@ def record(action: str, actor: User | None = None, *, thread: Thread | None = No
         action=action, actor_id=actor.id if actor else None, patient_id=patient_id,
         facility_id=facility_id, thread_id=thread.id if thread else None,
         message_id=message_id, attachment_id=attachment_id, record_entry_id=record_entry_id,
-        ip=ip, user_agent=agent,
+        result_count=result_count, ip=ip, user_agent=agent,
     ))
-    db.session.commit()
+    # Committed without expiring what the request has read: the page recorded here (a
+    # thread, a search's results) is rendered next from the rows already loaded, not read
+    # again row by row. Nothing else changed them in between: they are as current as before.
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 @dataclass
@@ -141,13 +151,14 @@ def trail_csv(coordinator: User, chosen: AuditFilter, limit: int = 100_000) -> s
     """The filtered trail as CSV (UTC times, ids only; safe to open in a spreadsheet)."""
     return spreadsheet.to_csv(
         ["id", "at_utc", "action", "actor", "patient", "thread_id", "message_id",
-         "attachment_id", "record_entry_id", "ip", "user_agent"],
+         "attachment_id", "record_entry_id", "ip", "user_agent", "result_count"],
         ([event.id, event.at.isoformat() + "Z", event.action,
           event.actor.username if event.actor else "",
           event.patient.username if event.patient else "",
           event.thread_id or "", event.message_id or "",
           event.attachment_id or "", event.record_entry_id or "",
-          event.ip, event.user_agent]
+          event.ip, event.user_agent,
+          "" if event.result_count is None else event.result_count]
          for event in db.session.scalars(_query(coordinator, chosen).limit(limit))))
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from ..clock import parse_date_range, utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Message, Thread, User
-from . import paging
+from . import audit, paging
 from .paging import Page
 
 # Letters and digits, as both search indexes split text into words (an underscore is a
@@ -129,6 +129,16 @@ def _keyword_condition(words: list[str], scope: list[str]):
 
 def search(user: User, query: SearchQuery, number: int, size: int,
            after: int | None = None, before: int | None = None) -> Page:
+    """One page of results (see _search), recorded in the audit trail: results show parts of
+    message bodies, so a search is an access like opening a thread (who, when, how many
+    results; never the words)."""
+    page = _search(user, query, number, size, after, before)
+    audit.record("search", user, result_count=len(page.items))
+    return page
+
+
+def _search(user: User, query: SearchQuery, number: int, size: int,
+            after: int | None = None, before: int | None = None) -> Page:
     """One page of the messages the user may see that match, newest first (or oldest first,
     or by sender). On SQLite, newest means the highest message id (ids are given in the order
     messages are sent) because the search index is read in that order and stops once a page
@@ -216,7 +226,7 @@ def search(user: User, query: SearchQuery, number: int, size: int,
     }.get(query.order, newest)
 
     def first() -> Page:
-        return search(user, query, 1, size)
+        return _search(user, query, 1, size)
 
     def counted() -> Page:  # the first page, or an old ?page=N link: counted off from the top
         rows = read(statement.order_by(*paging.order_by(order))
