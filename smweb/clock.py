@@ -35,6 +35,11 @@ def format_time(moment: datetime, tz_name: str) -> str:
     return f"{hour}:{local.minute:02d} {noon} {local.tzname()}"
 
 
+# The dates a filter accepts: wide enough for any message, and a day past the last one is
+# still a date.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_date_range(args, required: bool = False) -> tuple[date | None, date | None, dict]:
     """The `start` and `end` dates of a filter form (year-month-day), and what was wrong with
     them, by field. `required`: both must be given."""
@@ -50,6 +55,11 @@ def parse_date_range(args, required: bool = False) -> tuple[date | None, date | 
             found[name] = date.fromisoformat(raw)
         except ValueError:
             errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
+            continue
+        if not EARLIEST <= found[name] <= LATEST:  # 9999-12-31 + a day is no date at all
+            found[name] = None
+            errors[name] = (f"Enter a date between {EARLIEST.year} and {LATEST.year}, for "
+                            "example 2026-03-31.")
     if found["start"] and found["end"] and found["start"] > found["end"]:
         errors["end"] = "The last date can't be before the first."
     return found["start"], found["end"], errors

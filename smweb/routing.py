@@ -2,8 +2,7 @@
 
 from werkzeug.routing import IntegerConverter
 
-# The largest id: what the databases' INTEGER holds (on PostgreSQL, 32 bits).
-MAX_ID = 2**31 - 1
+from .parsing import MAX_ID
 
 
 class IdConverter(IntegerConverter):

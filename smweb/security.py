@@ -7,7 +7,7 @@ from htmx_flask import make_response
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .extensions import login_manager
+from .extensions import db, login_manager
 from .models import User
 from .services import sessions
 from .templating import redirect_to
@@ -156,6 +156,11 @@ MESSAGES = {
 
 
 def _http_error(error: HTTPException):
+    if (error.code or 500) >= 500:
+        # Whatever failed may have left the request's transaction broken (on PostgreSQL,
+        # every later statement is refused until a rollback): the error page, which reads
+        # the signed-in user, starts afresh.
+        db.session.rollback()
     title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
     return _render_error(error.code or 500, title, text)
 

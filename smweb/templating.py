@@ -17,7 +17,7 @@ from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
 
 from .clock import format_local, utcnow
-from .routing import MAX_ID
+from .parsing import MAX_ID
 
 
 def init_app(app: Flask) -> None:

@@ -22,12 +22,20 @@ def pdf(text: str = "Lab results") -> bytes:
             + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
-def _zip(first: tuple[str, bytes], *rest: tuple[str, bytes]) -> bytes:
+def _zip(first: tuple[str, bytes], *rest: tuple[str, bytes],
+         compression: int = zipfile.ZIP_STORED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
         for name, data in (first, *rest):
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def ooxml_with(*extra: tuple[str, bytes], part: str = "word") -> bytes:
+    """An Office Open XML file with more members in it (a macro project, a huge sheet)."""
+    return _zip(("[Content_Types].xml", b"<Types/>"), ("_rels/.rels", b"<Relationships/>"),
+                (f"{part}/document.xml", b"<document/>"), *extra,
+                compression=zipfile.ZIP_DEFLATED)
 
 
 def ooxml(part: str) -> bytes:

@@ -122,6 +122,16 @@ REFUSALS = [
     ([("a.pdf", samples.pdf("a") + FIVE_MB), ("b.pdf", samples.pdf("b") + FIVE_MB)],
      "b.pdf: all attachments together may be at most 10 MB."),
     ([("...", b"hello")], "...: the file needs a name with letters or digits."),
+    # web pages and scripts dressed as text, after a byte-order mark or further in
+    ([("note.txt", "\ufeff<!DOCTYPE html><html><body>hi</body></html>".encode())],
+     f"note.txt: {NOT_REAL} .txt file."),
+    ([("note.txt", b"Dear doctor,\n<SCRIPT>alert(1)</SCRIPT>\n")],
+     f"note.txt: {NOT_REAL} .txt file."),
+    # Office files: macros, and one that expands far past its size when opened
+    ([("letter.docx", samples.ooxml_with(("word/vbaProject.bin", b"macro code")))],
+     "letter.docx: the file contains macros, which can't be sent."),
+    ([("sheet.xlsx", samples.ooxml_with(("xl/sheet.xml", b"\0" * (5 * MB)), part="xl"))],
+     "sheet.xlsx: the file expands far past its size when it is opened"),
 ]
 
 
@@ -405,3 +415,18 @@ def test_unreachable_clamd_refuses_rather_than_accepting_unscanned():
     scanner = scanning.ClamdScanner(f"127.0.0.1:{port}", timeout=2)
     with pytest.raises(scanning.ScannerUnavailable):
         scanner.scan(b"anything")
+
+
+def test_a_pdf_with_a_script_is_sent_with_a_caution_for_staff(login, client, app):
+    scripted = samples.pdf("results").replace(
+        b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>")
+    login("veteran1")
+    response = send_with_files(client, app, [("results.pdf", scripted)], body="My results")
+    assert response.status_code == 303
+    thread_url = response.location
+    caution = "This PDF contains a script or an action that starts a program."
+    assert "results.pdf" in client.get(thread_url).text
+    assert caution not in client.get(thread_url).text  # the patient is not alarmed
+    nurse = app.test_client()
+    sign_in(nurse, "nurse1")
+    assert caution in nurse.get(thread_url).text

@@ -201,3 +201,12 @@ def test_a_search_is_recorded_without_its_words(login, client, app):
     assert "Searched messages (0 shown)" in trail
     assert "blood" not in coordinator.get("/triage/audit.csv?action=search").get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize("end", ["9999-12-31", "0001-01-01"])
+def test_dates_at_the_ends_of_time_are_a_clear_422(client, end):
+    sign_in(client, "coordinator1")
+    trail = client.get("/triage/audit", query_string={"start": "2026-01-01", "end": end})
+    assert trail.status_code == 422
+    assert "Enter a date between 1900 and 2999" in trail.get_data(as_text=True)
+    assert client.get("/triage/audit.csv", query_string={"end": end}).status_code < 500

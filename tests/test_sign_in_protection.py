@@ -228,3 +228,19 @@ def test_wrong_passwords_to_turn_off_two_step_are_counted(client, app):
     assert answers == [422] * 4 + [429] * 2
     with app.app_context():
         assert user("veteran2").totp_secret == secret  # still on
+
+
+@pytest.mark.parametrize("target", ["/mailbox/inbox\r\nSet-Cookie: x=1", "/\nLocation: //e.x",
+                                    "/mailbox/\tinbox"])
+def test_control_characters_in_a_redirect_target_are_dropped(client, app, target):
+    """CR/LF in `next` or `back` once broke the Location header (a 500 with the user
+    signed in behind it): such a target is simply not used."""
+    response = client.post("/sign-in", query_string={"next": target}, data={
+        "username": "veteran1", "password": "demo-password-1",
+        "csrf_token": csrf_token(client)})
+    assert response.status_code == 303 and response.location == "/mailbox/inbox"
+    extended = post_form(client, "/session/extend", {"next": target}, form_page="/mailbox/inbox")
+    assert extended.status_code in (302, 303) and "\n" not in extended.location
+    moved = post_form(client, "/mailbox/move", {"thread_ids": "1", "destination": "inbox",
+                                                "back": target}, form_page="/mailbox/inbox")
+    assert moved.status_code == 303 and moved.location == "/mailbox/inbox"

@@ -321,3 +321,19 @@ def test_a_timeout_long_ago_keeps_nothing_and_other_forms_are_not_kept(
     assert response.status_code == 302 and "unsent=1" in response.location
     with app.app_context():
         assert count(Draft) == 0
+
+
+def test_a_stale_draft_object_is_refused_not_a_500(ctx):
+    """The race itself: this request read the draft, the other deleted it, this one saves."""
+    patient = user("veteran1")
+    draft = messaging.submit(patient, SAVE, new_fields(), form_key=KEY).draft
+    from sqlalchemy import create_engine, text
+
+    other = create_engine(db.engine.url)
+    with other.begin() as connection:
+        connection.execute(text("DELETE FROM drafts WHERE id = :id"), {"id": draft.id})
+    other.dispose()
+    with pytest.raises(drafts.DraftGone, match="deleted in another window a moment ago"):
+        drafts.keep(patient, draft, new_fields(body="Typed on"), KEY)
+    assert count(Draft) == 0
+    drafts.delete_draft(draft)  # deleting what is gone already is done, not a fault

@@ -13,6 +13,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..parsing import coerce_id
+
 ROLES = [SelectChoice("patient", "Patient"), SelectChoice("staff", "Staff"),
          SelectChoice("admin", "Admin")]
 LEVELS = [SelectChoice("basic", "Basic"), SelectChoice("premium", "Premium (identity verified)")]
@@ -33,7 +35,8 @@ class EditUserForm(FlaskForm):
     role = SelectField("Role", choices=ROLES)
     account_level = SelectField("Account level", choices=LEVELS)
     disabled = BooleanField("Disabled (can't sign in; signed out now)")
-    groups = SelectMultipleField("Care teams", coerce=int, widget=ListWidget(prefix_label=False),
+    groups = SelectMultipleField("Care teams", coerce=coerce_id,
+                                 widget=ListWidget(prefix_label=False),
                                  option_widget=CheckboxInput())
 
 

@@ -10,6 +10,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..parsing import coerce_id
+
 
 class SignInForm(FlaskForm):
     username = StringField(
@@ -78,6 +80,6 @@ class PreferencesForm(FlaskForm):
                         validators=[InputRequired("Choose how you want to be told.")])
     email = EmailField("Email address for notices", validators=[
         Optional(), Length(max=254), Email("Enter an email address like name@example.com.")])
-    contacts = SelectMultipleField("Care teams shown when you write a message", coerce=int,
+    contacts = SelectMultipleField("Care teams shown when you write a message", coerce=coerce_id,
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 from math import ceil
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..clock import utcnow
 from ..extensions import db
 from ..models import User
+from ..parsing import local_path
 from ..services import access, accounts, audit, blocking, sessions, throttle, twofactor
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
@@ -27,15 +27,9 @@ def home_for(user) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, a scheme, or a protocol-relative URL."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
+    """Only a path on this site: never another host, a scheme, a protocol-relative URL or a
+    control character."""
+    return local_path(target)
 
 
 @bp.get("/")

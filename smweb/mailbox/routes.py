@@ -7,6 +7,7 @@ from flask_login import current_user
 from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
 from ..models import CATEGORIES
+from ..parsing import as_ids, local_path
 from ..services import access, folders, mailbox
 from ..services import search as search_service
 from ..services.paging import Page
@@ -126,7 +127,7 @@ def move_threads():
     """Move one or several threads to the Inbox, a folder, or Deleted."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("thread_ids") if i.isdigit()]
+    ids = as_ids(request.form.getlist("thread_ids"))
     back = _safe_back(request.form.get("back"))
     if not ids:
         flash("Select at least one conversation to move.", "error")
@@ -144,10 +145,8 @@ def move_threads():
 
 def _safe_back(target: str | None) -> str:
     """Back to the list (or the thread) the patient moved from; only a path of this site."""
-    if target and target.startswith(("/mailbox/", "/threads/")) and "//" not in target \
-            and "\\" not in target:
-        return target
-    return url_for("mailbox.folder", folder="inbox")
+    return local_path(target, ("/mailbox/", "/threads/")) or url_for("mailbox.folder",
+                                                                     folder="inbox")
 
 
 @bp.get("/search")

@@ -177,6 +177,8 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Shown to staff beside the file: a PDF with a script or launch action (migration 0020).
+    warning: Mapped[str | None] = mapped_column(String(200))
 
     message: Mapped[Message | None] = relationship(back_populates="attachments")
     draft: Mapped[Draft | None] = relationship(back_populates="attachments")

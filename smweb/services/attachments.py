@@ -1,8 +1,10 @@
 """Attachment rules: how many, how large, which types (by content, not just by name), no empty
 files, no second copy; stored durably before the row that names them is committed."""
 
+import io
 import time
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -114,10 +116,13 @@ def _looks_like(kind: str, data: bytes) -> bool:
                 text = data.decode("cp1252")
             except UnicodeDecodeError:
                 return False
-        start = text.lstrip()[:64].lower()
         # Served as a download with nosniff anyway; still, a "text" file that is a web page
-        # or a script is not a patient's note.
-        return not start.startswith(("<!doctype", "<html", "<script", "<svg", "<?xml"))
+        # or a script is not a patient's note — not after a byte-order mark either.
+        start = text.lstrip("\ufeff \t\r\n")[:64].lower()
+        if start.startswith(("<!doctype", "<html", "<script", "<svg", "<?xml", "<?php",
+                             "<body", "<iframe")):
+            return False
+        return "<script" not in text[:65536].lower()
     if kind == "video":
         guessed = filetype.guess(head)
         return guessed is not None and guessed.extension in VIDEO_KINDS
@@ -126,6 +131,47 @@ def _looks_like(kind: str, data: bytes) -> bool:
         return guessed is not None and guessed.extension in {"png", "apng"}
     matcher = filetype.get_type(ext=kind)
     return matcher is not None and matcher.match(bytearray(head))
+
+
+# Office files that are zip archives: what they may expand to when opened.
+ZIPPED = {"docx", "xlsx", "pptx", "odt"}
+ZIP_MAX_TOTAL = 100 * MB  # every member, uncompressed
+ZIP_MAX_RATIO = 100  # one member's uncompressed size to its compressed size
+ZIP_MAX_MEMBERS = 5000
+
+
+def _zip_problem(data: bytes, ext: str) -> str | None:
+    """Why this Office file can't be sent: it expands far past its size when opened (a
+    "zip bomb"), or it holds macros; None when it is fine. Read from the archive's directory:
+    nothing is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return f"the file's content is not a real .{ext} file."
+    if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_TOTAL:
+        return (f"the file expands to more than {ZIP_MAX_TOTAL // MB} MB when it is opened, "
+                "so it can't be sent.")
+    if any(m.file_size > MB and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1)
+           for m in members):
+        return "the file expands far past its size when it is opened, so it can't be sent."
+    if any(m.filename.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for m in members):
+        return ("the file contains macros, which can't be sent. Save it without macros (as "
+                f".{ext}) and attach it again.")
+    return None
+
+
+# Raw PDF names of actions that run something when the file is opened. (Inside compressed
+# object streams they can't be seen without parsing the file: a flag, not a guarantee.)
+PDF_ACTIONS = (b"/JavaScript", b"/JS", b"/Launch")
+
+
+def pdf_warning(data: bytes, content_type: str) -> str | None:
+    """For staff: a PDF that carries a script or a launch action."""
+    if content_type == "application/pdf" and any(a in data for a in PDF_ACTIONS):
+        return ("This PDF contains a script or an action that starts a program. Open it only "
+                "in a viewer that blocks them (or print it to a new PDF first).")
+    return None
 
 
 def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
@@ -142,6 +188,8 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
     content_type, kind = TYPES[ext]
     if not _looks_like(kind, data):
         return f"the file's content is not a real .{ext} file.", ""
+    if kind in ZIPPED and (problem := _zip_problem(data, ext)):
+        return problem, ""
     digest = sha256(data)
     if digest in seen:
         return f"it is the same file as {seen[digest]}, which is already attached.", ""
@@ -158,6 +206,7 @@ class StoredFile:
     size: int
     sha256: str
     storage_key: str
+    warning: str | None = None  # for staff (pdf_warning)
 
 
 def store_files(user: User, existing: list[Attachment],
@@ -198,7 +247,8 @@ def store_files(user: User, existing: list[Attachment],
             refusals.append(Refusal(name, reason))
             continue
         digest = sha256(data)
-        stored.append(StoredFile(name, content_type, len(data), digest, storage().save(data)))
+        stored.append(StoredFile(name, content_type, len(data), digest, storage().save(data),
+                                 pdf_warning(data, content_type)))
         seen[digest] = name
         count += 1
         total += len(data)
@@ -211,7 +261,7 @@ def attach(user: User, draft: Draft, stored: list[StoredFile]) -> None:
         db.session.add(Attachment(
             draft=draft, uploader_id=user.id, filename=f.filename,
             content_type=f.content_type, size=f.size, sha256=f.sha256,
-            storage_key=f.storage_key,
+            storage_key=f.storage_key, warning=f.warning,
         ))
 
 

@@ -8,8 +8,9 @@ that arrives meanwhile is told to wait instead of going without them."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from ..clock import utcnow
@@ -21,6 +22,8 @@ from .refusals import DraftGone, FilesStillUploading, NotAllowed
 
 # An upload still marked under way after this long was cut off (a worker restarted): it no
 # longer holds back a send.
+GONE = ("This draft was sent or deleted in another window a moment ago, so it was not "
+        "changed. What you wrote is still here: save it again or send it.")
 UPLOAD_STALE = timedelta(minutes=2)
 
 
@@ -104,6 +107,10 @@ def _save_text(author: User, draft: Draft | None, fields: DraftFields, form_key:
     _fill(author, draft, fields, uploading, made)
     try:
         db.session.commit()
+    except StaleDataError:
+        # Deleted (or sent) in another window a moment ago: said, and the form keeps the text.
+        db.session.rollback()
+        raise DraftGone(GONE) from None
     except IntegrityError:
         # Two requests of one form made its draft at the same moment: use the other one's.
         db.session.rollback()
@@ -214,7 +221,22 @@ def staff_drafts(author: User) -> list[Draft]:
 
 
 def delete_draft(draft: Draft) -> None:
-    """Throw away a draft that was never sent, and the files attached to it."""
-    attachments.discard_draft_files(draft)
-    db.session.delete(draft)
-    db.session.commit()
+    """Throw away a draft that was never sent, and the files attached to it. A draft that
+    another window deleted (or sent) a moment ago is gone already: nothing more to do."""
+    draft_id = inspect(draft).identity[0]  # without loading it: it may be gone already
+    for _attempt in range(3):
+        draft = db.session.get(Draft, draft_id, populate_existing=True)
+        if draft is None:
+            return
+        attachments.discard_draft_files(draft)
+        db.session.delete(draft)
+        try:
+            db.session.commit()
+            return
+        except StaleDataError:
+            db.session.rollback()
+            return
+        except IntegrityError:
+            # A file was attached to it at that moment: throw that away too, and again.
+            db.session.rollback()
+    raise RuntimeError(f"draft {draft_id} kept changing while it was deleted")

@@ -11,6 +11,7 @@ from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
 from ..models import Folder, Thread, User
+from ..parsing import as_id
 
 NAME_MAX = 50
 NAME_RE = re.compile(r"^[A-Za-z0-9 ]+$")
@@ -103,9 +104,9 @@ def move(patient: User, threads: list[Thread], destination: str) -> tuple[int, s
     Returns how many, and the name of where they went."""
     folder = None
     if destination not in {INBOX, DELETED}:
-        if not destination.isdigit():
+        if (folder_id := as_id(destination)) is None:
             raise FolderError("Choose where to move the conversations.")
-        folder = get_folder_for(patient, int(destination))
+        folder = get_folder_for(patient, folder_id)
     for thread in threads:
         if thread.patient_id != patient.id:
             abort(404)

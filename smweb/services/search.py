@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 from ..clock import parse_date_range, utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Message, Thread, User
+from ..parsing import as_id
 from . import audit, paging
 from .paging import Page
 
@@ -200,8 +201,8 @@ def _search(user: User, query: SearchQuery, number: int, size: int,
             statement = statement.where(Message.author_id == user.id)
         elif query.folder == "deleted":
             statement = statement.where(Thread.patient_deleted_at.is_not(None))
-        elif query.folder.isdigit():
-            statement = statement.where(Thread.folder_id == int(query.folder),
+        elif (folder_id := as_id(query.folder)) is not None:
+            statement = statement.where(Thread.folder_id == folder_id,
                                         Thread.patient_deleted_at.is_(None))
     else:
         statement = statement.where(Thread.group_id.in_(group_ids))

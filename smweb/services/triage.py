@@ -20,6 +20,7 @@ from ..models import (
     User,
     group_members,
 )
+from ..parsing import as_index
 from . import access, paging, sla
 
 
@@ -347,10 +348,10 @@ def _cursor(thread: Thread, segment: int, columns) -> str:
 def _parse_cursor(text: str | None, segments: list) -> tuple[int, list] | None:
     """The segment and sort values of a cursor, as the query compares them; None if it is not
     one of this sort's cursors (a hand-edited URL: the page number alone is served)."""
-    segment_text = (text or "").split("~", 1)[0]
-    if not segment_text.isdigit() or int(segment_text) >= len(segments):
+    segment = as_index((text or "").split("~", 1)[0], len(segments))
+    if segment is None:
         return None
-    columns = segments[int(segment_text)][1]
+    columns = segments[segment][1]
     kinds = [int, *(int if attribute in ("id", "patient") else datetime
                     for attribute, _descending in columns)]
     values = paging.read_place(text, kinds)

@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import CATEGORIES
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
+from ..parsing import as_id, coerce_id
 
 
 class ChoiceField(SelectField):
@@ -86,7 +87,7 @@ class EducationField(SelectMultipleField):
 
 
 def education_field() -> EducationField:
-    return EducationField("Education materials from the library", coerce=int, choices=[])
+    return EducationField("Education materials from the library", coerce=coerce_id, choices=[])
 
 
 class SendsOnce(FlaskForm):
@@ -120,8 +121,7 @@ class ComposeForm(SendsOnce):
     def group_id(self) -> int | None:
         """The team chosen; None when none is, or the value is not a team's (a crafted post:
         the field's own check says so)."""
-        value = self.recipient.data or ""
-        return int(value) if value.isdigit() else None
+        return as_id(self.recipient.data)
 
     def validate_draft(self) -> bool:
         """A draft may leave fields empty, but what is there must be valid."""
@@ -175,10 +175,11 @@ class StaffComposeForm(SendsOnce):
 
     @property
     def group_and_patient(self) -> tuple[int | None, int | None]:
-        group_id, _, patient_id = (self.recipient.data or "").partition(":")
-        if not (group_id.isdigit() and patient_id.isdigit()):
+        group_text, _, patient_text = (self.recipient.data or "").partition(":")
+        group_id, patient_id = as_id(group_text), as_id(patient_text)
+        if group_id is None or patient_id is None:
             return None, None  # none chosen, or not a choice (the field's check says so)
-        return int(group_id), int(patient_id)
+        return group_id, patient_id
 
     validate_draft = ComposeForm.validate_draft
 

@@ -13,6 +13,7 @@ from htmx_flask import make_response
 
 from ..clock import format_time
 from ..models import Draft, Thread
+from ..parsing import as_id
 from ..services import attachments, messaging
 from ..services.drafts import DraftFields
 from ..services.messaging import AUTOSAVE, BUSY, INCOMPLETE, KEPT, REFUSED, SAVE, SEND, SENT
@@ -40,10 +41,9 @@ def read_action() -> tuple[str, int | None]:
     we don't know is refused (400) rather than guessed at."""
     action = request.form.get("action", SEND)
     if action.startswith("remove:"):
-        number = action.removeprefix("remove:")
-        if not number.isdigit():
+        if (number := as_id(action.removeprefix("remove:"))) is None:
             abort(400)
-        return messaging.REMOVE, int(number)
+        return messaging.REMOVE, number
     if action not in messaging.ACTIONS or action == messaging.REMOVE:
         abort(400)
     return action, None

@@ -13,6 +13,7 @@ from ..auth.guards import (
     patient_messaging_required,
     staff_required,
 )
+from ..parsing import as_id
 from ..services import (
     access,
     attachments,
@@ -60,7 +61,7 @@ def _thread_url(thread):
 @patient_messaging_required
 def compose(draft_id: int | None = None):
     """Write a new message to a care team: attach files, save it as a draft, or send it."""
-    draft_id = draft_id or request.form.get("draft_id", type=int)  # an autosave's draft
+    draft_id = draft_id or as_id(request.form.get("draft_id"))  # an autosave's draft
     groups = preferences.compose_groups(current_user)
     data = None
     if request.method == "GET":
@@ -94,7 +95,7 @@ def compose(draft_id: int | None = None):
 @staff_required
 def staff_compose(draft_id: int | None = None):
     """Start a new thread to a patient of one of the staff member's groups."""
-    draft_id = draft_id or request.form.get("draft_id", type=int)  # an autosave's draft
+    draft_id = draft_id or as_id(request.form.get("draft_id"))  # an autosave's draft
     data = None
     if request.method == "GET":
         draft = _draft_to_edit(draft_id)

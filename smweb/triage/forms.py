@@ -2,13 +2,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..parsing import coerce_id
+
 
 class AssignForm(FlaskForm):
-    assignee = SelectField("Assign to", coerce=int, validate_choice=False)
+    assignee = SelectField("Assign to", coerce=coerce_id, validate_choice=False)
 
 
 class ReassignForm(FlaskForm):
-    group = SelectField("Send to care team", coerce=int, validate_choice=False)
+    group = SelectField("Send to care team", coerce=coerce_id, validate_choice=False)
     note = TextAreaField(
         "Note for the other team (the patient does not see it)",
         validators=[DataRequired("Say why you are sending it."), Length(max=1000)],
@@ -17,14 +19,14 @@ class ReassignForm(FlaskForm):
 
 
 class AbsenceForm(FlaskForm):
-    surrogate = SelectField("Who covers for you", coerce=int, validate_choice=False)
+    surrogate = SelectField("Who covers for you", coerce=coerce_id, validate_choice=False)
     starts_on = DateField("First day away", validators=[DataRequired("Enter the first day.")])
     ends_on = DateField("Last day away", validators=[DataRequired("Enter the last day.")])
 
 
 class BlockForm(FlaskForm):
     kind = SelectField("Restrict the patient", validate_choice=False)
-    group = SelectField("Care team", coerce=int, validate_choice=False)
+    group = SelectField("Care team", coerce=coerce_id, validate_choice=False)
     reason = TextAreaField("Reason (kept with the restriction)", validators=[
         DataRequired("Give the reason for the restriction."), Length(max=2000)],
         render_kw={"rows": 3})

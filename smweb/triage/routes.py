@@ -11,6 +11,7 @@ from ..auth.forms import EmptyForm
 from ..auth.guards import staff_required
 from ..extensions import db
 from ..models import Message, TriageGroup, User
+from ..parsing import as_id
 from ..services import (
     access,
     audit,
@@ -119,7 +120,7 @@ def save_to_record(thread_id: int):
         abort(400)
     thread = access.get_thread_for(current_user, thread_id)
     message = None
-    if message_id := request.form.get("message_id", type=int):
+    if message_id := as_id(request.form.get("message_id")):
         message = db.session.get(Message, message_id)
         if message is None or message.thread_id != thread.id:
             abort(404)
