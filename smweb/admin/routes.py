@@ -4,9 +4,9 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth.forms import EmptyForm
 from ..auth.guards import admin_required
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
 from ..services import admin, audit, sessions, twofactor

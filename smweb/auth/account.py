@@ -3,10 +3,11 @@
 from flask import flash, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..forms import EmptyForm
 from ..services import accounts, audit, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import EmptyForm, PasswordChangeForm, TurnOffTwoStepForm
+from .forms import PasswordChangeForm, TurnOffTwoStepForm
 from .routes import set_up_two_step, signed_out_response
 
 

@@ -68,10 +68,6 @@ class OptInForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
-    """A one-button form: just the CSRF token."""
-
-
 class PreferencesForm(FlaskForm):
     signature_name = StringField("Name", validators=[Length(max=100)])
     signature_title = StringField("Title or role", validators=[Length(max=100)])

@@ -8,13 +8,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..clock import utcnow
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import User
 from ..parsing import local_path
 from ..services import access, accounts, audit, blocking, sessions, throttle, twofactor
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import CodeForm, EmptyForm, OptInForm, PreferencesForm, SignInForm
+from .forms import CodeForm, OptInForm, PreferencesForm, SignInForm
 from .guards import blocked_page
 
 

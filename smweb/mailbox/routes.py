@@ -4,8 +4,8 @@ search (for staff too)."""
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
-from ..auth.forms import EmptyForm
 from ..auth.guards import messaging_user_required, patient_messaging_required
+from ..forms import EmptyForm
 from ..models import CATEGORIES
 from ..parsing import as_ids, local_path
 from ..services import access, folders, mailbox

@@ -6,13 +6,13 @@ import io
 from flask import abort, flash, request, send_file, url_for
 from flask_login import current_user
 
-from ..auth.forms import EmptyForm
 from ..auth.guards import (
     keeps_unsent_message,
     messaging_user_required,
     patient_messaging_required,
     staff_required,
 )
+from ..forms import EmptyForm
 from ..parsing import as_id
 from ..services import (
     access,

@@ -1,8 +1,8 @@
 """What staff see beside a thread: its status and clock, who works it, the forms to assign,
 send on, complete and save it, its staff-only history and medical-record entries."""
 
-from ..auth.forms import EmptyForm
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Thread, ThreadStatus, TriageGroup
 from ..services import records, triage
 from .forms import AssignForm, ReassignForm

@@ -7,9 +7,9 @@ from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response
 
-from ..auth.forms import EmptyForm
 from ..auth.guards import staff_required
 from ..extensions import db
+from ..forms import EmptyForm
 from ..models import Message, TriageGroup, User
 from ..parsing import as_id
 from ..services import (

@@ -311,3 +311,46 @@ def test_send_after_the_session_timed_out_keeps_the_message(open_tab, tmp_path, 
     # with the sign-in page to go to: going there cuts short whatever was still on its way
     # (the Send, or the other answer's navigation); each kept the text, in the same draft.
     patient.assert_clean(allow=lambda p: "status of 401" in p or "ERR_ABORTED" in p)
+
+
+def test_patient_reply_and_staff_new_message_pressed_while_a_file_uploads(open_tab, tmp_path):
+    """The two other message forms, the same hurry: Send while the file is on a slow link."""
+    content = samples.pdf(f"plan {uuid.uuid4().hex}")
+    (tmp_path / "letter.pdf").write_bytes(content)
+    subject = f"Staff first {uuid.uuid4().hex[:8]}"
+
+    nurse = open_tab()
+    page = nurse.page
+    sign_in(nurse, "nurse1", "Your care teams' messages")
+    slow_down(page, "attach")
+    nav_link(page, "Write to a patient").click()
+    page.get_by_label("To (patient, care team)").select_option(label="Alex Rivera")
+    page.get_by_label("Category").select_option("General")
+    page.get_by_label("Subject", exact=True).fill(subject)
+    page.get_by_label("Message", exact=True).fill("Your letter is attached.")
+    page.get_by_label("Choose files to attach").set_input_files([tmp_path / "letter.pdf"])
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.get_by_text("Your files are still uploading.")).to_be_visible()
+    expect(heading(page)).to_have_text(subject)
+    expect(page.get_by_role("link", name="letter.pdf")).to_be_visible()
+    thread_url = page.url
+    nurse.assert_clean()
+
+    patient = open_tab(size=PHONE)
+    page = patient.page
+    sign_in(patient, "veteran1", "Inbox")
+    slow_down(page, "attach")
+    page.goto(thread_url)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="letter.pdf").click()
+    assert Path(info.value.path()).read_bytes() == content
+    (tmp_path / "signed.pdf").write_bytes(samples.pdf("signed"))
+    page.get_by_label("Your reply").fill("Signed and sent back.")
+    page.get_by_label("Choose files to attach").set_input_files([tmp_path / "signed.pdf"])
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_text("Your files are still uploading.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Your message was sent.")).to_be_visible()
+    expect(page.get_by_role("link", name="signed.pdf")).to_be_visible()
+    expect(page.get_by_text("Signed and sent back.")).to_be_visible()
+    assert_fits(page)
+    patient.assert_clean()
