@@ -30,6 +30,15 @@ def code_step(client, code: str):
         "code": code, "csrf_token": csrf_token(client, "/sign-in/code")})
 
 
+def reset_two_step(login, client, app, username: str = "nurse1") -> None:
+    """An admin's "Reset two-step verification" (a lost phone): the next sign-in sets up."""
+    login("admin1")
+    with app.app_context():
+        target = user(username).id
+    post_form(client, f"/admin/users/{target}/two-step/reset",
+              form_page=f"/admin/users/{target}")
+
+
 def test_staff_need_the_code_after_the_password(client):
     first = password_step(client, "nurse1")
     assert first.status_code == 303 and first.location == "/sign-in/code"
@@ -108,11 +117,7 @@ def test_a_whole_sign_in_forgets_both_counts(client, app):
 
 
 def test_wrong_codes_on_the_setup_page_are_counted_too(login, client, app):
-    login("admin1")
-    with app.app_context():
-        nurse_id = user("nurse1").id
-    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
-              form_page=f"/admin/users/{nurse_id}")
+    reset_two_step(login, client, app)
     nurse = app.test_client()
     assert password_step(nurse, "nurse1").location == "/sign-in/setup"
     answers = [nurse.post("/sign-in/setup", data={
@@ -186,11 +191,7 @@ def test_new_recovery_codes_replace_the_old(login, client):
 
 
 def test_an_admin_resets_a_lost_phone(login, client, app):
-    login("admin1")
-    with app.app_context():
-        nurse_id = user("nurse1").id
-    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
-              form_page=f"/admin/users/{nurse_id}")
+    reset_two_step(login, client, app)
     nurse = app.test_client()
     assert password_step(nurse, "nurse1").location == "/sign-in/setup"
     page = nurse.get("/sign-in/setup").text
@@ -209,11 +210,7 @@ def test_a_key_being_set_up_belongs_to_one_browser(login, client, app):
     """After an admin's reset, the key on the setup page is this browser's alone: another
     sign-in with the password is shown a new key, which voids the first; confirming one
     leaves nothing for any other session to confirm."""
-    login("admin1")
-    with app.app_context():
-        nurse_id = user("nurse1").id
-    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
-              form_page=f"/admin/users/{nurse_id}")
+    reset_two_step(login, client, app)
     someone, nurse = app.test_client(), app.test_client()
     password_step(someone, "nurse1")
     copied = setup_key(someone)
@@ -237,11 +234,7 @@ def test_a_key_being_set_up_belongs_to_one_browser(login, client, app):
 
 
 def test_a_wrong_code_or_a_reload_keeps_the_key_on_screen(login, client, app):
-    login("admin1")
-    with app.app_context():
-        nurse_id = user("nurse1").id
-    post_form(client, f"/admin/users/{nurse_id}/two-step/reset",
-              form_page=f"/admin/users/{nurse_id}")
+    reset_two_step(login, client, app)
     nurse = app.test_client()
     password_step(nurse, "nurse1")
     key = setup_key(nurse)
