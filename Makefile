@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app app
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint install upgrade seed-demo clean bench load
+.PHONY: run test lint install upgrade seed-demo clean bench load system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +17,24 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What the tests drive for real, from Debian: Chromium (the browser tests) and clamd (the
+# ClamAV scanner tests, with a signature file of their own: no download). Installed with apt
+# when run as root; otherwise make stops and says the command to run.
+system-packages:
+	@need=""; [ -x $(CHROMIUM) ] || need="chromium"; \
+	clam=""; command -v clamd >/dev/null || [ -x /usr/sbin/clamd ] || clam="clamav-daemon"; \
+	if [ -z "$$need$$clam" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "make test drives Debian packages that are missing here: $$need $$clam" >&2; \
+		echo "Install them, then run make test again:" >&2; \
+		echo "    sudo apt-get update && sudo apt-get install $$need $$clam" >&2; \
+		exit 1; \
+	fi; \
+	echo "installing Debian packages: $$need $$clam"; \
+	apt-get update -qq; \
+	if [ -n "$$need" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
+	if [ -n "$$clam" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$clam >/dev/null; fi
 
 run: export SMWEB_ENV ?= development
 run: $(STAMP)
@@ -26,7 +45,7 @@ run: $(STAMP)
 
 # The whole suite on SQLite; again on PostgreSQL when SMWEB_TEST_DATABASE_URL names one
 # (browser tests drive the SQLite run only: they test pages, not the database).
-test: $(STAMP)
+test: $(STAMP) system-packages
 	$(BIN)/ruff check .
 	env -u SMWEB_TEST_DATABASE_URL $(BIN)/python -m pytest
 	if [ -n "$$SMWEB_TEST_DATABASE_URL" ]; then \
