@@ -3,6 +3,7 @@ assignment and surrogates, reassignment, completion, escalation, the medical rec
 and the education library."""
 
 import json
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -370,3 +371,20 @@ def test_queue_sorts_by_patient_newest_and_oldest(login, client, app):
     assert oldest.index("Refill for blood pressure") < oldest.index("Newest of all")
     assert '<option value="oldest" selected>' in oldest
     assert client.get("/triage/?sort=bogus").status_code == 200
+
+
+def test_assign_to_starts_empty_and_an_empty_choice_is_said(login, client, app):
+    """One click on Assign must not hand the thread to whoever is first in the list."""
+    tid = thread_id(app, "Change of address")
+    login("nurse1")
+    page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="assignee".*?</select>', page, re.S).group(0)
+    first = re.search(r"<option[^>]*>([^<]*)</option>", select)
+    assert first.group(1) == "Choose a person" and 'value="0"' in first.group(0)
+    response = post_form(client, f"/triage/threads/{tid}/assign", {"assignee": "0"},
+                         form_page=f"/threads/{tid}")
+    assert response.status_code == 303
+    assert "Choose the person to assign the thread to." in client.get(
+        f"/threads/{tid}").get_data(as_text=True)
+    with app.app_context():
+        assert thread_named("Change of address").assignee is None

@@ -10,7 +10,9 @@ from .forms import AssignForm, ReassignForm
 
 def staff_panel(thread: Thread) -> dict:
     assign_form = AssignForm()
-    assign_form.assignee.choices = [(m.id, m.display_name) for m in thread.group.members]
+    # Starts empty: one click must not assign the thread to whoever is first in the list.
+    assign_form.assignee.choices = [(0, "Choose a person")] + [
+        (m.id, m.display_name) for m in thread.group.members]
     reassign_form = ReassignForm()
     groups = db.session.scalars(
         db.select(TriageGroup).where(TriageGroup.id != thread.group_id)

@@ -73,6 +73,8 @@ def assign(thread_id: int):
         abort(400)
 
     def act(thread):
+        if not form.assignee.data:
+            raise triage.TriageError("Choose the person to assign the thread to.")
         member = db.session.get(User, form.assignee.data)
         if member is None:
             raise triage.TriageError("Choose a member of this care team.")

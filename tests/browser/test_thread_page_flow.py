@@ -103,6 +103,10 @@ def test_clinician_sees_the_latest_message_and_the_reply_box_first(open_tab, a11
         assert reply_box["y"] < size[1], reply_box
         assert panel_box["x"] >= latest_box["x"] + latest_box["width"]  # beside, not above
         expect(panel.get_by_text("Status")).to_be_visible()
+        expect(panel.get_by_label("Assign to")).to_have_value("0")  # "Choose a person"
+        # saving to the record destroys nothing: not in the red of a dangerous action
+        save = page.get_by_role("button", name="Save this message to the medical record")
+        assert save.first.evaluate("b => getComputedStyle(b).color") != "rgb(181, 9, 9)"
         a11y.check(nurse, "staff thread page at 1280x800")
         nurse.assert_clean()
     patient.assert_clean()
