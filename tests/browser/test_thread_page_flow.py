@@ -111,3 +111,40 @@ def test_clinician_sees_the_latest_message_and_the_reply_box_first(open_tab, a11
         nurse.assert_clean()
     patient.assert_clean()
     a11y.assert_clean()
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("js", JS_MODES)
+def test_focus_is_visible_and_errors_take_it(open_tab, js):
+    """The focus ring is 3:1 against the page and the header; a form's error summary takes
+    the focus, with JavaScript off too."""
+    patient = open_tab(js=js)
+    page = patient.page
+    sign_in(patient, "veteran1", "Inbox")
+    for where, link in (("header", page.get_by_role("banner").get_by_role("link").first),
+                        ("page", page.get_by_role("main").get_by_role("link").first)):
+        link.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # focused from the keyboard: :focus-visible
+        ring, background = link.evaluate("""l => {
+            let e = l.parentElement, bg = 'rgba(0, 0, 0, 0)';  // the ring is drawn outside
+            while (e && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) {
+                bg = getComputedStyle(e).backgroundColor; e = e.parentElement; }
+            return [getComputedStyle(l).outlineColor, bg === 'rgba(0, 0, 0, 0)' ?
+                    'rgb(255, 255, 255)' : bg]; }""")
+        assert contrast(ring, background) >= 3, (where, ring, background)
+    nav_link(page, "Compose").click()
+    page.get_by_role("button", name="Send", exact=True).click()  # nothing filled in
+    summary = page.get_by_role("alert").filter(has_text="There is a problem")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    patient.assert_clean(allow=lambda p: "status of 422" in p)
