@@ -1,7 +1,6 @@
 """Sign in, sign out, and the patient's way into messaging (premium account, terms)."""
 
 from datetime import datetime, timedelta
-from math import ceil
 
 from flask import current_app, flash, g, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -50,7 +49,7 @@ def _client_ip() -> str | None:
 
 def _locked_answer(form, until):
     """429: tries for this name (or from this address) are paused; says until when."""
-    minutes = max(1, ceil((until - utcnow()).total_seconds() / 60))
+    minutes = throttle.minutes_left(until)
     form.form_errors.append(
         f"Too many failed tries. For your security, signing in is paused for about "
         f"{minutes} minute{'s' if minutes != 1 else ''}. If you forgot your password, call "

@@ -2,7 +2,6 @@
 
 import contextlib
 from functools import cache
-from math import ceil
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -125,7 +124,7 @@ def confirm_password(user: User, password: str, ip: str | None) -> None:
 
 
 def _paused(until) -> str:
-    minutes = max(1, ceil((until - utcnow()).total_seconds() / 60))
+    minutes = throttle.minutes_left(until)
     return (f"Too many wrong passwords. For your security, this is paused for about "
             f"{minutes} minute{'s' if minutes != 1 else ''}.")
 

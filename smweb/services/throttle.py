@@ -11,6 +11,7 @@ import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from math import ceil
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -47,6 +48,11 @@ def locked_until(username: str, ip: str | None, step: str = "account") -> dateti
     store = _store()
     until = [store.locked_until(key, limit) for key, limit in _keys(username, ip, step)]
     return max((u for u in until if u is not None), default=None)
+
+
+def minutes_left(until: datetime) -> int:
+    """Whole minutes until tries may start again (at least 1), for the words that say so."""
+    return max(1, ceil((until - utcnow()).total_seconds() / 60))
 
 
 def record_failure(username: str, ip: str | None, step: str = "account") -> datetime | None:

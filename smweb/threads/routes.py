@@ -47,8 +47,12 @@ def _signature_block() -> str:
 
 
 def _draft_to_edit(draft_id: int | None):
-    """The new-message draft a GET of the compose page opens (404 if not the user's)."""
-    return access.get_draft_for(current_user, draft_id) if draft_id else None
+    """The new-message draft a GET of the compose page opens (404 if not the user's); a
+    reply's draft opens in its thread instead."""
+    draft = access.get_draft_for(current_user, draft_id) if draft_id else None
+    if draft is not None and draft.is_reply:
+        abort(redirect_to(_thread_url(draft.thread)))
+    return draft
 
 
 def _thread_url(thread):
@@ -66,8 +70,6 @@ def compose(draft_id: int | None = None):
     data = None
     if request.method == "GET":
         draft = _draft_to_edit(draft_id)
-        if draft is not None and draft.is_reply:
-            return redirect_to(_thread_url(draft.thread))
         data = _compose_data(draft) if draft else {"body": _signature_block()} | (
             # "Start a new message" from a thread closed to replies: same team and subject.
             {"recipient": request.args.get("group", ""),
@@ -99,8 +101,6 @@ def staff_compose(draft_id: int | None = None):
     data = None
     if request.method == "GET":
         draft = _draft_to_edit(draft_id)
-        if draft is not None and draft.is_reply:
-            return redirect_to(_thread_url(draft.thread))
         data = _compose_data(draft) if draft else {"body": _signature_block()}
     form = StaffNewMessageForm(access.patients_staff_may_write(current_user), data=data)
     form.education.choices = [(item.id, item.title) for item in education.catalogue()]
