@@ -36,7 +36,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
             "options": "-c max_parallel_workers_per_gather=0"}}
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import assets, cli, database, security, templating
+    from . import assets, cli, database, security, tasks, templating
     from .extensions import csrf, db, htmx, login_manager, migrate
     from .services import attachments, scanning, storage
 
@@ -50,6 +50,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     storage.init_app(app)
     scanning.init_app(app)
     attachments.init_app(app)
+    tasks.init_app(app)
 
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp

@@ -1,7 +1,6 @@
-"""`flask --app app smweb ...`: commands for site admins and cron."""
+"""`flask --app app smweb ...`: commands for site admins, and the background worker."""
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -9,20 +8,10 @@ import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import tasks
 from .extensions import db
 from .models import RecordEntry
-from .services import (
-    accounts,
-    attachments,
-    backup,
-    demo,
-    notifications,
-    records,
-    search,
-    sessions,
-    throttle,
-    triage,
-)
+from .services import accounts, backup, demo, health, jobs, records, search
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -79,12 +68,21 @@ def demo_code_command() -> None:
     click.echo(pyotp.TOTP(demo.DEMO_TOTP_SECRET).now())
 
 
+def _run_job(name: str, **options) -> object:
+    """A scheduled job by hand: now, recorded on the health page like the worker's runs."""
+    try:
+        return tasks.run_now(name, **options)
+    except jobs.JobBusy as busy:
+        raise click.ClickException(f"{busy} Try again in a few minutes.") from None
+
+
 @smweb_cli.command("sweep-attachments")
 @click.option("--min-age", default=3600, show_default=True,
               help="Leave files younger than this many seconds (an upload may be committing).")
 def sweep_attachments_command(min_age: int) -> None:
-    """Remove stored files no attachment row names; report rows whose file is missing."""
-    report = attachments.sweep(min_age_seconds=min_age)
+    """Remove stored files no attachment row names; report rows whose file is missing
+    (the worker runs it nightly)."""
+    report = _run_job("sweep-attachments", min_age_seconds=min_age)
     click.echo(f"Removed {len(report.removed)} orphaned file(s).")
     if report.missing:
         ids = ", ".join(str(i) for i in report.missing)
@@ -94,19 +92,59 @@ def sweep_attachments_command(min_age: int) -> None:
 
 @smweb_cli.command("escalate")
 def escalate_command() -> None:
-    """Escalate threads past their reply time and notify coordinators (cron: every 15 min)."""
-    escalated = triage.escalate_overdue()
-    click.echo(f"Escalated {len(escalated)} thread(s).")
+    """Escalate threads past their reply time and notify coordinators (the worker runs it
+    every 15 minutes)."""
+    click.echo(_run_job("escalate"))
 
 
 @smweb_cli.command("prune")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(min=1),
               help="Keep sessions this many days after they ended.")
 def prune_command(days: int) -> None:
-    """Delete sessions long over and sign-in failures past the lockout window (cron: daily)."""
-    ended = sessions.prune(timedelta(days=days))
-    failures = throttle.prune()
-    click.echo(f"Deleted {ended} ended session(s) and {failures} old failed sign-in(s).")
+    """Delete sessions long over and sign-in failures past the lockout window (the worker
+    runs it daily)."""
+    click.echo(_run_job("prune", days=days))
+
+
+@smweb_cli.command("send-digests")
+def send_digests_command() -> None:
+    """Queue a digest for each user who chose one, if anything is new (the worker runs it
+    daily); the worker delivers them."""
+    click.echo(_run_job("send-digests"))
+
+
+@smweb_cli.command("deliver-notices")
+def deliver_notices_command() -> None:
+    """Deliver the email notices that are due, from this process (the worker does it as
+    soon as a message is sent, and every minute)."""
+    click.echo(_run_job("deliver-notices"))
+
+
+@smweb_cli.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16),
+              help="Threads delivering notices and running jobs.")
+def worker_command(workers: int) -> None:
+    """Run the background worker: email notices and the scheduled jobs. `make run` starts
+    one beside the web server; in production run it as its own service."""
+    try:
+        tasks.run_worker(workers)
+    except RuntimeError as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+@smweb_cli.command("doctor")
+def doctor_command() -> None:
+    """Check the site's health: scheduled jobs, the outbox, mail relay, clamd, attachment
+    store, migrations, database. Exit status 1 when something is wrong."""
+    problems = 0
+    for check in health.checks():
+        mark = "ok     " if check.ok else "PROBLEM"
+        click.echo(f"{mark} {check.name}: {check.detail}")
+        problems += not check.ok
+    if problems:
+        click.echo(f"{problems} problem(s) found.", err=True)
+        raise SystemExit(1)
+    click.echo("All checks passed.")
 
 
 @smweb_cli.command("reindex-search")
@@ -123,12 +161,6 @@ def export_record_command(entry_id: int) -> None:
     if entry is None:
         raise click.ClickException(f"No medical-record entry {entry_id}.")
     click.echo(json.dumps(records.to_fhir(entry), indent=2, ensure_ascii=False))
-
-
-@smweb_cli.command("send-digests")
-def send_digests_command() -> None:
-    """Email each user who chose a daily digest, if anything is new (cron: once a day)."""
-    click.echo(f"Sent {notifications.send_digests()} digest(s).")
 
 
 @smweb_cli.command("create-admin")

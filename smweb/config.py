@@ -97,7 +97,17 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMWEB_SMTP_USERNAME", "")
     SMTP_PASSWORD = os.environ.get("SMWEB_SMTP_PASSWORD", "")
     SMTP_STARTTLS = _bool("SMWEB_SMTP_STARTTLS", False)
+    SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMWEB_SMTP_TIMEOUT_SECONDS", "20"))
     SITE_URL = os.environ.get("SMWEB_SITE_URL", "http://127.0.0.1:5000")
+    # Background work (smweb/worker.py, Huey): "sqlite" keeps the queue in a file beside the
+    # database (one server); "redis" keeps it in SMWEB_REDIS_URL (several servers);
+    # "immediate" runs each task inside the request that asks for it (the test suite).
+    QUEUE = os.environ.get("SMWEB_QUEUE", "sqlite")
+    QUEUE_FILE = os.environ.get("SMWEB_QUEUE_FILE", str(INSTANCE_PATH / "queue.db"))
+    # A worker delivering a notice holds it this long; after a crash another takes it up.
+    NOTICE_LEASE_SECONDS = float(os.environ.get("SMWEB_NOTICE_LEASE_SECONDS", "120"))
+    # A notice the relay keeps refusing is tried again, less and less often, this long.
+    NOTICE_GIVE_UP_HOURS = float(os.environ.get("SMWEB_NOTICE_GIVE_UP_HOURS", "72"))
     # Hosts whose https pages may be put into messages from the education library.
     EDUCATION_DOMAINS = frozenset(
         d.strip().lower()
@@ -131,6 +141,7 @@ class ProductionConfig(Config):
 class TestConfig(Config):
     TESTING = True
     MAIL_BACKEND = "outbox"
+    QUEUE = "immediate"
     SQLALCHEMY_DATABASE_URI = os.environ.get("SMWEB_TEST_DATABASE_URL", "sqlite://")
     SECRET_KEY = "test-secret-key"  # noqa: S105 - throw-away key for the test suite
     SESSION_COOKIE_SECURE = False

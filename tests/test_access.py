@@ -21,6 +21,7 @@ ROUTES = [
     ("POST", "/mailbox/move", "mailbox.move_threads"),
     ("GET", "/search?q=refill", "mailbox.search"),
     ("GET", "/admin/", "admin.index"),
+    ("GET", "/admin/health", "admin.health_page"),
     ("GET", "/admin/users/new", "admin.new_user"),
     ("POST", "/admin/users/new", "admin.new_user"),
     ("GET", "/admin/users/{patient}", "admin.edit_user"),

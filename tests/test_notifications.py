@@ -7,7 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from smweb.extensions import db
-from smweb.models import Thread
+from smweb.models import Notice, Thread
 from smweb.services import messaging
 from tests.conftest import new_thread, post_form, sign_in, user
 
@@ -120,13 +120,13 @@ def test_daily_digest_once_per_new_message(login, client, app, smtp):
         messaging.reply(user("doctor1"), thread, "Or by phone.")
     assert smtp.messages == []  # daily: nothing until the digest runs
     runner = app.test_cli_runner()
-    assert "Sent 1 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
-    assert "Sent 0 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
+    assert "Queued 1 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
+    assert "Queued 0 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
     assert len(smtp.messages) == 1
     with app.app_context():
         thread = db.session.scalar(db.select(Thread).where(Thread.subject == "Change of address"))
         messaging.reply(user("nurse1"), thread, "One more thing.")
-    assert "Sent 1 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
+    assert "Queued 1 digest(s)." in runner.invoke(args=["smweb", "send-digests"]).output
     assert len(smtp.messages) == 2
     assert "Change of address" not in smtp.messages[1][1]
 
@@ -148,8 +148,12 @@ def test_mail_server_down_does_not_stop_the_message(login, client, app, monkeypa
     response = post_form(staff, f"/threads/{tid}/reply", {"body": "Secret words here"},
                          form_page=f"/threads/{tid}")
     assert response.status_code == 303
-    assert "email notice not delivered" in caplog.text
+    assert "not delivered: ConnectionRefusedError" in caplog.text
     assert "Secret words" not in caplog.text and "alex@example.org" not in caplog.text
+    with app.app_context():  # kept in the outbox, to be tried again
+        notice = db.session.scalar(db.select(Notice))
+        assert notice.sent_at is None and notice.dropped is None
+        assert notice.attempts == 1 and notice.last_error == "ConnectionRefusedError"
 
 
 def test_development_mail_goes_to_the_outbox(login, client, app, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
-from ..services import admin, audit, sessions, twofactor
+from ..services import admin, audit, health, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
@@ -208,3 +208,10 @@ def edit_facility(facility_id: int):
     elif form.is_submitted():
         status = 422
     return render_page("admin/facility.html", facility=facility, form=form, status=status)
+
+
+@bp.get("/health")
+@admin_required
+def health_page():
+    """Site health: scheduled jobs, the outbox, mail relay, clamd, storage, database."""
+    return render_page("admin/health.html", checks=health.checks())

@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import them from here: `from smweb.models import Thread`."""
 
 from .audit import AuditEvent
+from .background import JobRun, Notice
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import (
     Facility,
@@ -27,6 +28,8 @@ from .triage import (
 
 __all__ = [
     "AuditEvent",
+    "JobRun",
+    "Notice",
     "RecoveryCode",
     "SignInFailure",
     "UserSession",

@@ -367,6 +367,12 @@ class SweepReport:
     removed: list[str]
     missing: list[int]
 
+    def __str__(self) -> str:
+        line = f"Removed {len(self.removed)} orphaned file(s)."
+        if self.missing:
+            line += f" {len(self.missing)} attachment row(s) have no file."
+        return line
+
 
 def sweep(min_age_seconds: int = 3600) -> SweepReport:
     """Remove stored files that no row names (left by a crash); report rows whose file is

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import tasks
 from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
@@ -87,10 +88,17 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
     db.session.add(thread)
     message = _add_message(thread, patient, new.body, form_key)
     _send_draft_with(message, draft)
-    db.session.commit()
-    audit.record("message_send", message.author, thread=thread, message_id=message.id)
-    notifications.message_sent(message)
+    _commit_sent(message)
     return thread
+
+
+def _commit_sent(message: Message) -> None:
+    """The message and its email notices commit together (the outbox); the worker is told
+    after the commit, so it never looks before they are there. The send never waits on mail."""
+    notifications.queue_for(message)
+    db.session.commit()
+    audit.record("message_send", message.author, thread=message.thread, message_id=message.id)
+    tasks.deliver_soon()
 
 
 def _send_draft_with(message: Message, draft: Draft | None) -> None:
@@ -129,9 +137,7 @@ def start_thread_to_patient(
     message = _add_message(thread, staff, new.body, form_key)
     message.education_items = list(education)
     _send_draft_with(message, draft)
-    db.session.commit()
-    audit.record("message_send", message.author, thread=thread, message_id=message.id)
-    notifications.message_sent(message)
+    _commit_sent(message)
     return thread
 
 
@@ -164,9 +170,7 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
     if education and author.is_staff:
         message.education_items = list(education)
     _send_draft_with(message, draft)
-    db.session.commit()
-    audit.record("message_send", author, thread=thread, message_id=message.id)
-    notifications.message_sent(message)
+    _commit_sent(message)
     return message
 
 

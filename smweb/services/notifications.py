@@ -1,24 +1,38 @@
 """Email notices that a secure message is waiting. They say only that: no names, subjects,
-message text or facility details — an email is not a secure channel."""
+message text or facility details — an email is not a secure channel.
+
+A send writes its notices into the outbox (the `notices` table) in the same transaction as
+the message; the worker delivers them (smweb/tasks.py). A notice is claimed before it goes,
+so two workers never send the same one, and marked sent as soon as the relay accepts it; one
+the relay can't take now is tried again later, less and less often, until it goes."""
 
 import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Message, Preferences, Thread, User, group_members
+from ..models import Message, Notice, Preferences, Thread, User, group_members
+
+# How long after a failed try the next one comes: doubling from RETRY_FIRST, at most an hour.
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MOST = timedelta(hours=1)
 
 
-def _compose(to: str, staff: bool) -> EmailMessage:
+def _compose(notice_id: int, to: str, staff: bool) -> EmailMessage:
     cfg = current_app.config
     service = cfg["SERVICE_NAME"]
     email = EmailMessage()
     email["From"] = cfg["MAIL_FROM"]
     email["To"] = to
+    # The same id on every try: a notice sent again after a crash is the same email.
+    domain = cfg["MAIL_FROM"].rpartition("@")[2] or "localhost"
+    email["Message-ID"] = f"<smweb-notice-{notice_id}@{domain}>"
     if staff:
         email["Subject"] = f"New work in your {service} queue"
         lines = [f"There is new work in your care team's {service} queue.",
@@ -33,27 +47,7 @@ def _compose(to: str, staff: bool) -> EmailMessage:
     return email
 
 
-def deliver(email: EmailMessage) -> bool:
-    """Send by the configured way: SMTP, or (development) files in an outbox folder."""
-    cfg = current_app.config
-    try:
-        if cfg["MAIL_BACKEND"] == "smtp":
-            with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=20) as smtp:
-                if cfg["SMTP_STARTTLS"]:
-                    smtp.starttls()
-                if cfg["SMTP_USERNAME"]:
-                    smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"])
-                smtp.send_message(email)
-        else:
-            outbox = Path(cfg["MAIL_OUTBOX"])
-            outbox.mkdir(parents=True, exist_ok=True)
-            stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-            (outbox / f"{stamp}.eml").write_bytes(bytes(email))
-    except (OSError, smtplib.SMTPException) as error:
-        current_app.logger.warning("email notice not delivered: %s", type(error).__name__)
-        return False
-    return True
-
+# --- writing notices (inside the caller's transaction) ----------------------------------
 
 def _prefs(user_ids) -> list[tuple[User, Preferences]]:
     return list(db.session.execute(
@@ -62,25 +56,25 @@ def _prefs(user_ids) -> list[tuple[User, Preferences]]:
     ).tuples())
 
 
-def message_sent(message: Message) -> int:
-    """Tell whoever asked for an email per message that one is waiting: the patient when
-    the team writes; the team's members when the patient does. Returns emails sent."""
+def queue_for(message: Message) -> int:
+    """Write a notice for whoever asked for an email per message: the patient when the team
+    writes; the team's members when the patient does. Part of the sender's transaction: the
+    caller commits. Returns the notices written."""
+    db.session.flush()  # the message's id
     thread = message.thread
     if message.from_patient:
         ids = select(group_members.c.user_id).where(group_members.c.group_id == thread.group_id)
-        staff = True
     else:
         ids = [thread.patient_id]
-        staff = False
-    sent = 0
-    for _user, prefs in _prefs(ids):
+    written = 0
+    for user, prefs in _prefs(ids):
         if prefs.notify != "each" or prefs.notified_through_message_id >= message.id:
             continue
-        if deliver(_compose(prefs.email, staff=staff)):
-            prefs.notified_through_message_id = message.id
-            sent += 1
-    db.session.commit()
-    return sent
+        db.session.add(Notice(user_id=user.id, kind="message", staff=user.is_staff,
+                              created_at=message.sent_at, next_attempt_at=message.sent_at))
+        prefs.notified_through_message_id = message.id
+        written += 1
+    return written
 
 
 def _newest_unannounced(user: User, prefs: Preferences) -> int | None:
@@ -95,17 +89,208 @@ def _newest_unannounced(user: User, prefs: Preferences) -> int | None:
     return db.session.scalar(query)
 
 
-def send_digests() -> int:
-    """Once a day (cron): one email to each user who chose a daily digest and has something
-    new since the last one. A message is never announced twice."""
+def queue_digests() -> int:
+    """Once a day: a notice for each user who chose a daily digest and has something new
+    since the last one. A message is never announced twice. Returns the notices written."""
     users = select(Preferences.user_id).where(Preferences.notify == "daily")
-    sent = 0
+    now = utcnow()
+    written = 0
     for user, prefs in _prefs(users):
         newest = _newest_unannounced(user, prefs)
         if newest is None:
             continue
-        if deliver(_compose(prefs.email, staff=user.is_staff)):
-            prefs.notified_through_message_id = newest
-            sent += 1
+        db.session.add(Notice(user_id=user.id, kind="digest", staff=user.is_staff,
+                              created_at=now, next_attempt_at=now))
+        prefs.notified_through_message_id = newest
+        written += 1
+    db.session.commit()
+    return written
+
+
+# --- delivering them (the worker) ---------------------------------------------------------
+
+class _Relay:
+    """The configured way out: one SMTP connection for a run of notices, or (development)
+    files in an outbox folder."""
+
+    def __init__(self) -> None:
+        self.cfg = current_app.config
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, email: EmailMessage) -> None:
+        if self.cfg["MAIL_BACKEND"] != "smtp":
+            outbox = Path(self.cfg["MAIL_OUTBOX"])
+            outbox.mkdir(parents=True, exist_ok=True)
+            stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+            (outbox / f"{stamp}.eml").write_bytes(bytes(email))
+            return
+        if self.smtp is None:
+            smtp = smtplib.SMTP(self.cfg["SMTP_HOST"], self.cfg["SMTP_PORT"],
+                                timeout=self.cfg["SMTP_TIMEOUT_SECONDS"])
+            try:
+                if self.cfg["SMTP_STARTTLS"]:
+                    smtp.starttls()
+                if self.cfg["SMTP_USERNAME"]:
+                    smtp.login(self.cfg["SMTP_USERNAME"], self.cfg["SMTP_PASSWORD"])
+            except BaseException:
+                smtp.close()
+                raise
+            self.smtp = smtp
+        try:
+            self.smtp.send_message(email)
+        except (OSError, smtplib.SMTPServerDisconnected):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+    def __enter__(self) -> "_Relay":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+
+def _error_kind(error: Exception) -> str:
+    """What went wrong, without anything of the email: an SMTP reply code or a class name."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _text in error.recipients.values()})
+        return "SMTP " + ",".join(str(code) for code in codes) + " (recipient refused)"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"SMTP {error.smtp_code}"
+    return type(error).__name__
+
+
+def _for_good(error: Exception) -> bool:
+    """The relay refused this address permanently (5xx): trying again would not help."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        500 <= code < 600 for code, _text in error.recipients.values())
+
+
+def _relay_down(error: Exception) -> bool:
+    """Nothing can go now, not only this notice: no connection, or the relay hung up."""
+    return isinstance(error, OSError | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError
+                      | smtplib.SMTPHeloError)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MOST)
+
+
+def _due(now: datetime):
+    return (Notice.sent_at.is_(None), Notice.dropped.is_(None), Notice.next_attempt_at <= now,
+            or_(Notice.claimed_until.is_(None), Notice.claimed_until < now))
+
+
+def _claim_next(now: datetime) -> Notice | None:
+    """Take the next notice due, so no other worker sends it meanwhile."""
+    lease = timedelta(seconds=current_app.config["NOTICE_LEASE_SECONDS"])
+    while True:
+        notice_id = db.session.scalar(
+            select(Notice.id).where(*_due(now)).order_by(Notice.next_attempt_at, Notice.id)
+            .limit(1))
+        if notice_id is None:
+            return None
+        taken = db.session.execute(
+            update(Notice).where(Notice.id == notice_id, *_due(now))
+            .values(claimed_until=now + lease, attempts=Notice.attempts + 1)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if taken.rowcount == 1:
+            return db.session.get(Notice, notice_id, populate_existing=True)
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    retry_in: timedelta | None = None  # when to try again, if something is left to retry
+
+    def __str__(self) -> str:
+        return f"Sent {self.sent} notice(s), {self.failed} to retry, {self.dropped} dropped."
+
+
+def deliver_due(limit: int = 200) -> Delivery:
+    """Deliver the notices that are due, one claimed at a time. A notice is marked sent the
+    moment the relay accepts it; a relay that is down puts every waiting notice off together."""
+    done = Delivery()
+    with _Relay() as relay:
+        for _ in range(limit):
+            now = utcnow()
+            notice = _claim_next(now)
+            if notice is None:
+                break
+            address = db.session.scalar(
+                select(Preferences.email).join(User, User.id == Preferences.user_id)
+                .where(Preferences.user_id == notice.user_id, User.disabled.is_(False)))
+            if not address:
+                notice.dropped, notice.claimed_until = "no address", None
+                db.session.commit()
+                done.dropped += 1
+                continue
+            try:
+                relay.send(_compose(notice.id, address, notice.staff))
+            except (OSError, smtplib.SMTPException) as error:
+                done.retry_in = _failed(notice, error, utcnow(), done)
+                if _relay_down(error):
+                    break
+                continue
+            notice.sent_at, notice.claimed_until = utcnow(), None
+            notice.failing_since = notice.last_error = None
             db.session.commit()
-    return sent
+            done.sent += 1
+    return done
+
+
+def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> timedelta | None:
+    kind = _error_kind(error)
+    current_app.logger.warning("email notice %s not delivered: %s", notice.id, kind)
+    notice.last_error, notice.claimed_until = kind, None
+    notice.failing_since = notice.failing_since or now
+    give_up = timedelta(hours=current_app.config["NOTICE_GIVE_UP_HOURS"])
+    if _for_good(error) or notice.created_at < now - give_up:
+        notice.dropped = "refused" if _for_good(error) else "expired"
+        db.session.commit()
+        done.dropped += 1
+        return done.retry_in
+    delay = retry_delay(notice.attempts)
+    notice.next_attempt_at = now + delay
+    if _relay_down(error):
+        # Everything else waiting would meet the same closed door: it waits as long.
+        db.session.execute(
+            update(Notice).where(Notice.id != notice.id, *_due(now))
+            .values(next_attempt_at=now + delay, last_error=kind,
+                    failing_since=func.coalesce(Notice.failing_since, now))
+            .execution_options(synchronize_session=False))
+    db.session.commit()
+    done.failed += 1
+    return delay
+
+
+# --- what the health page shows ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutboxState:
+    waiting: int
+    failing: int
+    failing_since: datetime | None
+    last_error: str | None
+    oldest_waiting: datetime | None
+
+
+def outbox_state() -> OutboxState:
+    unsent = (Notice.sent_at.is_(None), Notice.dropped.is_(None))
+    waiting, failing, since, oldest = db.session.execute(
+        select(func.count(), func.count(Notice.failing_since), func.min(Notice.failing_since),
+               func.min(Notice.created_at)).where(*unsent)).one()
+    last_error = db.session.scalar(
+        select(Notice.last_error).where(*unsent, Notice.last_error.is_not(None))
+        .order_by(Notice.id.desc()).limit(1))
+    return OutboxState(waiting, failing, since, last_error, oldest)

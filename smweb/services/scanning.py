@@ -46,6 +46,15 @@ class ClamdScanner:
             raise
         return sock
 
+    def ping(self) -> bool:
+        """clamd answers PING with PONG (the health page asks)."""
+        try:
+            with self._connect() as sock:
+                sock.sendall(b"zPING\0")
+                return sock.recv(64).rstrip(b"\0").strip() == b"PONG"
+        except OSError:
+            return False
+
     def scan(self, data: bytes) -> str | None:
         try:
             with self._connect() as sock:

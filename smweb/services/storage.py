@@ -4,6 +4,7 @@ S3-compatible store can take its place."""
 import hashlib
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -65,6 +66,19 @@ class LocalStorage:
         for path in self.root.iterdir():
             if path.is_file():
                 yield path.name
+
+
+    def writable(self) -> bool:
+        """A file can be written here and removed again (the health page asks)."""
+        try:
+            key = self.save(b"smweb health check")
+            self.delete(key)
+        except OSError:
+            return False
+        return True
+
+    def free_bytes(self) -> int:
+        return shutil.disk_usage(self.root).free
 
 
 def sha256(data: bytes) -> str:

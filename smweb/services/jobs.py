@@ -1,0 +1,97 @@
+"""Scheduled jobs' bookkeeping: one run at a time across every worker and server, and the
+last start, finish and success of each job for the health page.
+
+A run first claims the job's row (one UPDATE, atomic on SQLite and PostgreSQL alike): it
+takes the row only if no run holds it, and — for a scheduled run — if the last one started
+more than half an interval ago, so two workers woken by the same tick run it once."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import JobRun
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: timedelta  # how often the worker runs it
+    late_after: timedelta  # the health page calls it late when it hasn't succeeded since
+    lease: timedelta  # a run that dies leaves the job free again after this
+    what: str  # for the health page
+
+
+JOBS = {job.name: job for job in (
+    Job("deliver-notices", timedelta(minutes=1), timedelta(minutes=10), timedelta(minutes=10),
+        "Deliver email notices (and retry those the relay refused)"),
+    Job("escalate", timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=10),
+        "Escalate messages past their reply time"),
+    Job("send-digests", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
+        "Daily email digests"),
+    Job("sweep-attachments", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
+        "Remove orphaned attachment files"),
+    Job("prune", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
+        "Delete old sessions and failed sign-ins"),
+)}
+
+
+class JobBusy(Exception):
+    """Another run of the job holds it (or, scheduled, it ran moments ago)."""
+
+
+def _ensure_row(name: str) -> None:
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(JobRun).values(name=name).on_conflict_do_nothing())
+
+
+def _claim(job: Job, now: datetime, scheduled: bool) -> bool:
+    _ensure_row(job.name)
+    claim = update(JobRun).where(
+        JobRun.name == job.name,
+        or_(JobRun.running_until.is_(None), JobRun.running_until < now))
+    if scheduled:
+        claim = claim.where(or_(JobRun.started_at.is_(None),
+                                JobRun.started_at <= now - job.every / 2))
+    taken = db.session.execute(claim.values(started_at=now, running_until=now + job.lease)
+                               .execution_options(synchronize_session=False))
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+def run(name: str, work: Callable[[], object], scheduled: bool = True) -> object:
+    """Run a job's work once, unless another run holds it (JobBusy). `work` does its own
+    commits and returns what it did (its str() is kept as the run's result); a failure is
+    recorded by its kind and raised."""
+    job = JOBS[name]
+    if not _claim(job, utcnow(), scheduled):
+        raise JobBusy(f"{name} is already running (or has just run) elsewhere.")
+    try:
+        result = work()
+    except Exception as error:
+        db.session.rollback()
+        _finish(name, error=type(error).__name__)
+        current_app.logger.warning("job %s failed: %s", name, type(error).__name__)
+        raise
+    _finish(name, result=str(result))
+    return result
+
+
+def _finish(name: str, result: str | None = None, error: str | None = None) -> None:
+    now = utcnow()
+    values = {"running_until": None, "finished_at": now, "last_error": error}
+    if error is None:
+        values.update(succeeded_at=now, last_result=(result or "")[:120])
+    db.session.execute(update(JobRun).where(JobRun.name == name).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def runs() -> dict[str, JobRun]:
+    return {row.name: row for row in db.session.scalars(db.select(JobRun))}

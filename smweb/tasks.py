@@ -1,0 +1,158 @@
+"""Background work on Huey: delivering email notices and the scheduled jobs, run by
+`flask --app app smweb worker` (and by `make run`, beside the web server).
+
+Huey keeps its queue in a SQLite file by default (one server, nothing more to run) or in
+Redis (several servers); SMWEB_QUEUE chooses. The queue only says "there is work": the work
+itself — which notices wait, when each job last ran — lives in the site's database, so a
+lost queue entry costs at most a minute (the sweep), never a notice."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from .extensions import db
+from .services import attachments, jobs, notifications, sessions, throttle, triage
+
+huey = Huey("smweb", results=False, utc=True, storage_class=MemoryStorage)
+_app: Flask | None = None
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Point the queue where the configuration says (the last app built is the worker's)."""
+    global _app
+    _app = app
+    kind = app.config["QUEUE"]
+    if kind == "immediate":
+        huey.immediate = True
+        return
+    huey.immediate = False
+    if kind == "sqlite":
+        huey.storage = SqliteStorage("smweb", filename=app.config["QUEUE_FILE"])
+    elif kind == "redis":
+        if not app.config["REDIS_URL"]:
+            raise ValueError("SMWEB_QUEUE=redis needs SMWEB_REDIS_URL")
+        huey.storage = RedisStorage("smweb", url=app.config["REDIS_URL"])
+    else:
+        raise ValueError(f"SMWEB_QUEUE must be 'sqlite', 'redis' or 'immediate', not {kind!r}")
+
+
+def _in_app(work: Callable[[], object]) -> object:
+    """Run inside the app: the caller's context (immediate mode), or the worker's own."""
+    if has_app_context():
+        return work()
+    with _app.app_context():
+        try:
+            return work()
+        finally:
+            db.session.remove()
+
+
+# --- email notices ---------------------------------------------------------------------
+
+def _deliver() -> notifications.Delivery:
+    done = notifications.deliver_due()
+    if done.retry_in is not None:
+        deliver_notices.schedule(delay=done.retry_in.total_seconds())
+    return done
+
+
+@huey.task()
+def deliver_notices() -> None:
+    _in_app(_deliver)
+
+
+def deliver_soon() -> None:
+    """Ask the worker to deliver what is waiting, after the sender's commit. If the queue
+    can't be reached the notices are safe in the outbox: the minute's sweep takes them."""
+    try:
+        deliver_notices()
+    except Exception as error:  # the queue's storage is down: the send itself stands
+        current_app.logger.warning("queue unreachable (%s): notices wait for the sweep",
+                                   type(error).__name__)
+
+
+# --- scheduled jobs: each also a `flask smweb` command, through run_now() -----------------
+
+def _escalate() -> str:
+    return f"Escalated {len(triage.escalate_overdue())} thread(s)."
+
+
+def _send_digests() -> str:
+    written = notifications.queue_digests()
+    if written:
+        deliver_soon()
+    return f"Queued {written} digest(s)."
+
+
+def _sweep_attachments(min_age_seconds: int = 3600) -> attachments.SweepReport:
+    return attachments.sweep(min_age_seconds=min_age_seconds)
+
+
+def _prune(days: int = 30) -> str:
+    ended = sessions.prune(timedelta(days=days))
+    failures = throttle.prune()
+    return f"Deleted {ended} ended session(s) and {failures} old failed sign-in(s)."
+
+
+WORK: dict[str, Callable[..., object]] = {
+    "deliver-notices": _deliver,
+    "escalate": _escalate,
+    "send-digests": _send_digests,
+    "sweep-attachments": _sweep_attachments,
+    "prune": _prune,
+}
+
+
+def run_scheduled(name: str) -> object | None:
+    """A scheduled run: skipped (None) when another worker has the job or just ran it."""
+    def work():
+        try:
+            return jobs.run(name, WORK[name], scheduled=True)
+        except jobs.JobBusy:
+            return None
+    return _in_app(work)
+
+
+def run_now(name: str, **options) -> object:
+    """A run by hand (`flask smweb escalate`): now, unless a run is under way (JobBusy)."""
+    return jobs.run(name, partial(WORK[name], **options), scheduled=False)
+
+
+# Times in UTC: the digests go at 12:00 (7 a.m. Eastern), the nightly jobs at 08:30/08:45.
+SCHEDULE = {
+    "deliver-notices": crontab(minute="*"),
+    "escalate": crontab(minute="*/15"),
+    "send-digests": crontab(minute="0", hour="12"),
+    "sweep-attachments": crontab(minute="30", hour="8"),
+    "prune": crontab(minute="45", hour="8"),
+}
+
+
+def _periodic(name: str, when) -> Callable[[], None]:
+    def scheduled_job() -> None:
+        run_scheduled(name)
+    scheduled_job.__name__ = scheduled_job.__qualname__ = name.replace("-", "_")
+    return huey.periodic_task(when, name=f"scheduled-{name}")(scheduled_job)
+
+
+PERIODIC = {name: _periodic(name, when) for name, when in SCHEDULE.items()}
+
+
+def run_worker(workers: int = 2) -> None:
+    """The worker process: Huey's consumer with its scheduler. It runs the notice sweep and
+    the escalation once at start, so a site just started is healthy at once."""
+    if huey.immediate:
+        raise RuntimeError("SMWEB_QUEUE=immediate runs tasks inside requests: no worker")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                    check_worker_health=True)
+    PERIODIC["deliver-notices"]()
+    PERIODIC["escalate"]()
+    log.info("smweb worker: %s queue, %d worker thread(s)", _app.config["QUEUE"], workers)
+    consumer.run()
