@@ -127,7 +127,7 @@ def worker_command(workers: int) -> None:
     """Run the background worker: email notices and the scheduled jobs. `make run` starts
     one beside the web server; in production run it as its own service."""
     try:
-        tasks.run_worker(workers)
+        tasks.run_worker(current_app._get_current_object(), workers)
     except RuntimeError as refusal:
         raise click.ClickException(str(refusal)) from None
 

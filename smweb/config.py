@@ -106,6 +106,8 @@ class Config:
     QUEUE_FILE = os.environ.get("SMWEB_QUEUE_FILE", str(INSTANCE_PATH / "queue.db"))
     # A worker delivering a notice holds it this long; after a crash another takes it up.
     NOTICE_LEASE_SECONDS = float(os.environ.get("SMWEB_NOTICE_LEASE_SECONDS", "120"))
+    # The first retry of a notice the relay could not take; each next one waits twice as long.
+    NOTICE_RETRY_SECONDS = float(os.environ.get("SMWEB_NOTICE_RETRY_SECONDS", "30"))
     # A notice the relay keeps refusing is tried again, less and less often, this long.
     NOTICE_GIVE_UP_HOURS = float(os.environ.get("SMWEB_NOTICE_GIVE_UP_HOURS", "72"))
     # Hosts whose https pages may be put into messages from the education library.

@@ -18,35 +18,49 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from .extensions import db
 from .services import attachments, jobs, notifications, sessions, throttle, triage
 
+
+class _SiteQueue:
+    """Huey's storage, whichever app asks: each app has its own, made when first used and
+    kept in app.extensions (the web app's from its requests, the worker's from its threads).
+    So building a second app — a test's, a command's — never moves another app's queue."""
+
+    def __getattr__(self, name: str):
+        app = current_app._get_current_object() if has_app_context() else _worker_app
+        storage = app.extensions.get("smweb.queue")
+        if storage is None:
+            storage = app.extensions["smweb.queue"] = _make_storage(app.config)
+        return getattr(storage, name)
+
+
+def _make_storage(config):
+    kind = config["QUEUE"]
+    if kind == "sqlite":
+        return SqliteStorage("smweb", filename=config["QUEUE_FILE"])
+    if kind == "redis":
+        return RedisStorage("smweb", url=config["REDIS_URL"])
+    return MemoryStorage("smweb")  # "immediate": tasks run in the request; nothing is kept
+
+
 huey = Huey("smweb", results=False, utc=True, storage_class=MemoryStorage)
-_app: Flask | None = None
+huey.storage = _SiteQueue()
+_worker_app: Flask | None = None
 log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Point the queue where the configuration says (the last app built is the worker's)."""
-    global _app
-    _app = app
+    """Check the queue setting (the storage itself is made when first used)."""
     kind = app.config["QUEUE"]
-    if kind == "immediate":
-        huey.immediate = True
-        return
-    huey.immediate = False
-    if kind == "sqlite":
-        huey.storage = SqliteStorage("smweb", filename=app.config["QUEUE_FILE"])
-    elif kind == "redis":
-        if not app.config["REDIS_URL"]:
-            raise ValueError("SMWEB_QUEUE=redis needs SMWEB_REDIS_URL")
-        huey.storage = RedisStorage("smweb", url=app.config["REDIS_URL"])
-    else:
+    if kind not in ("sqlite", "redis", "immediate"):
         raise ValueError(f"SMWEB_QUEUE must be 'sqlite', 'redis' or 'immediate', not {kind!r}")
+    if kind == "redis" and not app.config["REDIS_URL"]:
+        raise ValueError("SMWEB_QUEUE=redis needs SMWEB_REDIS_URL")
 
 
 def _in_app(work: Callable[[], object]) -> object:
-    """Run inside the app: the caller's context (immediate mode), or the worker's own."""
+    """Run inside the app: the caller's (a request, a command), or the worker's own."""
     if has_app_context():
         return work()
-    with _app.app_context():
+    with _worker_app.app_context():
         try:
             return work()
         finally:
@@ -70,6 +84,9 @@ def deliver_notices() -> None:
 def deliver_soon() -> None:
     """Ask the worker to deliver what is waiting, after the sender's commit. If the queue
     can't be reached the notices are safe in the outbox: the minute's sweep takes them."""
+    if current_app.config["QUEUE"] == "immediate":
+        _deliver()
+        return
     try:
         deliver_notices()
     except Exception as error:  # the queue's storage is down: the send itself stands
@@ -144,15 +161,19 @@ def _periodic(name: str, when) -> Callable[[], None]:
 PERIODIC = {name: _periodic(name, when) for name, when in SCHEDULE.items()}
 
 
-def run_worker(workers: int = 2) -> None:
+def run_worker(app: Flask, workers: int = 2) -> None:
     """The worker process: Huey's consumer with its scheduler. It runs the notice sweep and
     the escalation once at start, so a site just started is healthy at once."""
-    if huey.immediate:
+    global _worker_app
+    if app.config["QUEUE"] == "immediate":
         raise RuntimeError("SMWEB_QUEUE=immediate runs tasks inside requests: no worker")
+    _worker_app = app
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True,
                                     check_worker_health=True)
+    with app.app_context():
+        jobs.register_all()
     PERIODIC["deliver-notices"]()
     PERIODIC["escalate"]()
-    log.info("smweb worker: %s queue, %d worker thread(s)", _app.config["QUEUE"], workers)
+    log.info("smweb worker: %s queue, %d worker thread(s)", app.config["QUEUE"], workers)
     consumer.run()

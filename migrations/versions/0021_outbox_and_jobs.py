@@ -40,6 +40,7 @@ def upgrade():
     op.create_table(
         'job_runs',
         sa.Column('name', sa.String(length=32), nullable=False),
+        sa.Column('registered_at', sa.DateTime(), nullable=False),
         sa.Column('started_at', sa.DateTime(), nullable=True),
         sa.Column('running_until', sa.DateTime(), nullable=True),
         sa.Column('finished_at', sa.DateTime(), nullable=True),

@@ -50,6 +50,8 @@ class JobRun(db.Model):
     __tablename__ = "job_runs"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # When a worker first knew of the job: a job not yet due is not a job that stopped.
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     running_until: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

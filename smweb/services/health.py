@@ -3,6 +3,7 @@ the two alarms that put a red banner on admin and coordinator pages. Nothing her
 address or any content: counts, times and the kinds of errors."""
 
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,10 +52,15 @@ def _job_checks(now: datetime) -> list[Check]:
         run = runs.get(job.name)
         name = f"Scheduled job {job.name}"
         if run is None or run.succeeded_at is None:
-            detail = "has never run: is the worker running? (flask --app app smweb worker)"
             if run is not None and run.last_error:
-                detail = f"has never succeeded; last error: {run.last_error}"
-            found.append(Check(name, False, detail))
+                found.append(Check(name, False,
+                                   f"has never succeeded; last error: {run.last_error}"))
+            elif run is not None and run.registered_at > now - job.late_after:
+                found.append(Check(name, True, "not due yet (first seen by the worker "
+                                               f"{_ago(run.registered_at, now)})"))
+            else:
+                found.append(Check(name, False, "has never run: is the worker running? "
+                                                "(flask --app app smweb worker)"))
             continue
         late = run.succeeded_at < now - job.late_after
         detail = f"last succeeded {_ago(run.succeeded_at, now)}"
@@ -146,12 +152,30 @@ def _database_check() -> Check:
                  "ok" if ok else "; ".join(str(r) for r in rows[:5]))
 
 
+def _guarded(name: str, check: Callable[[], object]) -> list[Check]:
+    """One check; if it can't even be made (say, a table a migration has not made yet), that
+    is the finding."""
+    try:
+        found = check()
+    except Exception as error:  # any failure of a check is reported, never raised
+        db.session.rollback()
+        return [Check(name, False, f"could not be checked: {type(error).__name__}")]
+    if found is None:
+        return []
+    return found if isinstance(found, list) else [found]
+
+
 def checks() -> list[Check]:
     now = utcnow()
-    found = [*_job_checks(now), _outbox_check(now), _relay_check()]
-    if (scan := _scanner_check()) is not None:
-        found.append(scan)
-    found += [_store_check(), _migrations_check(), _database_check()]
+    found = [
+        *_guarded("Database migrations", _migrations_check),
+        *_guarded("Scheduled jobs", lambda: _job_checks(now)),
+        *_guarded("Email notices", lambda: _outbox_check(now)),
+        *_guarded("Mail relay", _relay_check),
+        *_guarded("Virus scanner (clamd)", _scanner_check),
+        *_guarded("Attachment store", _store_check),
+        *_guarded("Database", _database_check),
+    ]
     db.session.rollback()  # read only: end the transaction the checks opened
     return found
 

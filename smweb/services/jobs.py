@@ -48,7 +48,16 @@ class JobBusy(Exception):
 
 def _ensure_row(name: str) -> None:
     insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(JobRun).values(name=name).on_conflict_do_nothing())
+    db.session.execute(insert(JobRun).values(name=name, registered_at=utcnow())
+                       .on_conflict_do_nothing())
+
+
+def register_all() -> None:
+    """A worker starting: every job is known from now (the health page then waits for a
+    daily job's first run instead of calling it stopped)."""
+    for name in JOBS:
+        _ensure_row(name)
+    db.session.commit()
 
 
 def _claim(job: Job, now: datetime, scheduled: bool) -> bool:

@@ -19,8 +19,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, Notice, Preferences, Thread, User, group_members
 
-# How long after a failed try the next one comes: doubling from RETRY_FIRST, at most an hour.
-RETRY_FIRST = timedelta(seconds=30)
+# After a failed try the next comes NOTICE_RETRY_SECONDS later, doubling, at most an hour.
 RETRY_MOST = timedelta(hours=1)
 
 
@@ -138,8 +137,9 @@ class _Relay:
             self.smtp = smtp
         try:
             self.smtp.send_message(email)
-        except (OSError, smtplib.SMTPServerDisconnected):
-            self.close()
+        except OSError as error:
+            if _relay_down(error):  # the connection is gone; a refused address leaves it up
+                self.close()
             raise
 
     def close(self) -> None:
@@ -174,13 +174,18 @@ def _for_good(error: Exception) -> bool:
 
 
 def _relay_down(error: Exception) -> bool:
-    """Nothing can go now, not only this notice: no connection, or the relay hung up."""
-    return isinstance(error, OSError | smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError
-                      | smtplib.SMTPHeloError)
+    """Nothing can go now, not only this notice: no connection, the relay hung up or would
+    not greet us. (SMTPException is an OSError too: a refusal of one email is not this.)"""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException):
+        return False
+    return isinstance(error, OSError)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MOST)
+    first = timedelta(seconds=current_app.config["NOTICE_RETRY_SECONDS"])
+    return min(first * 2 ** max(attempts - 1, 0), RETRY_MOST)
 
 
 def _due(now: datetime):
