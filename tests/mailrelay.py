@@ -26,6 +26,7 @@ class Relay:
         self.delay = delay
         self.port = port or free_port()
         self.accepted: list[tuple[list[str], str]] = []
+        self.acknowledged_at: list[float] = []  # time.time() of each 250
         self.refuse_next = 0  # answer the next N messages "451 try again later"
         self.refuse_addresses: set[str] = set()  # "550 no such user", for good
         self.data_started = threading.Event()  # a message is being taken in, before its 250
@@ -50,6 +51,7 @@ class Relay:
                 return "451 4.4.2 The sender has gone"
             self.accepted.append(
                 (list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+            self.acknowledged_at.append(time.time())
         return "250 OK"
 
     def start(self) -> "Relay":
