@@ -36,11 +36,16 @@ system-packages:
 	if [ -n "$$need" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; fi; \
 	if [ -n "$$clam" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$clam >/dev/null; fi
 
+# The web server and, beside it, the worker (email notices, escalation and the other
+# scheduled jobs; its log in instance/worker.log). Ctrl-C stops both.
 run: export SMWEB_ENV ?= development
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) smweb seed-demo
-	@echo "smweb is starting on http://127.0.0.1:5000 (Ctrl-C stops it)"
+	@mkdir -p instance
+	@echo "smweb is starting on http://127.0.0.1:5000 with its worker (Ctrl-C stops both)"
+	@$(FLASK) smweb worker >> instance/worker.log 2>&1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite; again on PostgreSQL when SMWEB_TEST_DATABASE_URL names one
@@ -58,6 +63,7 @@ lint: $(STAMP)
 # make bench BENCH_ARGS="--small" or BENCH_ARGS="--database-url postgresql+psycopg://...".
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench.send_mail
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
