@@ -69,3 +69,11 @@ def test_real_clamd_refuses_the_upload_in_the_app(clamd, app, login, client, mon
     assert response.status_code == 422
     assert "eicar.txt: our virus scanner found a problem in this file" in response.get_data(
         as_text=True)
+
+
+def test_the_health_check_finds_a_real_clamd(clamd, app, ctx, monkeypatch):
+    from smweb.services import health
+
+    monkeypatch.setitem(app.extensions, "smweb.scanner", ClamdScanner(clamd))
+    [check] = [c for c in health.checks() if c.name == "Virus scanner (clamd)"]
+    assert check.ok and check.detail == f"{clamd} answers PING"

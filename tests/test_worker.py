@@ -136,6 +136,11 @@ def test_killed_mid_delivery_the_rest_go_after_restart_none_twice(tmp_path, rela
         time.sleep(4)  # a lease's length more: nothing else may come
     assert len(relay.accepted) == 6
     assert len(set(relay.message_ids)) == 6
+    for _to, content in relay.accepted:  # nothing of the message, the patient or the place
+        assert "New work in your Secure Messaging queue" in content
+        for secret in ("knee", "hurts", "Question", "Alex", "Rivera", "Primary Care",
+                       "Team Blue", "Demo VA"):
+            assert secret not in content
     assert relay.recipients == sorted(f"{n}@example.org" for n in TEAM_BLUE for _ in range(2))
     assert outbox(env)[:2] == (6, 6)
 
