@@ -215,3 +215,32 @@ def htmx_fragment(target: str) -> dict:
 
 
 BOOSTED = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "body"}
+
+
+def at_once(app, work, times: int = 2, timeout: float = 60) -> list:
+    """Run `work` in `times` threads released together, each in its own app context, as
+    workers or servers would; returns what each returned. A thread's exception fails the
+    test here rather than vanishing with its thread."""
+    import threading
+
+    start = threading.Barrier(times)
+    results, errors = [], []
+
+    def run():
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(work())
+            except Exception as error:  # re-raised below, in the test's own thread
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return results

@@ -56,22 +56,30 @@ def wait_until_up(base: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def server(command: list[str], env: dict, base: str):
-    """A server process, stopped (or found dead) at the end. Its output goes to a file in
-    the site's folder, printed when the test fails (pytest shows what a test printed)."""
-    log_path = Path(env["SMWEB_INSTANCE_PATH"]) / f"server-{base.rsplit(':', 1)[1]}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(  # noqa: S603
+def process(command: list[str], env: dict, name: str, ready=None):
+    """A process of the site's (a server, the worker), stopped (or found dead) at the end.
+    Its output goes to NAME.log in the site's folder, printed when the test fails (pytest
+    shows what a test printed). `ready()`, if given, is waited for before the test goes on."""
+    log_path = Path(env["SMWEB_INSTANCE_PATH"]) / f"{name}.log"
+    with open(log_path, "ab") as log:
+        started = subprocess.Popen(  # noqa: S603
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
     try:
-        wait_until_up(base)
-        yield process
+        if ready is not None:
+            ready()
+        yield started
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
+        if started.poll() is None:
+            started.terminate()
+            started.wait(timeout=20)
         print(log_path.read_text(errors="replace")[-5000:])
+
+
+def server(command: list[str], env: dict, base: str):
+    """A web server process, once it answers at `base`."""
+    return process(command, env, f"server-{base.rsplit(':', 1)[1]}",
+                   ready=lambda: wait_until_up(base))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

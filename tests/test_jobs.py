@@ -4,7 +4,6 @@ across workers, the by-hand commands, and what the health page and `doctor` say.
 import shutil
 import subprocess
 import sys
-import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from smweb.extensions import db
 from smweb.models import JobRun, Notice, Thread, ThreadEvent
 from smweb.services import health, jobs
 from smweb.services.storage import LocalStorage
-from tests.conftest import new_thread, sign_in, user
+from tests.conftest import at_once, new_thread, sign_in, user
 from tests.liveapp import ROOT, prepare_site, site_env
 from tests.mailrelay import free_port
 
@@ -54,20 +53,7 @@ def overdue_thread() -> Thread:
 def test_two_workers_woken_by_the_same_tick_escalate_once(app, ctx, monkeypatch):
     clock = JobClock(monkeypatch)
     thread = overdue_thread()
-    start = threading.Barrier(2)
-    results = []
-
-    def worker():
-        with app.app_context():
-            start.wait()
-            results.append(tasks.run_scheduled("escalate"))
-            db.session.remove()
-
-    workers = [threading.Thread(target=worker) for _ in range(2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=30)
+    results = at_once(app, lambda: tasks.run_scheduled("escalate"))
     assert sorted(results, key=str) == ["Escalated 1 thread(s).", None]
     assert db.session.scalar(db.select(db.func.count()).select_from(ThreadEvent).where(
         ThreadEvent.thread_id == thread.id, ThreadEvent.kind == "escalated")) == 1

@@ -7,13 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.liveapp import ROOT, prepare_site, site_env
+from tests.liveapp import ROOT, prepare_site, process, site_env
 from tests.mailrelay import Relay
 
 TEAM_BLUE = ("nurse1", "doctor1", "clerk1")
@@ -66,20 +65,9 @@ def site(folder: Path, relay: Relay, **settings) -> dict:
     return env
 
 
-@contextmanager
 def worker(env: dict, name: str = "worker"):
-    log = Path(env["SMWEB_INSTANCE_PATH"]) / f"{name}.log"
-    with open(log, "ab") as out:
-        process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "flask", "--app", "app", "smweb", "worker", "--workers", "1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
-        print(log.read_text(errors="replace")[-4000:])
+    return process([sys.executable, "-m", "flask", "--app", "app", "smweb", "worker",
+                    "--workers", "1"], env, name)
 
 
 def kill_hard(process: subprocess.Popen) -> None:
