@@ -190,16 +190,16 @@ def autosave_attrs(action: str, fragment_id: str) -> dict:
     a few seconds after they pause, the whole form is posted as action=autosave and only the
     status line `#<fragment_id>-autosave` changes. Nothing happens without JavaScript."""
     return {
-        "hx-post": action,
-        "hx-trigger": "input changed delay:3s, change",  # change: leaving the field saves too
-        "hx-target": f"#{fragment_id}-autosave",
-        "hx-swap": "innerHTML",
-        "hx-include": "closest form",
-        "hx-vals": '{"action": "autosave"}',
+        "data-hx-post": action,
+        "data-hx-trigger": "input changed delay:3s, change",  # change: leaving the field saves too
+        "data-hx-target": f"#{fragment_id}-autosave",
+        "data-hx-swap": "innerHTML",
+        "data-hx-include": "closest form",
+        "data-hx-vals": '{"action": "autosave"}',
         # One request at a time per form: a Send pressed while an autosave is on its way
         # waits for it (the form queues all its own requests) and carries the draft id it
         # returned; an autosave that comes while the form is busy is simply dropped.
-        "hx-sync": "closest form:drop",
+        "data-hx-sync": "closest form:drop",
     }
 
 
