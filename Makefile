@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# What the tests drive for real, from Debian: Chromium (the browser tests) and clamd (the
-# ClamAV scanner tests, with a signature file of their own: no download). Installed with apt
+# What the tests drive for real, from Debian: Chromium (the browser tests), Java (the Nu HTML
+# checker) and clamd (the ClamAV scanner tests, with a signature file of their own: no
+# download). Installed with apt
 # when run as root; otherwise make stops and says the command to run.
 system-packages:
 	@need=""; [ -x $(CHROMIUM) ] || need="chromium"; \
+	command -v java >/dev/null || need="$$need default-jre-headless"; \
 	clam=""; command -v clamd >/dev/null || [ -x /usr/sbin/clamd ] || clam="clamav-daemon"; \
 	if [ -z "$$need$$clam" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \

