@@ -47,7 +47,8 @@ run: $(STAMP)
 	@mkdir -p instance
 	@echo "smweb is starting on http://127.0.0.1:5000 with its worker (Ctrl-C stops both)"
 	@$(FLASK) smweb worker >> instance/worker.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	sleep 1; kill -0 $$worker 2>/dev/null || { echo "the worker did not start: see instance/worker.log" >&2; exit 1; }; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The whole suite on SQLite; again on PostgreSQL when SMWEB_TEST_DATABASE_URL names one

@@ -137,7 +137,7 @@ def doctor_command() -> None:
     """Check the site's health: scheduled jobs, the outbox, mail relay, clamd, attachment
     store, migrations, database. Exit status 1 when something is wrong."""
     problems = 0
-    for check in health.checks():
+    for check in health.checks(thorough=True):
         mark = "ok     " if check.ok else "PROBLEM"
         click.echo(f"{mark} {check.name}: {check.detail}")
         problems += not check.ok

@@ -37,7 +37,10 @@ def _make_storage(config):
     if kind == "sqlite":
         return SqliteStorage("smweb", filename=config["QUEUE_FILE"])
     if kind == "redis":
-        return RedisStorage("smweb", url=config["REDIS_URL"])
+        # Timeouts: a Redis that can't be reached must not hold up a send (deliver_soon
+        # gives up and the minute's sweep delivers).
+        return RedisStorage("smweb", url=config["REDIS_URL"], socket_connect_timeout=2,
+                            socket_timeout=10)
     return MemoryStorage("smweb")  # "immediate": tasks run in the request; nothing is kept
 
 
@@ -71,6 +74,8 @@ def _in_app(work: Callable[[], object]) -> object:
 
 def _deliver() -> notifications.Delivery:
     done = notifications.deliver_due()
+    if done.more:
+        deliver_notices()  # behind whatever else is queued: the scheduled jobs go first
     if done.retry_in is not None:
         deliver_notices.schedule(delay=done.retry_in.total_seconds())
     return done
@@ -114,7 +119,9 @@ def _sweep_attachments(min_age_seconds: int = 3600) -> attachments.SweepReport:
 def _prune(days: int = 30) -> str:
     ended = sessions.prune(timedelta(days=days))
     failures = throttle.prune()
-    return f"Deleted {ended} ended session(s) and {failures} old failed sign-in(s)."
+    notices = notifications.prune(timedelta(days=days))
+    return (f"Deleted {ended} ended session(s), {failures} old failed sign-in(s) and "
+            f"{notices} old email notice(s).")
 
 
 WORK: dict[str, Callable[..., object]] = {
@@ -155,7 +162,9 @@ def _periodic(name: str, when) -> Callable[[], None]:
     def scheduled_job() -> None:
         run_scheduled(name)
     scheduled_job.__name__ = scheduled_job.__qualname__ = name.replace("-", "_")
-    return huey.periodic_task(when, name=f"scheduled-{name}")(scheduled_job)
+    # priority: a tick waiting in the queue goes before the notices queued by sends (SQLite
+    # storage keeps priorities; Redis storage takes tasks in order).
+    return huey.periodic_task(when, name=f"scheduled-{name}", priority=10)(scheduled_job)
 
 
 PERIODIC = {name: _periodic(name, when) for name, when in SCHEDULE.items()}
@@ -173,7 +182,7 @@ def run_worker(app: Flask, workers: int = 2) -> None:
                                     check_worker_health=True)
     with app.app_context():
         jobs.register_all()
-    PERIODIC["deliver-notices"]()
+    deliver_notices()  # what waited while no worker ran (not the sweep: no job lease to wait on)
     PERIODIC["escalate"]()
     log.info("smweb worker: %s queue, %d worker thread(s)", app.config["QUEUE"], workers)
     consumer.run()

@@ -183,3 +183,36 @@ def test_the_patients_notice_names_no_one_either(ctx, relay):
     for secret in (*SECRETS, "lisinopril", "blood pressure", "Nurse"):
         assert secret not in content
     assert db.session.scalar(db.select(db.func.count()).select_from(Message)) > 0
+
+
+def test_a_notice_that_cannot_even_be_written_is_recorded_not_retried_in_a_loop(ctx, relay):
+    want_each({"nurse1": TEAM_BLUE["nurse1"], "doctor1": TEAM_BLUE["doctor1"]})
+    prefs = preferences.preferences_of(user("nurse1"))
+    prefs.email = "pat@[1.2.3"  # an address the email library can't put in a To: header
+    db.session.commit()
+    new_thread()
+    by_user = {n.user_id: n for n in notices()}
+    broken = by_user[user("nurse1").id]
+    assert broken.sent_at is None and broken.claimed_until is None
+    assert broken.last_error and "pat@" not in broken.last_error
+    assert broken.next_attempt_at > utcnow()  # put off, not first in line again
+    assert by_user[user("doctor1").id].sent_at is not None  # the others still go
+    assert relay.recipients == ["sam@example.org"]
+
+
+def test_the_backoff_stops_at_an_hour_however_long_it_fails(ctx):
+    assert notifications.retry_delay(1) == timedelta(seconds=30)
+    assert notifications.retry_delay(3) == timedelta(seconds=120)
+    assert notifications.retry_delay(200) == timedelta(hours=1)  # no overflow
+
+
+def test_prune_forgets_old_notices_only(app, ctx, relay):
+    want_each({"nurse1": TEAM_BLUE["nurse1"]})
+    new_thread()
+    new_thread(subject="Second question", body="Words.")
+    old, recent = notices()
+    old.sent_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    output = app.test_cli_runner().invoke(args=["smweb", "prune"]).output
+    assert "1 old email notice(s)" in output
+    assert [n.id for n in notices()] == [recent.id]

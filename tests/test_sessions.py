@@ -226,8 +226,8 @@ def test_prune_deletes_sessions_and_failures_long_over(app, clock):
     post_form(gone, "/sign-out", form_page="/mailbox/inbox")
     assert sign_in(app.test_client(), "nobody-by-that-name", "wrong password 1").status_code == 401
     runner = app.test_cli_runner()
-    assert "Deleted 0 ended session(s) and 0 old failed sign-in(s)." in runner.invoke(
-        args=["smweb", "prune"]).output
+    assert ("Deleted 0 ended session(s), 0 old failed sign-in(s) and 0 old email notice(s)."
+            in runner.invoke(args=["smweb", "prune"]).output)
     clock.advance(days=31)
     live = app.test_client()
     sign_in(live, "veteran1")
@@ -236,7 +236,8 @@ def test_prune_deletes_sessions_and_failures_long_over(app, clock):
     assert result.exit_code == 0
     # veteran2's session, and the failure counted for the name never tried again (the
     # address's old one went when the address failed again)
-    assert "Deleted 1 ended session(s) and 1 old failed sign-in(s)." in result.output
+    assert ("Deleted 1 ended session(s), 1 old failed sign-in(s) and 0 old email notice(s)."
+            in result.output)
     assert live.get("/mailbox/inbox").status_code == 200
     with app.app_context():
         assert [r.user.username for r in db.session.scalars(db.select(UserSession))] == \

@@ -60,7 +60,8 @@ def site(folder: Path, relay: Relay, **settings) -> dict:
     env = {**site_env(folder), "SMWEB_MAIL_BACKEND": "smtp", "SMWEB_SMTP_HOST": "127.0.0.1",
            "SMWEB_SMTP_PORT": str(relay.port), "SMWEB_QUEUE": "sqlite",
            "SMWEB_QUEUE_FILE": str(folder / "queue.db"), "SMWEB_NOTICE_RETRY_SECONDS": "1",
-           "SMWEB_NOTICE_LEASE_SECONDS": "3", **settings}
+           "SMWEB_NOTICE_LEASE_SECONDS": "3", "SMWEB_SMTP_TIMEOUT_SECONDS": "1.5",
+           **settings}
     prepare_site(env)
     return env
 
@@ -121,7 +122,7 @@ def test_killed_mid_delivery_the_rest_go_after_restart_none_twice(tmp_path, rela
     assert (sent, total) == (acknowledged, 6)  # every acknowledged email is marked sent
     with worker(env, name="restarted"):
         relay.wait_for(6, timeout=90)
-        time.sleep(4)  # a lease's length more: nothing else may come
+        time.sleep(4)  # a while more: nothing else may come
     assert len(relay.accepted) == 6
     assert len(set(relay.message_ids)) == 6
     for _to, content in relay.accepted:  # nothing of the message, the patient or the place

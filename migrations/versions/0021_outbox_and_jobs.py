@@ -34,6 +34,7 @@ def upgrade():
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_notices')),
     )
+    op.create_index('ix_notices_user_id', 'notices', ['user_id'], unique=False)
     op.create_index('ix_notices_due', 'notices', ['next_attempt_at'], unique=False,
                     sqlite_where=sa.text('sent_at IS NULL AND dropped IS NULL'),
                     postgresql_where=sa.text('sent_at IS NULL AND dropped IS NULL'))
@@ -54,4 +55,5 @@ def upgrade():
 def downgrade():
     op.drop_table('job_runs')
     op.drop_index('ix_notices_due', table_name='notices')
+    op.drop_index('ix_notices_user_id', table_name='notices')
     op.drop_table('notices')

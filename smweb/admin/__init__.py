@@ -13,7 +13,10 @@ def site_alarms() -> list[str]:
     if not current_user.is_authenticated or not (current_user.is_admin
                                                  or current_user.is_coordinator):
         return []
-    return health.alarms()
+    try:
+        return health.alarms()
+    except Exception:  # the page (an error page, even) must still show: the banner is extra
+        return []
 
 
 bp.add_app_template_global(site_alarms, "site_alarms")

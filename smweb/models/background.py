@@ -17,7 +17,7 @@ class Notice(db.Model):
     __tablename__ = "notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # "message" (one per new message) or "digest" (the daily one)
     kind: Mapped[str] = mapped_column(String(8))
     staff: Mapped[bool] = mapped_column(default=False)  # "new work in your queue" wording

@@ -29,7 +29,7 @@ class Job:
 
 
 JOBS = {job.name: job for job in (
-    Job("deliver-notices", timedelta(minutes=1), timedelta(minutes=10), timedelta(minutes=10),
+    Job("deliver-notices", timedelta(minutes=1), timedelta(minutes=10), timedelta(minutes=2),
         "Deliver email notices (and retry those the relay refused)"),
     Job("escalate", timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=10),
         "Escalate messages past their reply time"),
@@ -60,7 +60,8 @@ def register_all() -> None:
     db.session.commit()
 
 
-def _claim(job: Job, now: datetime, scheduled: bool) -> bool:
+def _claim(job: Job, now: datetime, scheduled: bool) -> datetime | None:
+    """Take the job's row for a run starting `now`; None if another run holds it."""
     _ensure_row(job.name)
     claim = update(JobRun).where(
         JobRun.name == job.name,
@@ -71,7 +72,7 @@ def _claim(job: Job, now: datetime, scheduled: bool) -> bool:
     taken = db.session.execute(claim.values(started_at=now, running_until=now + job.lease)
                                .execution_options(synchronize_session=False))
     db.session.commit()
-    return taken.rowcount == 1
+    return now if taken.rowcount == 1 else None
 
 
 def run(name: str, work: Callable[[], object], scheduled: bool = True) -> object:
@@ -79,26 +80,30 @@ def run(name: str, work: Callable[[], object], scheduled: bool = True) -> object
     commits and returns what it did (its str() is kept as the run's result); a failure is
     recorded by its kind and raised."""
     job = JOBS[name]
-    if not _claim(job, utcnow(), scheduled):
+    started = _claim(job, utcnow(), scheduled)
+    if started is None:
         raise JobBusy(f"{name} is already running (or has just run) elsewhere.")
     try:
         result = work()
     except Exception as error:
         db.session.rollback()
-        _finish(name, error=type(error).__name__)
+        _finish(name, started, error=type(error).__name__)
         current_app.logger.warning("job %s failed: %s", name, type(error).__name__)
         raise
-    _finish(name, result=str(result))
+    _finish(name, started, result=str(result))
     return result
 
 
-def _finish(name: str, result: str | None = None, error: str | None = None) -> None:
+def _finish(name: str, started: datetime, result: str | None = None,
+            error: str | None = None) -> None:
+    """Record the run's end. A run that outlived its lease, whose job another run has taken
+    meanwhile, leaves that run's lease alone (the row names the other start)."""
     now = utcnow()
     values = {"running_until": None, "finished_at": now, "last_error": error}
     if error is None:
         values.update(succeeded_at=now, last_result=(result or "")[:120])
-    db.session.execute(update(JobRun).where(JobRun.name == name).values(**values)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(update(JobRun).where(JobRun.name == name, JobRun.started_at == started)
+                       .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
 
 

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
@@ -174,9 +174,13 @@ def _for_good(error: Exception) -> bool:
 
 
 def _relay_down(error: Exception) -> bool:
-    """Nothing can go now, not only this notice: no connection, the relay hung up or would
-    not greet us. (SMTPException is an OSError too: a refusal of one email is not this.)"""
-    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError):
+    """Nothing can go now, not only this notice: no connection, the relay hung up, would not
+    greet us or refused our login (trying again for each notice would only risk a lockout).
+    (SMTPException is an OSError too: a refusal of one email is not this.)"""
+    if isinstance(error, smtplib.SMTPConnectError | smtplib.SMTPHeloError
+                  | smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code in (421, 530):
         return True
     if isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException):
         return False
@@ -185,7 +189,7 @@ def _relay_down(error: Exception) -> bool:
 
 def retry_delay(attempts: int) -> timedelta:
     first = timedelta(seconds=current_app.config["NOTICE_RETRY_SECONDS"])
-    return min(first * 2 ** max(attempts - 1, 0), RETRY_MOST)
+    return min(first * 2 ** min(max(attempts - 1, 0), 20), RETRY_MOST)  # 2**20: no overflow
 
 
 def _due(now: datetime):
@@ -193,9 +197,17 @@ def _due(now: datetime):
             or_(Notice.claimed_until.is_(None), Notice.claimed_until < now))
 
 
+def lease() -> timedelta:
+    """How long a claim holds: at least ten of the relay's timeouts (connect, greeting,
+    STARTTLS, login, sender, recipient, data: each may take one), so a slow relay never
+    lets a second worker take a notice the first is still sending."""
+    cfg = current_app.config
+    return timedelta(seconds=max(cfg["NOTICE_LEASE_SECONDS"], 10 * cfg["SMTP_TIMEOUT_SECONDS"]))
+
+
 def _claim_next(now: datetime) -> Notice | None:
     """Take the next notice due, so no other worker sends it meanwhile."""
-    lease = timedelta(seconds=current_app.config["NOTICE_LEASE_SECONDS"])
+    held = lease()
     while True:
         notice_id = db.session.scalar(
             select(Notice.id).where(*_due(now)).order_by(Notice.next_attempt_at, Notice.id)
@@ -204,7 +216,7 @@ def _claim_next(now: datetime) -> Notice | None:
             return None
         taken = db.session.execute(
             update(Notice).where(Notice.id == notice_id, *_due(now))
-            .values(claimed_until=now + lease, attempts=Notice.attempts + 1)
+            .values(claimed_until=now + held, attempts=Notice.attempts + 1)
             .execution_options(synchronize_session=False))
         db.session.commit()
         if taken.rowcount == 1:
@@ -217,17 +229,24 @@ class Delivery:
     failed: int = 0
     dropped: int = 0
     retry_in: timedelta | None = None  # when to try again, if something is left to retry
+    more: bool = False  # the time budget ran out with notices still due
 
     def __str__(self) -> str:
         return f"Sent {self.sent} notice(s), {self.failed} to retry, {self.dropped} dropped."
 
 
-def deliver_due(limit: int = 200) -> Delivery:
-    """Deliver the notices that are due, one claimed at a time. A notice is marked sent the
-    moment the relay accepts it; a relay that is down puts every waiting notice off together."""
+def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> Delivery:
+    """Deliver the notices that are due, one claimed at a time, for at most `budget` (then
+    `more` says so: the caller asks again, so scheduled jobs get their turn meanwhile). A
+    notice is marked sent the moment the relay accepts it; a relay that is down puts every
+    waiting notice off together."""
     done = Delivery()
+    ends = utcnow() + budget
     with _Relay() as relay:
         for _ in range(limit):
+            if utcnow() > ends:
+                done.more = True
+                break
             now = utcnow()
             notice = _claim_next(now)
             if notice is None:
@@ -242,7 +261,7 @@ def deliver_due(limit: int = 200) -> Delivery:
                 continue
             try:
                 relay.send(_compose(notice.id, address, notice.staff))
-            except (OSError, smtplib.SMTPException) as error:
+            except Exception as error:  # any failure is this notice's, recorded: never a loop
                 done.retry_in = _failed(notice, error, utcnow(), done)
                 if _relay_down(error):
                     break
@@ -277,6 +296,15 @@ def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> 
     db.session.commit()
     done.failed += 1
     return delay
+
+
+def prune(keep: timedelta) -> int:
+    """Forget notices sent or dropped longer ago than `keep` (the outbox would only grow)."""
+    before = utcnow() - keep
+    gone = db.session.execute(delete(Notice).where(or_(
+        Notice.sent_at < before, (Notice.dropped.is_not(None)) & (Notice.created_at < before))))
+    db.session.commit()
+    return gone.rowcount
 
 
 # --- what the health page shows ---------------------------------------------------------
