@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
+import redis
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, PriorityRedisStorage, SqliteStorage
 
 from .extensions import db
 from .services import attachments, jobs, notifications, sessions, throttle, triage
@@ -39,8 +40,9 @@ def _make_storage(config):
     if kind == "redis":
         # Timeouts: a Redis that can't be reached must not hold up a send (deliver_soon
         # gives up and the minute's sweep delivers).
-        return RedisStorage("smweb", url=config["REDIS_URL"], socket_connect_timeout=2,
-                            socket_timeout=10)
+        pool = redis.ConnectionPool.from_url(config["REDIS_URL"], socket_connect_timeout=2,
+                                             socket_timeout=10)
+        return PriorityRedisStorage("smweb", connection_pool=pool)  # the ticks' priority
     return MemoryStorage("smweb")  # "immediate": tasks run in the request; nothing is kept
 
 
@@ -162,8 +164,7 @@ def _periodic(name: str, when) -> Callable[[], None]:
     def scheduled_job() -> None:
         run_scheduled(name)
     scheduled_job.__name__ = scheduled_job.__qualname__ = name.replace("-", "_")
-    # priority: a tick waiting in the queue goes before the notices queued by sends (SQLite
-    # storage keeps priorities; Redis storage takes tasks in order).
+    # priority: a tick waiting in the queue goes before the notices queued by sends.
     return huey.periodic_task(when, name=f"scheduled-{name}", priority=10)(scheduled_job)
 
 

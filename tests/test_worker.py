@@ -60,7 +60,7 @@ def site(folder: Path, relay: Relay, **settings) -> dict:
     env = {**site_env(folder), "SMWEB_MAIL_BACKEND": "smtp", "SMWEB_SMTP_HOST": "127.0.0.1",
            "SMWEB_SMTP_PORT": str(relay.port), "SMWEB_QUEUE": "sqlite",
            "SMWEB_QUEUE_FILE": str(folder / "queue.db"), "SMWEB_NOTICE_RETRY_SECONDS": "1",
-           "SMWEB_NOTICE_LEASE_SECONDS": "3", "SMWEB_SMTP_TIMEOUT_SECONDS": "1.5",
+           "SMWEB_NOTICE_LEASE_SECONDS": "3", "SMWEB_SMTP_TIMEOUT_SECONDS": "3",
            **settings}
     prepare_site(env)
     return env

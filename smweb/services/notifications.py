@@ -262,7 +262,7 @@ def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> D
             try:
                 relay.send(_compose(notice.id, address, notice.staff))
             except Exception as error:  # any failure is this notice's, recorded: never a loop
-                done.retry_in = _failed(notice, error, utcnow(), done)
+                _failed(notice, error, utcnow(), done)
                 if _relay_down(error):
                     break
                 continue
@@ -270,10 +270,26 @@ def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> D
             notice.failing_since = notice.last_error = None
             db.session.commit()
             done.sent += 1
+    done.retry_in = None if done.more else _next_due(utcnow())
     return done
 
 
-def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> timedelta | None:
+def _next_due(now: datetime) -> timedelta | None:
+    """How long until a waiting notice can next be tried: its retry time, or the end of a
+    claim left by a worker that died (so the worker asks again then, not at the sweep)."""
+    unsent = (Notice.sent_at.is_(None), Notice.dropped.is_(None))
+    retry = db.session.scalar(select(func.min(Notice.next_attempt_at)).where(
+        *unsent, or_(Notice.claimed_until.is_(None), Notice.claimed_until < now)))
+    claim = db.session.scalar(select(func.min(Notice.claimed_until)).where(
+        *unsent, Notice.claimed_until >= now))
+    db.session.rollback()
+    moments = [m for m in (retry, claim) if m is not None]
+    if not moments:
+        return None
+    return max(min(moments) - now, timedelta(seconds=1))
+
+
+def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> None:
     kind = _error_kind(error)
     current_app.logger.warning("email notice %s not delivered: %s", notice.id, kind)
     notice.last_error, notice.claimed_until = kind, None
@@ -283,7 +299,7 @@ def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> 
         notice.dropped = "refused" if _for_good(error) else "expired"
         db.session.commit()
         done.dropped += 1
-        return done.retry_in
+        return
     delay = retry_delay(notice.attempts)
     notice.next_attempt_at = now + delay
     if _relay_down(error):
@@ -295,7 +311,6 @@ def _failed(notice: Notice, error: Exception, now: datetime, done: Delivery) -> 
             .execution_options(synchronize_session=False))
     db.session.commit()
     done.failed += 1
-    return delay
 
 
 def prune(keep: timedelta) -> int:
