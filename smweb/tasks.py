@@ -150,13 +150,15 @@ def run_now(name: str, **options) -> object:
     return jobs.run(name, partial(WORK[name], **options), scheduled=False)
 
 
-# Times in UTC: the digests go at 12:00 (7 a.m. Eastern), the nightly jobs at 08:30/08:45.
+# How often the worker asks. The daily jobs are asked every quarter hour and run once per
+# day's due moment (jobs.JOBS: 12:00, 08:30, 08:45 UTC), so a worker down at that moment
+# catches up when it is back.
 SCHEDULE = {
     "deliver-notices": crontab(minute="*"),
     "escalate": crontab(minute="*/15"),
-    "send-digests": crontab(minute="0", hour="12"),
-    "sweep-attachments": crontab(minute="30", hour="8"),
-    "prune": crontab(minute="45", hour="8"),
+    "send-digests": crontab(minute="*/15"),
+    "sweep-attachments": crontab(minute="*/15"),
+    "prune": crontab(minute="*/15"),
 }
 
 

@@ -7,7 +7,7 @@ more than half an interval ago, so two workers woken by the same tick run it onc
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, update
@@ -26,6 +26,12 @@ class Job:
     late_after: timedelta  # the health page calls it late when it hasn't succeeded since
     lease: timedelta  # a run that dies leaves the job free again after this
     what: str  # for the health page
+    at: time | None = None  # a daily job's time of day (UTC); the worker asks every 15 min
+
+    def due_since(self, now: datetime) -> datetime:
+        """The last moment a daily job was due: today's time, or yesterday's before it."""
+        due = datetime.combine(now.date(), self.at)
+        return due if due <= now else due - timedelta(days=1)
 
 
 JOBS = {job.name: job for job in (
@@ -33,12 +39,13 @@ JOBS = {job.name: job for job in (
         "Deliver email notices (and retry those the relay refused)"),
     Job("escalate", timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=10),
         "Escalate messages past their reply time"),
+    # Daily at 12:00 UTC (7 a.m. Eastern), the nightly ones at 08:30 and 08:45 UTC.
     Job("send-digests", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
-        "Daily email digests"),
+        "Daily email digests", at=time(12, 0)),
     Job("sweep-attachments", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
-        "Remove orphaned attachment files"),
+        "Remove orphaned attachment files", at=time(8, 30)),
     Job("prune", timedelta(days=1), timedelta(hours=26), timedelta(hours=1),
-        "Delete old sessions and failed sign-ins"),
+        "Delete old sessions, failed sign-ins and old email notices", at=time(8, 45)),
 )}
 
 
@@ -66,7 +73,13 @@ def _claim(job: Job, now: datetime, scheduled: bool) -> datetime | None:
     claim = update(JobRun).where(
         JobRun.name == job.name,
         or_(JobRun.running_until.is_(None), JobRun.running_until < now))
-    if scheduled:
+    if scheduled and job.at is not None:
+        # Once per day's due moment, however many ticks: a worker that was down at 12:00
+        # runs it at its first tick after (catching up), and not again until tomorrow's.
+        due = job.due_since(now)
+        claim = claim.where(or_(JobRun.started_at < due,
+                                JobRun.started_at.is_(None) & (JobRun.registered_at < due)))
+    elif scheduled:
         claim = claim.where(or_(JobRun.started_at.is_(None),
                                 JobRun.started_at <= now - job.every / 2))
     taken = db.session.execute(claim.values(started_at=now, running_until=now + job.lease)
