@@ -183,7 +183,20 @@
       target.focus();
     }
   }
+  // The title starts with "Error:" while the page shows an error, as a full page's does:
+  // a screen reader reads the title first, and a tab's title shows it too.
+  var PREFIX = "Error: ";
+  function markTitle() {
+    var showing = document.querySelector(".error-summary, .field__error:not([hidden])");
+    var title = document.title;
+    if (showing && title.indexOf(PREFIX) !== 0) {
+      document.title = PREFIX + title;
+    } else if (!showing && title.indexOf(PREFIX) === 0) {
+      document.title = title.slice(PREFIX.length);
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () { focusNotice(document); });
+  document.addEventListener("htmx:afterSettle", markTitle);
   document.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail && event.detail.elt && event.detail.elt.id !== "message-list" &&
         event.detail.elt.id !== "queue-list") {
@@ -215,9 +228,16 @@
 
   function box() { return document.getElementById("session-timeout"); }
 
+  // Where the person was when the dialog took the focus: it goes back there after.
+  var returnTo = null;
+
   function hide() {
     var dialog = box();
-    if (dialog) { dialog.hidden = true; }
+    if (dialog && !dialog.hidden) {
+      dialog.hidden = true;
+      if (returnTo && document.body.contains(returnTo)) { returnTo.focus(); }
+      returnTo = null;
+    }
   }
 
   function setRemaining(seconds) {
@@ -255,6 +275,8 @@
       countdown.textContent = secondsLeft + (secondsLeft === 1 ? " second" : " seconds");
     }
     if (dialog.hidden) {
+      var active = document.activeElement;
+      returnTo = active && active !== document.body && !dialog.contains(active) ? active : null;
       dialog.hidden = false;
       dialog.querySelector("[data-stay]").focus();
     }

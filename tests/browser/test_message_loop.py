@@ -250,6 +250,8 @@ def test_compose_with_empty_subject_keeps_what_was_typed(open_tab, a11y, js):
     expect(page.get_by_label("Message", exact=True)).to_have_value(body)
     expect(page.get_by_label("To (care team)")).to_have_value(recipient)
     expect(page.get_by_label("Category")).to_have_value("Medications")
+    # The title says so too, after an htmx swap as after a full page.
+    expect(page).to_have_title(re.compile(r"^Error: Start a new message"))
     # without JS the page is still /compose; with it, an autosave may have made a draft
     expect(page).to_have_url(re.compile(r"/compose$" if not js else r"/(compose|drafts/\d+)$"))
     # With JS, htmx swapped only the form (the 422 answer's fragment) into the same page.

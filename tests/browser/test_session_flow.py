@@ -33,12 +33,15 @@ def test_shared_workstation_warning_stay_and_timeout_with_js(open_tab, a11y, sho
     expect(page.get_by_text(PATIENT_IN_QUEUE).first).to_be_visible()
     dialog = page.get_by_role("alertdialog", name="Are you still there?")
     expect(dialog).to_be_hidden()
+    where_she_was = nav_link(page, "Time away")
+    where_she_was.focus()
     expect(dialog).to_be_visible(timeout=10_000)
     expect(dialog).to_contain_text("you will be signed out in")
     expect(dialog.get_by_role("button", name="Stay signed in")).to_be_focused()
     a11y.check(nurse, "idle-timeout warning")
     dialog.get_by_role("button", name="Stay signed in").click()
     expect(dialog).to_be_hidden()
+    expect(where_she_was).to_be_focused()  # back where she was, not at the top of the page
     expect(heading(page)).to_have_text(QUEUE_HEADING)  # still signed in, same page
 
     # Stepping away: the warning comes back, and then the page signs itself out.
