@@ -1,6 +1,7 @@
 """Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect."""
 
 import hashlib
+import re
 from contextvars import ContextVar
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
 from htmx_flask import make_response
 from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from .clock import format_local, utcnow
 from .parsing import MAX_ID
@@ -25,6 +27,7 @@ def init_app(app: Flask) -> None:
         app.jinja_env.undefined = StrictUndefined
     app.jinja_env.filters["local_time"] = _local_time
     app.jinja_env.filters["filesize"] = _filesize
+    app.jinja_env.filters["paragraphs"] = _paragraphs
     app.jinja_env.filters["file_kind"] = _file_kind
     app.jinja_env.filters["id_url"] = _id_url
     app.jinja_env.globals["fragment_request"] = fragment_request
@@ -140,6 +143,19 @@ def _my_folders():
 
 def _local_time(moment, tz_name: str | None = None) -> str:
     return format_local(moment, tz_name or current_app.config["DISPLAY_TIMEZONE"])
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n+")
+
+
+def _paragraphs(text: str) -> Markup:
+    """A message's text as HTML that keeps its shape without CSS (a text browser, a reader
+    mode): a paragraph per blank-line-separated block, a <br> per line break; escaped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    blocks = [block for block in _BLANK_LINES.split(text) if block.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>").join(block.split("\n")))
+        for block in blocks)
 
 
 def _filesize(size: int) -> str:

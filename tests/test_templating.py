@@ -48,3 +48,12 @@ def test_rows_are_tuples_read_by_column_name(ctx):
     assert len(rows) == 1
     (user_id, username), = rows
     assert (rows[0].id, rows[0].username) == (user_id, "veteran1")
+
+
+def test_message_text_keeps_its_lines_and_paragraphs_in_the_html(app):
+    """A text browser (no CSS) must see the lines a person typed: <p> and <br>, escaped."""
+    render = app.jinja_env.filters["paragraphs"]
+    text = "Line one\r\nline two\n\n\n  Second <b>para</b> & more\n"
+    assert str(render(text)) == (
+        "<p>Line one<br>line two</p><p>  Second &lt;b&gt;para&lt;/b&gt; &amp; more</p>")
+    assert str(render("")) == ""
