@@ -439,3 +439,11 @@ def test_reindex_search_finds_messages_loaded_without_the_index(app, corpus):
     assert app.test_cli_runner().invoke(args=["smweb", "reindex-search"]).exit_code == 0
     assert run(app, "veteran1", q="knee") == [
         "Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]
+
+
+def test_date_boxes_say_their_format_before_anything_is_typed(login, client):
+    """A browser without a date picker shows a text box: the format is told up front."""
+    login("veteran1")
+    page = client.get("/search").get_data(as_text=True)
+    assert page.count("Year-month-day, for example 2026-03-31") == 2
+    assert 'id="start" name="start" value="" aria-describedby="start-hint"' in page
