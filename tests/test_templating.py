@@ -57,3 +57,15 @@ def test_message_text_keeps_its_lines_and_paragraphs_in_the_html(app):
     assert str(render(text)) == (
         "<p>Line one<br>line two</p><p>  Second &lt;b&gt;para&lt;/b&gt; &amp; more</p>")
     assert str(render("")) == ""
+
+
+def test_what_only_javascript_shows_is_hidden_in_the_html(login, client):
+    """A text browser ignores CSS: the idle warning, the upload progress line and the form's
+    hidden default button carry the `hidden` attribute."""
+    login("veteran1")
+    page = client.get("/compose").get_data(as_text=True)
+    assert 'id="session-timeout"' in page and "data-status-url" in page
+    assert '<button type="submit" name="action" value="save" hidden>Save draft</button>' in page
+    assert 'class="upload-progress htmx-indicator" id="compose-form-progress" role="status" ' \
+           'hidden>' in page
+    assert 'class="visually-hidden" tabindex="-1" aria-hidden="true">Save draft' not in page

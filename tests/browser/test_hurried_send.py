@@ -121,6 +121,9 @@ def test_send_pressed_while_files_upload_on_a_slow_link(open_tab, tmp_path, size
     start_message(page, subject, "My lab results and a photo of the rash.")
     page.get_by_label("Choose files to attach").set_input_files(
         [tmp_path / name for name in chosen])
+    # The progress line shows while the files go (it is `hidden` in the HTML: a text
+    # browser never shows it).
+    expect(page.get_by_role("status").filter(has_text="Uploading…")).to_be_visible()
     page.get_by_role("button", name="Send", exact=True).click()  # at once: still uploading
     expect(page.get_by_text("Your files are still uploading.")).to_be_visible()
     expect(heading(page)).to_have_text(subject)  # the Send waited for the upload, then went
