@@ -262,7 +262,8 @@ def test_the_health_page_for_admins(app):
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "<h1>Site health</h1>" in text and "All checks passed." in text
-    assert '<th scope="row">Scheduled job escalate</th><td>OK</td>' in text
+    assert ('<th scope="row" data-label="Check">Scheduled job escalate</th>'
+            '<td data-label="State">OK</td>') in text
     assert "flask --app app smweb doctor" in text
     nurse = app.test_client()
     sign_in(nurse, "nurse1")

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..clock import utcnow
 from ..extensions import db
@@ -41,6 +41,9 @@ class Thread(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Filled in only by a list that asks (with_expression and thread_size_columns()).
+    message_count: Mapped[int | None] = query_expression()
+    attachment_count: Mapped[int | None] = query_expression()
     patient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     group_id: Mapped[int] = mapped_column(ForeignKey("triage_groups.id"))
     category: Mapped[str] = mapped_column(String(32))
@@ -186,3 +189,15 @@ class Attachment(db.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type in {"image/png", "image/jpeg", "image/gif"}
+
+
+def thread_size_columns(thread_id) -> tuple:
+    """How many messages a thread holds and how many files were sent in it, as correlated
+    counts for a list's rows (each reads an index range: messages by thread, files by
+    message). `thread_id` is the column the list's rows carry, e.g. Thread.id."""
+    messages = (select(func.count(Message.id)).where(Message.thread_id == thread_id)
+                .scalar_subquery())
+    files = (select(func.count(Attachment.id))
+             .join(Message, Message.id == Attachment.message_id)
+             .where(Message.thread_id == thread_id).scalar_subquery())
+    return messages, files

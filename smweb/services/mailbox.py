@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from ..database import read_rows
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User
+from ..models.messaging import thread_size_columns
 from . import paging
 from .paging import Page
 
@@ -47,8 +48,10 @@ _LAST_AUTHOR = aliased(User, name="last_team_author")
 def _thread_columns(*more):
     """What a row of a thread list shows: named columns, not ORM objects (a list is read on
     every page view and every refresh; building objects for it cost more than the query)."""
+    messages, files = thread_size_columns(Thread.id)
     return select(Thread.id, Thread.subject, Thread.category, Thread.unread_for_patient,
-                  TriageGroup.name.label("group_name"), Facility.timezone, *more)
+                  TriageGroup.name.label("group_name"), Facility.timezone,
+                  messages.label("message_count"), files.label("attachment_count"), *more)
 
 
 @dataclass(frozen=True)

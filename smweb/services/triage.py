@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, with_expression
 
 from ..clock import to_local, utcnow
 from ..extensions import db
@@ -20,6 +20,7 @@ from ..models import (
     User,
     group_members,
 )
+from ..models.messaging import thread_size_columns
 from ..parsing import as_index
 from . import access, paging, sla
 
@@ -445,10 +446,13 @@ def queue_page(staff: User, filter_name: str, number: int, size: int,
     for n, (_attribute, descending) in enumerate(_ORDERS[sort]):
         key = merged.c[f"k{n}"]
         order.append(key.desc() if descending == forward else key.asc())
+    messages, files = thread_size_columns(Thread.id)
     query = (
         select(Thread, merged.c.segment)
         .join(merged, merged.c.id == Thread.id)
-        .options(joinedload(Thread.assignee), joinedload(Thread.patient),
+        .options(with_expression(Thread.message_count, messages),
+                 with_expression(Thread.attachment_count, files),
+                 joinedload(Thread.assignee), joinedload(Thread.patient),
                  joinedload(Thread.group).joinedload(TriageGroup.facility))
         .order_by(*order)
         .limit(size + 1).offset(offset)
