@@ -205,6 +205,47 @@
   });
 })();
 
+// A list refreshing itself (the Inbox, the staff queue) never undoes what the person is
+// doing: while a box is ticked or a control of the list has the focus, the refresh waits for
+// the next turn; when it brings conversations that were not there, a polite status outside
+// the list says so ("1 new message").
+(function () {
+  "use strict";
+  var LISTS = ["message-list", "queue-list"];
+  var fresh = 0;
+  function polling(event) {
+    var elt = event.detail && event.detail.elt;
+    var path = event.detail && event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    return elt && LISTS.indexOf(elt.id) >= 0 && path && path.indexOf("poll=1") >= 0;
+  }
+  function busy(list) {
+    if (list.querySelector("input[type=checkbox]:checked")) { return true; }
+    var active = document.activeElement;
+    return active && active !== document.body && list.contains(active) &&
+      /^(SELECT|INPUT|TEXTAREA|BUTTON)$/.test(active.tagName);
+  }
+  function shown(root) {
+    var ids = {};
+    root.querySelectorAll("a[id^='thread-']").forEach(function (a) { ids[a.id] = true; });
+    return ids;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (polling(event) && busy(event.detail.elt)) { event.preventDefault(); }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!polling(event) || !event.detail.shouldSwap) { return; }
+    var before = shown(event.detail.elt);
+    var incoming = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
+    fresh = Object.keys(shown(incoming)).filter(function (id) { return !before[id]; }).length;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var news = document.getElementById("list-news");
+    if (!news || !fresh) { return; }
+    news.textContent = fresh === 1 ? "1 new message" : fresh + " new messages";
+    fresh = 0;
+  });
+})();
+
 // The print page's Print button: shown only when JavaScript can press it.
 (function () {
   "use strict";
