@@ -24,6 +24,7 @@ PATIENT_PAGES = ["/mailbox/inbox", "/mailbox/sent", "/mailbox/drafts", "/mailbox
                  "/compose", "/folders", "/search?q=refill", "/preferences", "/account",
                  "/help", "{thread}"]
 STAFF_PAGES = ["/triage/", "/triage/compose", "/triage/away", "/search?q=refill", "{thread}"]
+# ... and the coordinator's and the admin's pages (below).
 
 
 def _refill_thread() -> str:
@@ -86,6 +87,16 @@ def test_every_page_fits_and_lists_say_it_all(open_tab, a11y, size):
         _fits(staff.page, width, "staff" + re.sub(r"\W+", "-", path.format(thread="thread")))
         if width == 360:
             a11y.check(staff, f"staff {path} at {width} px")
+    for who, home, paths in (
+            ("coordinator1", "Your care teams' messages",
+             ["/triage/escalations", "/triage/audit", "/triage/patients"]),
+            ("admin1", "Administration", ["/admin/", "/admin/health", "/admin/users/new"])):
+        other = open_tab(js=True, size=size)
+        sign_in(other, who, home)
+        for path in paths:
+            other.page.goto(path)
+            _fits(other.page, width, who + re.sub(r"\W+", "-", path))
+        other.assert_clean()
     staff.page.goto("/triage/")
     expect(heading(staff.page)).to_have_text("Your care teams' messages")
     row = staff.page.locator("table.messages tbody tr").first
