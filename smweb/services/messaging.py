@@ -95,10 +95,11 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
 def _commit_sent(message: Message) -> None:
     """The message and its email notices commit together (the outbox); the worker is told
     after the commit, so it never looks before they are there. The send never waits on mail."""
-    notifications.queue_for(message)
+    notices = notifications.queue_for(message)
     db.session.commit()
     audit.record("message_send", message.author, thread=message.thread, message_id=message.id)
-    tasks.deliver_soon()
+    if notices:  # nobody asked for an email: no task for the worker
+        tasks.deliver_soon()
 
 
 def _send_draft_with(message: Message, draft: Draft | None) -> None:
