@@ -58,3 +58,31 @@ def test_a_refresh_waits_while_a_box_is_ticked_then_says_what_came(open_tab, qui
     expect(page.locator("#list-news")).to_have_text("1 new message")
     expect(page.locator("#list-news")).to_have_attribute("role", "status")
     patient.assert_clean()
+
+
+def patient_writes(subject: str) -> None:
+    with LIVE["app"].app_context():
+        group = db.session.scalar(db.select(TriageGroup).where(
+            TriageGroup.name == "Primary Care Team Blue"))
+        messaging.send_new_message(user("veteran1"), messaging.NewMessage(
+            group.id, "General", subject, "A question for my team."))
+        db.session.remove()
+
+
+def test_the_queue_waits_while_its_sort_has_the_focus(open_tab, quick_refresh):
+    nurse = open_tab(js=True)
+    page = nurse.page
+    sign_in(nurse, "nurse1", "Your care teams' messages")
+    sort = page.locator("#queue-list").get_by_label("Sort")
+    sort.focus()
+    subject = f"Knee question {uuid.uuid4().hex[:6]}"
+    patient_writes(subject)
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "poll=1" in r.url else None)
+    page.wait_for_timeout(3500)
+    expect(sort).to_be_focused()  # the control she is using was not swapped away
+    assert polls == [], "a refresh went while the sort had the focus"
+    page.locator("h1").click()
+    expect(page.get_by_role("link", name=subject)).to_be_visible(timeout=10_000)
+    expect(page.locator("#list-news")).to_have_text("1 new message")
+    nurse.assert_clean()
