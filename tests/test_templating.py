@@ -60,12 +60,23 @@ def test_message_text_keeps_its_lines_and_paragraphs_in_the_html(app):
 
 
 def test_what_only_javascript_shows_is_hidden_in_the_html(login, client):
-    """A text browser ignores CSS: the idle warning, the upload progress line and the form's
-    hidden default button carry the `hidden` attribute."""
+    """A text browser ignores CSS (and w3m the `hidden` attribute too): the upload progress
+    line and the form's default button carry `hidden`; the idle warning is not in the page."""
     login("veteran1")
     page = client.get("/compose").get_data(as_text=True)
-    assert 'id="session-timeout"' in page and "data-status-url" in page
+    # The idle warning is not in the page at all (a text browser ignores `hidden`): the
+    # session status answer brings it when it is needed.
+    assert 'id="session-timeout-slot"' in page and "data-status-url" in page
+    assert "Are you still there?" not in page
+    warning = client.get("/session?poll=1&dialog=1&next=/compose",
+                         headers={"HX-Request": "true"})
+    assert warning.status_code == 200
+    text = warning.get_data(as_text=True)
+    assert "Are you still there?" in text and 'name="next" value="/compose"' in text
+    assert "<html" not in text and 'role="alertdialog"' in text
+    elsewhere = client.get("/session?poll=1&dialog=1&next=//evil.example/",
+                           headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'name="next" value=""' in elsewhere
     assert '<button type="submit" name="action" value="save" hidden>Save draft</button>' in page
-    assert 'class="upload-progress htmx-indicator" id="compose-form-progress" role="status" ' \
-           'hidden>' in page
+    assert ">Uploading…" not in page and 'data-uploading="Uploading…"' in page
     assert 'class="visually-hidden" tabindex="-1" aria-hidden="true">Save draft' not in page

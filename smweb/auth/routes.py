@@ -233,9 +233,13 @@ def signed_out():
 def session_status():
     """How long the session has left (the Smweb-Session-Remaining header; 0 when it has
     ended): asked by the timeout warning before it shows, as another tab may have kept the
-    session alive. Not activity itself: it is asked with ?poll=1."""
+    session alive. Not activity itself: it is asked with ?poll=1. With ?dialog=1 the answer
+    carries the "Are you still there?" warning, which no page holds until it is needed."""
     if not current_user.is_authenticated:
         return "", 204, {"Smweb-Session-Remaining": "0"}
+    if request.args.get("dialog") == "1":
+        return render_template("auth/_session_timeout.html",
+                               back_to=_safe_next(request.args.get("next")) or "")
     return "", 204
 
 

@@ -84,6 +84,24 @@
   // "Attach files" button's. (By htmx:beforeSwap, detail.elt is the target, not the picker.)
   function isUpload(event) { return pressed(event) === "attach"; }
 
+  // "Uploading…" and its bar, put in the Attachments box while files go (and in no page
+  // before: a text browser would show it as text). The answer's box replaces it.
+  function progressLine(form) {
+    var picker = form.querySelector("[data-upload]");
+    var box = picker && picker.closest("fieldset");
+    if (!box || box.querySelector(".upload-progress")) { return; }
+    var line = document.createElement("p");
+    line.className = "upload-progress";
+    line.setAttribute("role", "status");
+    line.appendChild(document.createTextNode(picker.dataset.uploading + " "));
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("data-upload-progress", "");
+    line.appendChild(bar);
+    box.appendChild(line);
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = formOf(event);
     if (!form) { return; }
@@ -92,6 +110,7 @@
       // answer is swapped in, so the end of the upload is watched on its request.
       var id = form.id;
       form.dataset.uploadRefused = "";
+      progressLine(form);
       event.detail.xhr.addEventListener("loadend", function () {
         uploads[id] = Math.max(0, uploads[id] - 1);
         var now = document.getElementById(id);
@@ -262,15 +281,17 @@
 // in a header on every htmx answer); a minute before the end a dialog offers to stay signed
 // in. At the end the page signs out, so nothing stays on screen of a shared workstation.
 // Before either step the server is asked again: another tab may have kept the session alive.
+// The dialog itself comes with the first of those answers: no page holds it until then.
 (function () {
   "use strict";
   var deadline = null;
   var timer = null;
-
-  function box() { return document.getElementById("session-timeout"); }
-
   // Where the person was when the dialog took the focus: it goes back there after.
   var returnTo = null;
+
+  function slot() { return document.getElementById("session-timeout-slot"); }
+  function box() { return document.getElementById("session-timeout"); }
+  function warning() { return Number(slot().dataset.warning); }
 
   function hide() {
     var dialog = box();
@@ -282,20 +303,28 @@
   }
 
   function setRemaining(seconds) {
-    if (isNaN(seconds)) { return; }
+    if (isNaN(seconds) || !slot()) { return; }
     deadline = Date.now() + seconds * 1000;
-    var dialog = box();
-    if (dialog && !dialog.hidden && seconds > Number(dialog.dataset.warning)) { hide(); }
+    if (seconds > warning()) { hide(); }
   }
 
   function askServer(then) {
-    var dialog = box();
-    if (!dialog) { return; }
-    var url = dialog.dataset.statusUrl + "?poll=1";
+    var holder = slot();
+    if (!holder) { return; }
+    var url = holder.dataset.statusUrl + "?poll=1";
+    if (!box()) {
+      url += "&dialog=1&next=" + encodeURIComponent(location.pathname + location.search);
+    }
     fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) {
-        var left = response.headers.get("Smweb-Session-Remaining");
-        then(left !== null ? Number(left) : 0);
+        var header = response.headers.get("Smweb-Session-Remaining");
+        var left = header !== null ? Number(header) : 0;
+        if (response.status !== 200 || box()) { then(left); return null; }
+        return response.text().then(function (html) {
+          holder.innerHTML = html;
+          if (window.htmx) { window.htmx.process(holder); }
+          then(left);
+        });
       })
       .catch(function () { then(null); });
   }
@@ -305,6 +334,8 @@
     if (form) {
       form.elements.reason.value = "idle";
       form.submit();
+    } else {  // the session is over and the warning never came: leave the page all the same
+      window.location.replace(slot().dataset.signedOutUrl);
     }
   }
 
@@ -325,26 +356,25 @@
 
   var asking = false;
   function tick() {
-    var dialog = box();
-    if (!dialog || deadline === null || asking) { return; }
+    if (!slot() || deadline === null || asking) { return; }
     var left = Math.ceil((deadline - Date.now()) / 1000);
-    var warning = Number(dialog.dataset.warning);
-    if (left > warning) { return; }
-    if (left > 0 && !dialog.hidden) { show(left); return; }
+    if (left > warning()) { return; }
+    var dialog = box();
+    if (left > 0 && dialog && !dialog.hidden) { show(left); return; }
     asking = true;
     askServer(function (serverLeft) {
       asking = false;
       if (serverLeft === null) { return; }  // the network failed: try again next tick
       if (serverLeft <= 0) { signOut(); return; }
       setRemaining(serverLeft);
-      if (serverLeft <= warning) { show(serverLeft); }
+      if (serverLeft <= warning()) { show(serverLeft); }
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    var dialog = box();
-    if (dialog) {
-      setRemaining(Number(dialog.dataset.remaining));
+    var holder = slot();
+    if (holder) {
+      setRemaining(Number(holder.dataset.remaining));
       timer = timer || window.setInterval(tick, 1000);
     }
   });
