@@ -337,3 +337,25 @@ def test_a_stale_draft_object_is_refused_not_a_500(ctx):
         drafts.keep(patient, draft, new_fields(body="Typed on"), KEY)
     assert count(Draft) == 0
     drafts.delete_draft(draft)  # deleting what is gone already is done, not a fault
+
+
+def test_a_send_is_one_transaction_with_its_audit_row(ctx):
+    """The message and its audit row commit together: no crash between two commits can
+    leave a send the trail does not know of."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from smweb.models import AuditEvent
+
+    thread = db.session.scalar(db.select(Thread).where(
+        Thread.subject == "Refill for blood pressure pills"))
+    commits = []
+    listener = lambda _session: commits.append(1)  # noqa: E731
+    event.listen(Session, "after_commit", listener)
+    try:
+        message = messaging.reply(user("nurse1"), thread, "Your refill is ready.")
+    finally:
+        event.remove(Session, "after_commit", listener)
+    assert commits == [1]
+    assert db.session.scalar(db.select(AuditEvent).where(
+        AuditEvent.action == "message_send", AuditEvent.message_id == message.id)) is not None

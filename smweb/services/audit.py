@@ -54,12 +54,28 @@ def _facility_of(user: User | None) -> int | None:
         .where(person == user.id).limit(1))
 
 
-def record(action: str, actor: User | None = None, *, thread: Thread | None = None,
-           message_id: int | None = None, attachment_id: int | None = None,
-           record_entry_id: int | None = None, patient_id: int | None = None,
-           target_user: User | None = None, result_count: int | None = None) -> None:
-    """Append one event and commit it. Ids only: the trail never holds message text (nor
-    the words searched for)."""
+def record(action: str, actor: User | None = None, **about) -> None:
+    """Append one event and commit it (for an access that changes nothing else: a view, a
+    download, a search). Ids only: the trail never holds message text (nor the words
+    searched for)."""
+    add(action, actor, **about)
+    # Committed without expiring what the request has read: the page recorded here (a
+    # thread, a search's results) is rendered next from the rows already loaded, not read
+    # again row by row. Nothing else changed them in between: they are as current as before.
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+def add(action: str, actor: User | None = None, *, thread: Thread | None = None,
+        message_id: int | None = None, attachment_id: int | None = None,
+        record_entry_id: int | None = None, patient_id: int | None = None,
+        target_user: User | None = None, result_count: int | None = None) -> None:
+    """Append one event to the caller's transaction: an action and its audit row commit
+    together, or neither does."""
     assert action in ACTIONS, action
     if thread is not None:
         patient_id = thread.patient_id
@@ -82,15 +98,6 @@ def record(action: str, actor: User | None = None, *, thread: Thread | None = No
         message_id=message_id, attachment_id=attachment_id, record_entry_id=record_entry_id,
         result_count=result_count, ip=ip, user_agent=agent,
     ))
-    # Committed without expiring what the request has read: the page recorded here (a
-    # thread, a search's results) is rendered next from the rows already loaded, not read
-    # again row by row. Nothing else changed them in between: they are as current as before.
-    session = db.session()
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 @dataclass

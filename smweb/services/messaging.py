@@ -93,11 +93,12 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
 
 
 def _commit_sent(message: Message) -> None:
-    """The message and its email notices commit together (the outbox); the worker is told
-    after the commit, so it never looks before they are there. The send never waits on mail."""
-    notices = notifications.queue_for(message)
+    """The message, its audit row and its email notices (the outbox) commit together, in
+    one transaction; the worker is told after the commit, so it never looks before they are
+    there. The send never waits on mail."""
+    notices = notifications.queue_for(message)  # flushes: the message has its id
+    audit.add("message_send", message.author, thread=message.thread, message_id=message.id)
     db.session.commit()
-    audit.record("message_send", message.author, thread=message.thread, message_id=message.id)
     if notices:  # nobody asked for an email: no task for the worker
         tasks.deliver_soon()
 
