@@ -29,7 +29,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 CACHEABLE_ENDPOINTS = frozenset({"static", "assets.htmx"})
 # Pages a user whose password was reset may still open before choosing a new one.
 PASSWORD_CHANGE_ALLOWS = frozenset({"auth.change_password", "auth.sign_out", "auth.help_page",
-                                    "auth.signed_out", "auth.extend_session"})
+                                    "auth.signed_out", "auth.extend_session",
+                                    "auth.session_status"})
 
 
 def init_app(app: Flask) -> None:

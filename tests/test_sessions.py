@@ -244,3 +244,19 @@ def test_prune_deletes_sessions_and_failures_long_over(app, clock):
             ["veteran1"]
         assert db.session.scalar(db.select(db.func.count(SignInFailure.id))) == 2
     assert runner.invoke(args=["smweb", "prune", "--days", "0"]).exit_code == 2
+
+
+def test_the_idle_warning_comes_on_the_password_change_page_too(app, login, client):
+    """A person held to choosing a new password still gets "Are you still there?"."""
+    from smweb.extensions import db as database
+    from tests.conftest import user as find
+
+    login("veteran1")
+    with app.app_context():
+        find("veteran1").must_change_password = True
+        database.session.commit()
+    assert client.get("/mailbox/inbox").status_code in (302, 303)  # held to the password
+    warning = client.get("/session?poll=1&dialog=1&next=/account/password",
+                         headers={"HX-Request": "true"})
+    assert warning.status_code == 200 and "HX-Redirect" not in warning.headers
+    assert "Are you still there?" in warning.get_data(as_text=True)

@@ -89,7 +89,9 @@
   function progressLine(form) {
     var picker = form.querySelector("[data-upload]");
     var box = picker && picker.closest("fieldset");
-    if (!box || box.querySelector(".upload-progress")) { return; }
+    if (!box) { return null; }
+    var existing = box.querySelector(".upload-progress");
+    if (existing) { return existing; }
     var line = document.createElement("p");
     line.className = "upload-progress";
     line.setAttribute("role", "status");
@@ -100,6 +102,7 @@
     bar.setAttribute("data-upload-progress", "");
     line.appendChild(bar);
     box.appendChild(line);
+    return line;
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -110,8 +113,11 @@
       // answer is swapped in, so the end of the upload is watched on its request.
       var id = form.id;
       form.dataset.uploadRefused = "";
-      progressLine(form);
+      var line = progressLine(form);
       event.detail.xhr.addEventListener("loadend", function () {
+        // Gone with the answer's swap; if nothing is swapped in (a network error, a 5xx)
+        // it must not stay saying "Uploading…".
+        if (line && line.isConnected) { line.remove(); }
         uploads[id] = Math.max(0, uploads[id] - 1);
         var now = document.getElementById(id);
         if (now && !uploads[id]) { now.dataset.sendWaiting = ""; }
@@ -239,9 +245,7 @@
   }
   function busy(list) {
     if (list.querySelector("input[type=checkbox]:checked")) { return true; }
-    var active = document.activeElement;
-    return active && active !== document.body && list.contains(active) &&
-      /^(SELECT|INPUT|TEXTAREA|BUTTON)$/.test(active.tagName);
+    return list.contains(document.activeElement);  // a link, a select, a button: in use
   }
   function shown(root) {
     var ids = {};
@@ -260,8 +264,10 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var news = document.getElementById("list-news");
     if (!news || !fresh) { return; }
-    news.textContent = fresh === 1 ? "1 new message" : fresh + " new messages";
+    var text = fresh === 1 ? "1 new message" : fresh + " new messages";
     fresh = 0;
+    news.textContent = "";  // emptied first: the same words again are read out again
+    window.setTimeout(function () { news.textContent = text; }, 50);
   });
 })();
 
@@ -296,8 +302,11 @@
   function hide() {
     var dialog = box();
     if (dialog && !dialog.hidden) {
+      // Back where the person was, if the focus is still in the dialog (not if they went
+      // on typing in the page meanwhile).
+      var inDialog = dialog.contains(document.activeElement);
       dialog.hidden = true;
-      if (returnTo && document.body.contains(returnTo)) { returnTo.focus(); }
+      if (inDialog && returnTo && document.body.contains(returnTo)) { returnTo.focus(); }
       returnTo = null;
     }
   }
@@ -319,10 +328,15 @@
       .then(function (response) {
         var header = response.headers.get("Smweb-Session-Remaining");
         var left = header !== null ? Number(header) : 0;
-        if (response.status !== 200 || box()) { then(left); return null; }
+        if (response.status !== 200 || box() || response.headers.get("HX-Redirect")) {
+          then(left);
+          return null;
+        }
         return response.text().then(function (html) {
-          holder.innerHTML = html;
-          if (window.htmx) { window.htmx.process(holder); }
+          if (html.indexOf('id="session-timeout"') >= 0 && !box()) {
+            holder.innerHTML = html;
+            if (window.htmx) { window.htmx.process(holder); }
+          }
           then(left);
         });
       })
