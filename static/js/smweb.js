@@ -292,6 +292,7 @@
   "use strict";
   var deadline = null;
   var timer = null;
+  var updates = 0;  // figures the server sent with other requests (htmx answers)
   // Where the person was when the dialog took the focus: it goes back there after.
   var returnTo = null;
 
@@ -324,8 +325,16 @@
     if (!box()) {
       url += "&dialog=1&next=" + encodeURIComponent(location.pathname + location.search);
     }
-    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+    // An answer that takes over 10 s is given up (the next tick asks again); one that comes
+    // after a newer figure arrived with another request is not believed.
+    var seen = updates;
+    var giveUp = new AbortController();
+    var timeout = window.setTimeout(function () { giveUp.abort(); }, 10000);
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin",
+                 signal: giveUp.signal })
       .then(function (response) {
+        window.clearTimeout(timeout);
+        if (updates !== seen) { then(null); return null; }
         var header = response.headers.get("Smweb-Session-Remaining");
         var left = header !== null ? Number(header) : 0;
         if (response.status !== 200 || box() || response.headers.get("HX-Redirect")) {
@@ -340,7 +349,7 @@
           then(left);
         });
       })
-      .catch(function () { then(null); });
+      .catch(function () { window.clearTimeout(timeout); then(null); });
   }
 
   function signOut() {
@@ -395,6 +404,9 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var xhr = event.detail && event.detail.xhr;
     var left = xhr && xhr.getResponseHeader("Smweb-Session-Remaining");
-    if (left !== null && left !== undefined) { setRemaining(Number(left)); }
+    if (left !== null && left !== undefined) {
+      updates += 1;
+      setRemaining(Number(left));
+    }
   });
 })();
