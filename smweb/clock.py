@@ -40,6 +40,16 @@ def format_time(moment: datetime, tz_name: str) -> str:
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
+def is_iso_date(text: str) -> bool:
+    """Whether `text` is a year-month-day date: a date field can show it (a field of type
+    date holds no other value; what else was typed is quoted in the field's error)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_date_range(args, required: bool = False) -> tuple[date | None, date | None, dict]:
     """The `start` and `end` dates of a filter form (year-month-day), and what was wrong with
     them, by field. `required`: both must be given."""
@@ -54,7 +64,8 @@ def parse_date_range(args, required: bool = False) -> tuple[date | None, date | 
         try:
             found[name] = date.fromisoformat(raw)
         except ValueError:
-            errors[name] = "Enter the date as year-month-day, for example 2026-03-31."
+            errors[name] = (f"“{raw[:20]}” is not a date: enter it as year-month-day, for "
+                            "example 2026-03-31.")
             continue
         if not EARLIEST <= found[name] <= LATEST:  # 9999-12-31 + a day is no date at all
             found[name] = None

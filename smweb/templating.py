@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
-from .clock import format_local, utcnow
+from .clock import format_local, is_iso_date, utcnow
 from .parsing import MAX_ID
 
 
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = _paragraphs
     app.jinja_env.filters["file_kind"] = _file_kind
     app.jinja_env.filters["id_url"] = _id_url
+    app.jinja_env.tests["iso_date"] = is_iso_date
     app.jinja_env.globals["fragment_request"] = fragment_request
     app.jinja_env.globals["autosave_attrs"] = autosave_attrs
     app.context_processor(_common_context)

