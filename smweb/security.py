@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db, login_manager
 from .models import User
-from .services import sessions
+from .services import origin, sessions
+from .services.refusals import Refusal
 from .templating import redirect_to
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -44,12 +45,21 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.user_loader(_load_user)
 
+    app.before_request(_name_origin)
+    app.teardown_request(lambda _error: origin.forget())
     app.before_request(_refuse_nul_characters)
     app.before_request(_note_activity)
     app.after_request(_security_headers)
     app.after_request(_session_remaining)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Refusal, _refusal)
+
+
+def _name_origin():
+    """Where this request came from, for the audit rows its action writes (after ProxyFix
+    has read the proxy's headers, when the site trusts them)."""
+    origin.serve_from(request.remote_addr, request.user_agent.string)
 
 
 def _load_user(token: str) -> User | None:
@@ -164,6 +174,14 @@ def _http_error(error: HTTPException):
         db.session.rollback()
     title, text = MESSAGES.get(error.code or 500, (error.name, error.description))
     return _render_error(error.code or 500, title, text)
+
+
+def _refusal(refusal: Refusal):
+    """A service's no that no view caught: a 404 reads as any missing page (never saying the
+    thing exists); a 403 or 422 says the service's reason."""
+    if refusal.status == 404:
+        return _render_error(404, *MESSAGES[404])
+    return _render_error(refusal.status, MESSAGES[403][0], str(refusal))
 
 
 def _render_error(status: int, title: str, text: str):

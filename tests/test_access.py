@@ -233,6 +233,21 @@ def test_bad_or_unknown_ids_are_404(login, client, path):
     assert client.get(path).status_code == 404
 
 
+def test_a_service_says_no_in_its_own_words_outside_the_web(app, objects):
+    """Services know nothing of HTTP: a command-line caller gets the domain's refusal, with
+    words for a person, and the web answers the same refusal with its status."""
+    from smweb.services import access, refusals
+
+    with app.app_context():
+        other = user("veteran2")
+        with pytest.raises(refusals.NotFound, match="not there, or not one you can open"):
+            access.get_thread_for(other, objects["thread"])
+        with pytest.raises(refusals.NotFound):
+            access.get_thread_for(other, 99999999)
+        assert refusals.NotFound.status == 404 and refusals.Forbidden.status == 403
+        assert refusals.NotAllowed("no").status == 422
+
+
 def test_state_never_changes_on_get(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in {"auth.sign_out"} or "delete" in rule.rule or "reply" in rule.rule \

@@ -3,7 +3,7 @@
 import pytest
 
 from smweb.extensions import db
-from smweb.models import Facility, TriageGroup, User
+from smweb.models import AuditEvent, Facility, TriageGroup, User
 from tests.conftest import post_form, set_up_two_step, sign_in, user
 
 
@@ -171,11 +171,21 @@ def test_staff_roles_in_care_teams(login, client, app):
         f"role-{cardio}": "clerk"}, form_page=f"/admin/users/{nurse_id}")
     with app.app_context():
         assert admin.memberships_of(user("nurse1")) == {blue: "group_admin", cardio: "clerk"}
+    with app.app_context():
+        level = user("nurse1").account_level
+        audited = db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "membership_change"))
+    assert audited == 1
     bad = post_form(client, f"/admin/users/{nurse_id}", {
-        "role": "staff", "account_level": "basic", f"role-{blue}": "emperor"},
-        form_page=f"/admin/users/{nurse_id}")
+        "role": "staff", "account_level": "premium" if level == "basic" else "basic",
+        f"role-{blue}": "emperor"}, form_page=f"/admin/users/{nurse_id}")
     assert bad.status_code == 422
     assert "Choose a role in each care team" in bad.get_data(as_text=True)
+    with app.app_context():  # all of the change or none of it
+        assert user("nurse1").account_level == level
+        assert admin.memberships_of(user("nurse1")) == {blue: "group_admin", cardio: "clerk"}
+        assert db.session.scalar(db.select(db.func.count(AuditEvent.id)).where(
+            AuditEvent.action.in_(["membership_change", "account_change"]))) == 1
 
 
 def test_edit_a_facility_and_its_business_hours(login, client, app):

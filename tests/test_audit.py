@@ -48,6 +48,19 @@ def test_sign_in_failure_and_sign_out_are_recorded(client, app):
     assert all(e[6] == "127.0.0.1" for e in events(app))
 
 
+def test_a_row_written_outside_a_request_names_no_origin(client, app):
+    """The address and browser come from the request being served: a command or a job
+    writing after a request has ended does not inherit that request's origin."""
+    from smweb.services import audit
+
+    client.environ_base["HTTP_USER_AGENT"] = "Firefox/128.0"
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    sign_in(client, "veteran1")
+    with app.app_context():
+        audit.record("sign_out", user("veteran1"))
+    assert [e[6:] for e in events(app)] == [("192.0.2.7", "Firefox/128.0"), ("", "")]
+
+
 def test_thread_view_send_download_and_record_are_recorded(login, client, app):
     from tests.test_attachments import send_with_files
 

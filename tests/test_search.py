@@ -128,10 +128,22 @@ def test_search_page_and_live_fragment(login, client, corpus):
     assert "Type a word" in empty
 
 
-def test_snippet_escapes_and_marks():
-    marked = search.snippet("Use <b>ice</b> on the knee, then rest the knee.", ["knee"])
-    assert "&lt;b&gt;ice&lt;/b&gt;" in marked
-    assert str(marked).count("<mark>knee</mark>") == 2
+def test_snippet_marks_the_words_searched_for():
+    pieces = search.snippet("Use <b>ice</b> on the knee, then rest the knee.", ["knee"])
+    assert pieces == [("Use <b>ice</b> on the ", False), ("knee", True),
+                      (", then rest the ", False), ("knee", True), (".", False)]
+    long = search.snippet("word " * 100 + "knee " + "word " * 100, ["knee"])
+    assert long[0].text == "…" and long[-1].text.endswith("…")
+    assert [p.text for p in long if p.marked] == ["knee"]
+
+
+def test_a_snippet_is_escaped_on_the_page(login, client, app):
+    """What a patient wrote is text on the results page, never markup."""
+    login("veteran1")
+    with app.app_context():
+        messaging.reply(user("veteran1"), new_thread(), "My <b>kneecap</b> & the <i>shin</i>")
+    page = client.get("/search?q=kneecap").get_data(as_text=True)
+    assert "My &lt;b&gt;<mark>kneecap</mark>&lt;/b&gt; &amp; the &lt;i&gt;shin" in page
 
 
 def test_threads_moved_keep_their_search_rows(app, corpus):

@@ -67,30 +67,18 @@ def edit_user(user_id: int):
     form.groups.choices = [(g.id, f"{g.name} ({g.facility.name})") for g in groups]
     status = 200
     if form.validate_on_submit():
-        before = (user.role, user.account_level, user.disabled)
-        groups_before = admin.memberships_of(user) if not user.is_patient else \
-            {g.id for g in current_groups}
         try:
-            admin.update_user(current_user, user, role=form.role.data,
-                              account_level=form.account_level.data,
-                              disabled=form.disabled.data)
-            if user.is_patient:
-                admin.set_groups(user, form.groups.data or [])
-            else:
-                admin.set_memberships(user, {
+            admin.update_user(
+                current_user, user, role=form.role.data, account_level=form.account_level.data,
+                disabled=form.disabled.data,
+                care_teams=(form.groups.data or []) if user.is_patient else None,
+                memberships=None if user.is_patient else {
                     g.id: request.form[f"role-{g.id}"] for g in groups
                     if request.form.get(f"role-{g.id}")})
         except admin.AdminError as refusal:
-            db.session.rollback()
             form.form_errors.append(str(refusal))
             status = 422
         else:
-            if before != (user.role, user.account_level, user.disabled):
-                audit.record("account_change", current_user, target_user=user)
-            groups_after = admin.memberships_of(user) if not user.is_patient else \
-                {g.id for g in user.care_groups}
-            if groups_before != groups_after:
-                audit.record("membership_change", current_user, target_user=user)
             flash("The account was saved.", "success")
             return redirect_to(url_for("admin.edit_user", user_id=user.id))
     elif form.is_submitted():

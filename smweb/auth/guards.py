@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
 from ..services import blocking
+from ..services.refusals import Refusal
 
 
 def blocked_page():
@@ -73,7 +74,7 @@ def keeps_unsent_message(view):
         g._login_user, g.keeping_unsent = user, True  # flask-login's current user, for now
         try:
             response = view(*args, **kwargs)
-        except HTTPException:
+        except (HTTPException, Refusal):
             response = None
         finally:
             g._login_user = login_manager.anonymous_user()

@@ -61,7 +61,8 @@ def _finish_sign_in(user, shared: bool, next_url: str | None):
     """A new session (new id, new cookie contents) for a fully signed-in user."""
     session.clear()  # nothing from before (a planted id, the pending step) carries over
     throttle.clear(user.username)
-    sessions.start(user, shared=shared)
+    sessions.start(user, shared=shared, ip=_client_ip(),
+                   user_agent=request.user_agent.string)
     login_user(user, remember=False)
     audit.record("sign_in", user)
     if user.must_change_password:

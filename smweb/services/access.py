@@ -4,18 +4,19 @@ Anything the user may not see is a 404, exactly like something that does not exi
 tells nothing about what lies behind it.
 """
 
-from flask import abort
+
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Draft, Thread, TriageGroup, User, group_members, patient_groups
+from .refusals import NotFound
 
 
 def get_thread_for(user: User, thread_id: int) -> Thread:
     """The thread, if `user` is its patient or on its care team; 404 otherwise."""
     thread = db.session.get(Thread, thread_id)
     if thread is None or not can_see_thread(user, thread):
-        abort(404)
+        raise NotFound()
     return thread
 
 
@@ -35,7 +36,7 @@ def get_draft_for(user: User, draft_id: int) -> Draft:
     """The user's own draft; 404 for anyone else's."""
     draft = db.session.get(Draft, draft_id)
     if draft is None or draft.author_id != user.id:
-        abort(404)
+        raise NotFound()
     return draft
 
 

@@ -8,10 +8,11 @@ from sqlalchemy import delete, func, insert, select
 from ..extensions import db
 from ..models import Facility, Role, TriageGroup, User, group_members
 from ..models.people import MEMBER_ROLES, AccountLevel
-from . import accounts, sessions
+from . import accounts, audit, sessions
+from .refusals import NotAllowed
 
 
-class AdminError(Exception):
+class AdminError(NotAllowed):
     """An administrative change the rules don't allow; the text says why."""
 
 
@@ -47,20 +48,51 @@ def _admins_left(excluding: User) -> int:
         User.role == Role.ADMIN, User.disabled.is_(False), User.id != excluding.id)) or 0
 
 
-def update_user(actor: User, user: User, *, role: str, account_level: str,
-                disabled: bool) -> None:
-    """Change a user's role, account level or whether the account may sign in. The last
-    working admin account can't be demoted or disabled."""
+def update_user(actor: User, user: User, *, role: str, account_level: str, disabled: bool,
+                care_teams: list[int] | None = None,
+                memberships: dict[int, str] | None = None) -> None:
+    """Change a user's role, account level, whether the account may sign in and (when given)
+    a patient's care teams or a staff member's memberships: all of it or nothing, with an
+    audit row for each kind of change, in one commit. The last working admin account can't
+    be demoted or disabled; a disabled account's sessions end."""
     if role not in {r.value for r in Role} or account_level not in {a.value for a in AccountLevel}:
         raise AdminError("Choose a role and account level from the lists.")
     if user.is_admin and (role != Role.ADMIN or disabled) and _admins_left(user) == 0:
         raise AdminError("This is the last admin account: make another admin first.")
-    user.role = role
-    user.account_level = account_level
-    user.disabled = disabled
+    if memberships is not None and any(r not in MEMBER_ROLES for r in memberships.values()):
+        raise AdminError("Choose a role in each care team from the list.")
+    if (user.role, user.account_level, user.disabled) != (role, account_level, disabled):
+        user.role, user.account_level, user.disabled = role, account_level, disabled
+        audit.add("account_change", actor, target_user=user)
+    teams_changed = care_teams is not None and _set_care_teams(user, care_teams)
+    if memberships is not None and _set_memberships(user, memberships) or teams_changed:
+        audit.add("membership_change", actor, target_user=user)
     db.session.commit()
     if disabled:
         sessions.end_all(user, "disabled")
+
+
+def _set_care_teams(user: User, group_ids: list[int]) -> bool:
+    """A patient's care teams: the ones they may write to. True if they changed."""
+    before = {g.id for g in user.care_groups}
+    user.care_groups = list(db.session.scalars(
+        select(TriageGroup).where(TriageGroup.id.in_(group_ids))))
+    return before != {g.id for g in user.care_groups}
+
+
+def _set_memberships(user: User, roles: dict[int, str]) -> bool:
+    """A staff member's care teams, each with a role (provider, nurse, clerk, group
+    administrator). True if they changed."""
+    before = memberships_of(user)
+    known = set(db.session.scalars(select(TriageGroup.id).where(
+        TriageGroup.id.in_(list(roles)))))
+    db.session.execute(delete(group_members).where(group_members.c.user_id == user.id))
+    for group_id, role in sorted(roles.items()):
+        if group_id in known:
+            db.session.execute(insert(group_members).values(
+                group_id=group_id, user_id=user.id, role=role))
+    db.session.expire(user, ["staff_groups"])
+    return before != memberships_of(user)
 
 
 def reset_password(user: User, password: str) -> None:
@@ -70,6 +102,15 @@ def reset_password(user: User, password: str) -> None:
     sessions.end_all(user, "admin")
 
 
+def _check_facility(timezone: str, phone: str, opens_at: time, closes_at: time) -> None:
+    if timezone not in available_timezones():
+        raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
+    if not phone.strip():
+        raise AdminError("Enter the facility's phone number.")
+    if closes_at <= opens_at:
+        raise AdminError("Business hours must end after they start.")
+
+
 def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(8, 0),
                     closes_at: time = time(17, 0)) -> Facility:
     name = name.strip()
@@ -77,12 +118,7 @@ def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(
         raise AdminError("Enter the facility's name.")
     if db.session.scalar(select(Facility.id).where(Facility.name == name)):
         raise AdminError(f"There is already a facility named {name}.")
-    if timezone not in available_timezones():
-        raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
-    if not phone.strip():
-        raise AdminError("Enter the facility's phone number.")
-    if closes_at <= opens_at:
-        raise AdminError("Business hours must end after they start.")
+    _check_facility(timezone, phone, opens_at, closes_at)
     facility = Facility(name=name, timezone=timezone, phone=phone.strip(), opens_at=opens_at,
                         closes_at=closes_at)
     db.session.add(facility)
@@ -93,12 +129,7 @@ def create_facility(name: str, timezone: str, phone: str, opens_at: time = time(
 def update_facility(facility: Facility, timezone: str, phone: str, opens_at: time,
                     closes_at: time) -> None:
     """Change a facility's time zone, phone and business hours (the reply clock's hours)."""
-    if timezone not in available_timezones():
-        raise AdminError(f"{timezone} is not a time zone; use a name like America/Chicago.")
-    if not phone.strip():
-        raise AdminError("Enter the facility's phone number.")
-    if closes_at <= opens_at:
-        raise AdminError("Business hours must end after they start.")
+    _check_facility(timezone, phone, opens_at, closes_at)
     facility.timezone, facility.phone = timezone, phone.strip()
     facility.opens_at, facility.closes_at = opens_at, closes_at
     db.session.commit()
@@ -115,29 +146,6 @@ def create_group(facility: Facility, name: str) -> TriageGroup:
     db.session.add(group)
     db.session.commit()
     return group
-
-
-def set_groups(user: User, group_ids: list[int]) -> None:
-    """A patient's care teams: the ones they may write to."""
-    groups = list(db.session.scalars(select(TriageGroup).where(TriageGroup.id.in_(group_ids))))
-    user.care_groups = groups
-    db.session.commit()
-
-
-def set_memberships(user: User, roles: dict[int, str]) -> None:
-    """A staff member's care teams, each with a role (provider, nurse, clerk, group
-    administrator)."""
-    if any(role not in MEMBER_ROLES for role in roles.values()):
-        raise AdminError("Choose a role in each care team from the list.")
-    known = set(db.session.scalars(select(TriageGroup.id).where(
-        TriageGroup.id.in_(list(roles)))))
-    db.session.execute(delete(group_members).where(group_members.c.user_id == user.id))
-    for group_id, role in sorted(roles.items()):
-        if group_id in known:
-            db.session.execute(insert(group_members).values(
-                group_id=group_id, user_id=user.id, role=role))
-    db.session.commit()
-    db.session.expire(user, ["staff_groups"])
 
 
 def memberships_of(user: User) -> dict[int, str]:

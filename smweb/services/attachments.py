@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 import filetype
-from flask import abort, current_app
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..models import Attachment, Draft, Message, User
 from . import access
+from .refusals import NotFound
 from .scanning import ScannerUnavailable, scanner
 from .storage import sha256, storage
 
@@ -336,12 +337,12 @@ def get_attachment_for(user: User, attachment_id: int) -> Attachment:
     """The attachment, if the user is on its thread or it is on their own draft; else 404."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
-        abort(404)
+        raise NotFound()
     if attachment.message is not None:
         if not access.can_see_thread(user, attachment.message.thread):
-            abort(404)
+            raise NotFound()
     elif attachment.draft is None or attachment.draft.author_id != user.id:
-        abort(404)
+        raise NotFound()
     return attachment
 
 

@@ -3,13 +3,12 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import has_request_context, request
 from sqlalchemy import select
 
 from ..clock import parse_date_range
 from ..extensions import db
 from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
-from . import spreadsheet
+from . import origin, spreadsheet
 from .paging import Page
 
 ACTIONS = {
@@ -88,15 +87,12 @@ def add(action: str, actor: User | None = None, *, thread: Thread | None = None,
         facility_id = _facility_of(actor)
     if patient_id is None and actor is not None and actor.is_patient:
         patient_id = actor.id
-    ip = agent = ""
-    if has_request_context():
-        ip = (request.remote_addr or "")[:45]
-        agent = (request.user_agent.string or "")[:200]
+    came_from = origin.current()
     db.session.add(AuditEvent(
         action=action, actor_id=actor.id if actor else None, patient_id=patient_id,
         facility_id=facility_id, thread_id=thread.id if thread else None,
         message_id=message_id, attachment_id=attachment_id, record_entry_id=record_entry_id,
-        result_count=result_count, ip=ip, user_agent=agent,
+        result_count=result_count, ip=came_from.ip, user_agent=came_from.user_agent,
     ))
 
 

@@ -2,7 +2,7 @@
 site's own service name and coordinator title). The server refuses what a block forbids,
 whatever the page shows."""
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import bindparam, select
 
 from ..clock import utcnow
@@ -10,6 +10,7 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import Block, TriageGroup, User
 from . import access, audit
+from .refusals import Forbidden, NotFound
 
 KINDS = {
     "all": "From all of secure messaging",
@@ -80,9 +81,9 @@ def get_patient_for(staff: User, patient_id: int) -> User:
     404 for anyone else."""
     patient = db.session.get(User, patient_id)
     if patient is None or not patient.is_patient or not may_restrict(staff):
-        abort(404)
+        raise NotFound()
     if not any(_in_reach(staff, group) for group in patient.care_groups):
-        abort(404)
+        raise NotFound()
     return patient
 
 
@@ -144,9 +145,9 @@ def unblock(coordinator: User, patient: User, block_id: int) -> None:
     it is out of this staff member's reach)."""
     entry = db.session.get(Block, block_id)
     if entry is None or entry.patient_id != patient.id or entry.lifted_at is not None:
-        abort(404)
+        raise NotFound()
     if not may_lift(coordinator, entry):
-        abort(403)
+        raise Forbidden()
     entry.lifted_at = utcnow()
     entry.lifted_by_id = coordinator.id
     db.session.commit()

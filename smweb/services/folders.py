@@ -4,7 +4,6 @@ Nothing the patient sent or received is ever destroyed here."""
 import re
 from typing import NamedTuple
 
-from flask import abort
 from sqlalchemy import bindparam, case, func, select
 
 from ..clock import utcnow
@@ -12,6 +11,7 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import Folder, Thread, User
 from ..parsing import as_id
+from .refusals import NotFound
 
 NAME_MAX = 50
 NAME_RE = re.compile(r"^[A-Za-z0-9 ]+$")
@@ -68,7 +68,7 @@ def get_folder_for(user: User, folder_id: int) -> Folder:
     """The user's own folder; 404 for anyone else's."""
     folder = db.session.get(Folder, folder_id)
     if folder is None or folder.owner_id != user.id:
-        abort(404)
+        raise NotFound()
     return folder
 
 
@@ -109,7 +109,7 @@ def move(patient: User, threads: list[Thread], destination: str) -> tuple[int, s
         folder = get_folder_for(patient, folder_id)
     for thread in threads:
         if thread.patient_id != patient.id:
-            abort(404)
+            raise NotFound()
         if destination == DELETED:
             thread.patient_deleted_at = thread.patient_deleted_at or utcnow()
             thread.folder_id = None

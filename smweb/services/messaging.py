@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,7 +15,7 @@ from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGr
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
 from . import access, attachments, audit, blocking, drafts, education, notifications, triage
 from .drafts import DraftFields
-from .refusals import DraftGone, FilesStillUploading, NotAllowed
+from .refusals import DraftGone, FilesStillUploading, NotAllowed, NotFound
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _draft_of_form(author: User, fields: DraftFields, form_key: str | None,
     if draft_id:
         draft = access.get_draft_for(author, draft_id)
         if draft.thread_id != (fields.thread.id if fields.thread else None):
-            abort(404)
+            raise NotFound()
         return draft
     draft = drafts.for_form(author, form_key)
     if draft is None and fields.thread is not None:

@@ -4,22 +4,22 @@ is the same as R4's)."""
 
 import json
 
-from flask import abort
 from sqlalchemy import select
 
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, RecordEntry, Thread, ThreadEvent, User
 from . import access, audit
+from .refusals import NotFound
 
 
 def save_to_record(actor: User, thread: Thread, message: Message | None = None) -> RecordEntry:
     """Save one message, or the whole thread, to the medical record as sent. The entry says
     who saved it and when, and is never changed afterwards."""
     if not actor.is_staff or not access.can_see_thread(actor, thread):
-        abort(404)
+        raise NotFound()
     if message is not None and message.thread_id != thread.id:
-        abort(404)
+        raise NotFound()
     messages = [message] if message is not None else list(thread.messages)
     content = {
         "subject": thread.subject,
@@ -62,7 +62,7 @@ def get_entry_for(user: User, entry_id: int) -> RecordEntry:
     """The entry, for staff on its thread's care team; 404 for anyone else."""
     entry = db.session.get(RecordEntry, entry_id)
     if entry is None or not user.is_staff or not access.can_see_thread(user, entry.thread):
-        abort(404)
+        raise NotFound()
     return entry
 
 

@@ -1,8 +1,36 @@
-"""The refusals a service raises when its rules say no: the text says why, in words for the
-user, and the view shows it where the user acted."""
+"""The refusals a service raises when its rules say no. A service knows nothing of HTTP: it
+raises one of these, and the web answers by its kind (one error handler, security.py), or a
+view catches it and shows its text where the user acted. A command-line caller sees the same
+exception, with words for a person.
+
+- `NotFound` (404): not there, or not this user's to see; the two are never told apart, so
+  an id tells nothing about what lies behind it.
+- `Forbidden` (403): the user may see it but not do this to it.
+- `NotAllowed` (422): the rules forbid this now; the text says why.
+"""
 
 
-class NotAllowed(Exception):
+class Refusal(Exception):
+    """A service's no. `status` is the HTTP status the web answers it with."""
+
+    status = 422
+
+
+class NotFound(Refusal):
+    status = 404
+
+    def __init__(self, what: str = "That is not there, or not one you can open."):
+        super().__init__(what)
+
+
+class Forbidden(Refusal):
+    status = 403
+
+    def __init__(self, why: str = "Your account can't do that."):
+        super().__init__(why)
+
+
+class NotAllowed(Refusal):
     """The rules forbid this; the text says why."""
 
 

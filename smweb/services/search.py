@@ -5,10 +5,10 @@ same words match on both (prefixes of whole words, every keyword required, no st
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from markupsafe import Markup, escape
 from sqlalchemy import (
     and_,
     bindparam,
@@ -294,23 +294,28 @@ def _read_by_ids(statement) -> list[Message]:
     return [found[message_id] for message_id in ids if message_id in found]
 
 
-def snippet(body: str, words: list[str], width: int = 80) -> Markup:
-    """The part of a message around the first matched word, matched words marked."""
+class Piece(NamedTuple):
+    """A run of a snippet's text; `marked` when it is a word the person searched for."""
+
+    text: str
+    marked: bool = False
+
+
+def snippet(body: str, words: list[str], width: int = 80) -> list[Piece]:
+    """The part of a message around the first matched word, as pieces the page marks up
+    (the template escapes the text and marks the matched words)."""
     if not words:
-        return escape(body[:width * 2]) + ("…" if len(body) > width * 2 else "")
+        return [Piece(body[:width * 2] + ("…" if len(body) > width * 2 else ""))]
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*", re.I)
     found = pattern.search(body)
     start = max((found.start() if found else 0) - width, 0)
     end = min(start + width * 2, len(body))
     piece = body[start:end]
-    marked = Markup("")
-    last = 0
+    pieces, last = [Piece("…")] if start else [], 0
     for match in pattern.finditer(piece):
-        marked += escape(piece[last:match.start()]) + Markup("<mark>") + escape(
-            match.group(0)) + Markup("</mark>")
+        pieces += [Piece(piece[last:match.start()]), Piece(match.group(0), marked=True)]
         last = match.end()
-    marked += escape(piece[last:])
-    return (Markup("…") if start else Markup("")) + marked + (
-        Markup("…") if end < len(body) else Markup(""))
+    pieces.append(Piece(piece[last:] + ("…" if end < len(body) else "")))
+    return [p for p in pieces if p.text]
 
 

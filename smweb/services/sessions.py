@@ -6,12 +6,12 @@ nothing once its session has ended.
 """
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, request
+import ua_parser
+from flask import current_app
 from sqlalchemy import bindparam, delete, or_, select, update
 
 from ..clock import utcnow
@@ -53,15 +53,16 @@ def idle_limit(user: User, shared: bool) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def start(user: User, *, shared: bool) -> str:
-    """A new session for this browser; returns the token for its cookie."""
+def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
+    """A new session for the browser at `ip` that calls itself `user_agent`; returns the
+    token for its cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
         token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now,
         expires_at=now + timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
         idle_seconds=int(idle_limit(user, shared).total_seconds()), shared=shared,
-        ip=(request.remote_addr or "")[:45], user_agent=request.user_agent.string[:200],
+        ip=(ip or "")[:45], user_agent=user_agent[:200],
     ))
     db.session.commit()
     user.session_token = token
@@ -160,18 +161,12 @@ def active_for(user: User) -> list[UserSession]:
             and now - r.last_seen_at < timedelta(seconds=r.idle_seconds)]
 
 
-_BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-             ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari")]
-_SYSTEMS = [("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"),
-            ("iPad", "iPad"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux")]
-
-
 def device_name(user_agent: str) -> str:
-    """'Firefox on Windows': enough to recognise a device in the list of sessions."""
-    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
-    if re.search(r"Headless", user_agent):
-        browser = "Headless browser"
-    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    """'Firefox on Windows': enough to recognise a device in the list of sessions. The user
+    agent is read by ua-parser, whose rules are kept up to date with new browsers."""
+    found = ua_parser.parse(user_agent)
+    browser = found.user_agent.family if found.user_agent else None
+    system = found.os.family if found.os else None
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or "Unknown browser"
