@@ -172,7 +172,7 @@ def create_admin_command(username: str, name: str, password: str) -> None:
     from .services import admin
 
     try:
-        admin.create_user(username, name, "admin", "basic", password)
+        admin.create_user(None, username, name, "admin", "basic", password)
     except admin.AdminError as refusal:
         raise click.ClickException(str(refusal)) from refusal
     click.echo(f"Admin account {username.strip().lower()} created.")
@@ -191,7 +191,7 @@ def create_user_command(username: str, name: str, role: str, level: str, passwor
     from .services import admin
 
     try:
-        admin.create_user(username, name, role, level, password)
+        admin.create_user(None, username, name, role, level, password)
     except admin.AdminError as refusal:
         raise click.ClickException(str(refusal)) from refusal
     click.echo(f"Account {username.strip().lower()} created.")
@@ -207,7 +207,7 @@ def disable_user_command(username: str) -> None:
     if user is None:
         raise click.ClickException(f"No account named {username}.")
     try:
-        admin.update_user(user, user, role=user.role, account_level=user.account_level,
+        admin.update_user(None, user, role=user.role, account_level=user.account_level,
                           disabled=True)
     except admin.AdminError as refusal:
         raise click.ClickException(str(refusal)) from refusal

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
-from ..services import admin, audit, health, sessions, twofactor
+from ..services import admin, health, sessions
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
@@ -40,13 +40,12 @@ def new_user():
     status = 200
     if form.validate_on_submit():
         try:
-            user = admin.create_user(form.username.data, form.display_name.data,
+            user = admin.create_user(current_user, form.username.data, form.display_name.data,
                                      form.role.data, form.account_level.data, form.password.data)
         except admin.AdminError as refusal:
             form.form_errors.append(str(refusal))
             status = 422
         else:
-            audit.record("account_create", current_user, target_user=user)
             flash(f"The account {user.username} was created.", "success")
             return redirect_to(url_for("admin.edit_user", user_id=user.id))
     elif form.is_submitted():
@@ -102,8 +101,7 @@ def _account_action(user_id: int, act):
 def end_sessions(user_id: int):
     """Sign the person out on every device (a lost phone, a shared login, a leaver)."""
     def act(user):
-        ended = sessions.end_all(user, "admin")
-        audit.record("sessions_end", current_user, target_user=user)
+        ended = admin.end_sessions(current_user, user)
         return f"Ended {ended} session{'' if ended == 1 else 's'} of {user.username}."
     return _account_action(user_id, act)
 
@@ -113,9 +111,7 @@ def end_sessions(user_id: int):
 def reset_two_step(user_id: int):
     """Turn off the person's second factor (a lost phone); staff set it up again."""
     def act(user):
-        twofactor.turn_off(user)
-        sessions.end_all(user, "admin")
-        audit.record("two_step_off", current_user, target_user=user)
+        admin.reset_two_step(current_user, user)
         return f"Two-step verification of {user.username} was reset."
     return _account_action(user_id, act)
 
@@ -128,11 +124,10 @@ def reset_password(user_id: int):
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            admin.reset_password(user, form.password.data)
+            admin.reset_password(current_user, user, form.password.data)
         except admin.AdminError as refusal:
             flash(str(refusal), "error")
         else:
-            audit.record("password_reset", current_user, target_user=user)
             flash("The password was changed.", "success")
     else:
         flash("Enter the new password.", "error")

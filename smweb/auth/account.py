@@ -4,7 +4,7 @@ from flask import flash, g, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
-from ..services import accounts, audit, sessions, twofactor
+from ..services import accounts, sessions, twofactor
 from ..templating import redirect_to, render_page
 from . import bp
 from .forms import PasswordChangeForm, TurnOffTwoStepForm
@@ -32,8 +32,7 @@ def sign_out_everywhere():
     """End every session of this account, on every device, this one included."""
     if not EmptyForm().validate_on_submit():
         return redirect_to(url_for("auth.account"))
-    audit.record("sessions_end", current_user, target_user=current_user)
-    sessions.end_all(current_user, "everywhere")
+    accounts.sign_out_everywhere(current_user)
     return signed_out_response()
 
 
@@ -46,13 +45,11 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.new.data,
-                                     request.remote_addr)
+                                     request.remote_addr, keep=g.get("user_session"))
         except accounts.PasswordError as refusal:
             form[refusal.field].errors.append(str(refusal))
             status = refusal.status
         else:
-            sessions.end_all(current_user, "password", keep=g.get("user_session"))
-            audit.record("password_change", current_user, target_user=current_user)
             flash("Your password was changed. You were signed out on your other devices.",
                   "success")
             return redirect_to(url_for("auth.account"))
@@ -78,7 +75,6 @@ def new_recovery_codes():
     if not (current_user.totp_secret and EmptyForm().validate_on_submit()):
         return redirect_to(url_for("auth.account"))
     codes = twofactor.new_recovery_codes(current_user)
-    audit.record("recovery_codes", current_user, target_user=current_user)
     return render_template("auth/recovery_codes.html", codes=codes,
                            continue_url=url_for("auth.account"))
 
@@ -93,13 +89,11 @@ def two_step_off():
     status = 422
     if form.validate_on_submit():
         try:
-            accounts.confirm_password(current_user, form.password.data, request.remote_addr)
+            accounts.turn_off_two_step(current_user, form.password.data, request.remote_addr)
         except accounts.PasswordError as refusal:
             form.password.errors.append(str(refusal))
             status = refusal.status
         else:
-            twofactor.turn_off(current_user)
-            audit.record("two_step_off", current_user, target_user=current_user)
             flash("Two-step verification is off.", "info")
             return redirect_to(url_for("auth.account"))
     return _account_page(form, status)

@@ -64,7 +64,6 @@ def _finish_sign_in(user, shared: bool, next_url: str | None):
     sessions.start(user, shared=shared, ip=_client_ip(),
                    user_agent=request.user_agent.string)
     login_user(user, remember=False)
-    audit.record("sign_in", user)
     if user.must_change_password:
         flash("Your password was reset. Choose a new password to go on.", "info")
         return url_for("auth.change_password")
@@ -182,7 +181,6 @@ def set_up_two_step(user, action: str, done):
         elif (codes := twofactor.finish_enrolment(
                 user, form.code.data, session.get("totp_claim"))) is not None:
             session.pop("totp_claim", None)
-            audit.record("two_step_on", user, target_user=user)
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=done())
         elif until := throttle.record_failure(user.username, _client_ip(), "code"):
@@ -205,9 +203,7 @@ def sign_out():
     """Sign out: the server ends the session and the browser is told to forget the site."""
     reason = "idle" if request.form.get("reason") == "idle" else None
     if current_user.is_authenticated:
-        if row := g.get("user_session"):
-            sessions.end(row, reason or "signed_out")
-        audit.record("sign_out", current_user)
+        sessions.sign_out(current_user, g.get("user_session"), reason or "signed_out")
     return signed_out_response(reason)
 
 

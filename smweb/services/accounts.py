@@ -12,8 +12,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import User
-from . import throttle
+from ..models import User, UserSession
+from . import audit, sessions, throttle, twofactor
+from .refusals import NotAllowed
 
 
 @cache
@@ -66,7 +67,7 @@ def authenticate(username: str, password: str) -> User | None:
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
 
 
-class PasswordError(Exception):
+class PasswordError(NotAllowed):
     """A password the rules refuse; the text says why, in words a patient understands.
     `field`: which one was wrong, the current password or the new one."""
 
@@ -106,7 +107,6 @@ def set_password(user: User, password: str, *, must_change: bool = False) -> Non
     check_new_password(password, username=user.username, display_name=user.display_name)
     user.password_hash = hash_password(password)
     user.must_change_password = must_change
-    db.session.commit()
 
 
 def confirm_password(user: User, password: str, ip: str | None) -> None:
@@ -129,12 +129,32 @@ def _paused(until) -> str:
             f"{minutes} minute{'s' if minutes != 1 else ''}.")
 
 
-def change_password(user: User, current: str, new: str, ip: str | None) -> None:
-    """The user's own change: the current password first, then the rules for the new one."""
+def change_password(user: User, current: str, new: str, ip: str | None,
+                    keep: UserSession | None) -> None:
+    """The user's own change: the current password first, then the rules for the new one;
+    every session of the account but `keep` (this browser's) ends."""
     confirm_password(user, current, ip)
     if new == current:
         raise PasswordError("Choose a password different from the current one.")
     set_password(user, new)
+    sessions.end_all(user, "password", keep=keep)
+    audit.add("password_change", user, target_user=user)
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """End every session of the account, on every device, this one included."""
+    sessions.end_all(user, "everywhere")
+    audit.add("sessions_end", user, target_user=user)
+    db.session.commit()
+
+
+def turn_off_two_step(user: User, password: str, ip: str | None) -> None:
+    """A patient turns the second factor off, after giving their password again."""
+    confirm_password(user, password, ip)
+    twofactor.turn_off(user)
+    audit.add("two_step_off", user, target_user=user)
+    db.session.commit()
 
 
 def create_user(username: str, password: str, display_name: str, **fields) -> User:

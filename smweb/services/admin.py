@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select
 from ..extensions import db
 from ..models import Facility, Role, TriageGroup, User, group_members
 from ..models.people import MEMBER_ROLES, AccountLevel
-from . import accounts, audit, sessions
+from . import accounts, audit, sessions, twofactor
 from .refusals import NotAllowed
 
 
@@ -23,8 +23,9 @@ def _check_password(password: str, username: str, display_name: str) -> None:
         raise AdminError(str(refusal)) from None
 
 
-def create_user(username: str, display_name: str, role: str, account_level: str,
-                password: str) -> User:
+def create_user(actor: User | None, username: str, display_name: str, role: str,
+                account_level: str, password: str) -> User:
+    """A new account, made by `actor` (an admin; None from the command line)."""
     username = username.strip().lower()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
         raise AdminError("A username has letters, digits, dots, dashes or underscores.")
@@ -39,6 +40,8 @@ def create_user(username: str, display_name: str, role: str, account_level: str,
     _check_password(password, username, display_name)
     user = accounts.create_user(username, password, display_name.strip(), role=role,
                                 account_level=account_level)
+    db.session.flush()  # the account's id, for its audit row
+    audit.add("account_create", actor, target_user=user)
     db.session.commit()
     return user
 
@@ -67,9 +70,9 @@ def update_user(actor: User, user: User, *, role: str, account_level: str, disab
     teams_changed = care_teams is not None and _set_care_teams(user, care_teams)
     if memberships is not None and _set_memberships(user, memberships) or teams_changed:
         audit.add("membership_change", actor, target_user=user)
-    db.session.commit()
     if disabled:
         sessions.end_all(user, "disabled")
+    db.session.commit()
 
 
 def _set_care_teams(user: User, group_ids: list[int]) -> bool:
@@ -95,11 +98,31 @@ def _set_memberships(user: User, roles: dict[int, str]) -> bool:
     return before != memberships_of(user)
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(actor: User, user: User, password: str) -> None:
     """A new password the person must change at their next sign-in; their sessions end."""
     _check_password(password, user.username, user.display_name)
     accounts.set_password(user, password, must_change=True)
     sessions.end_all(user, "admin")
+    audit.add("password_reset", actor, target_user=user)
+    db.session.commit()
+
+
+def end_sessions(actor: User, user: User) -> int:
+    """Sign the person out on every device (a lost phone, a shared login, a leaver); returns
+    how many sessions ended."""
+    ended = sessions.end_all(user, "admin")
+    audit.add("sessions_end", actor, target_user=user)
+    db.session.commit()
+    return ended
+
+
+def reset_two_step(actor: User, user: User) -> None:
+    """Turn off the person's second factor (a lost phone); staff set it up again at their
+    next sign-in. Their sessions end."""
+    twofactor.turn_off(user)
+    sessions.end_all(user, "admin")
+    audit.add("two_step_off", actor, target_user=user)
+    db.session.commit()
 
 
 def _check_facility(timezone: str, phone: str, opens_at: time, closes_at: time) -> None:

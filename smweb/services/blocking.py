@@ -10,7 +10,7 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import Block, TriageGroup, User
 from . import access, audit
-from .refusals import Forbidden, NotFound
+from .refusals import Forbidden, NotAllowed, NotFound
 
 KINDS = {
     "all": "From all of secure messaging",
@@ -19,7 +19,7 @@ KINDS = {
 }
 
 
-class BlockError(Exception):
+class BlockError(NotAllowed):
     """A block that can't be made; the text says why."""
 
 
@@ -121,8 +121,8 @@ def block(coordinator: User, patient: User, kind: str, group_id: int | None,
     db.session.add(entry)
     if kind == "all":
         patient.opted_in_at = None
+    audit.add("block", coordinator, patient_id=patient.id)
     db.session.commit()
-    audit.record("block", coordinator, patient_id=patient.id)
     return entry
 
 
@@ -150,5 +150,5 @@ def unblock(coordinator: User, patient: User, block_id: int) -> None:
         raise Forbidden()
     entry.lifted_at = utcnow()
     entry.lifted_by_id = coordinator.id
+    audit.add("unblock", coordinator, patient_id=patient.id)
     db.session.commit()
-    audit.record("unblock", coordinator, patient_id=patient.id)

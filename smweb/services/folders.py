@@ -11,14 +11,14 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import Folder, Thread, User
 from ..parsing import as_id
-from .refusals import NotFound
+from .refusals import NotAllowed, NotFound
 
 NAME_MAX = 50
 NAME_RE = re.compile(r"^[A-Za-z0-9 ]+$")
 INBOX, DELETED = "inbox", "deleted"
 
 
-class FolderError(Exception):
+class FolderError(NotAllowed):
     """A folder rule was broken; the text says which."""
 
 

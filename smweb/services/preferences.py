@@ -5,6 +5,7 @@ from sqlalchemy import delete, insert, select
 from ..extensions import db
 from ..models import Preferences, TriageGroup, User, hidden_contacts
 from . import access
+from .refusals import NotAllowed
 
 NOTIFY_CHOICES = {
     "none": "No emails",
@@ -13,7 +14,7 @@ NOTIFY_CHOICES = {
 }
 
 
-class PreferencesError(Exception):
+class PreferencesError(NotAllowed):
     """A preference that can't be kept; the text says why."""
 
 

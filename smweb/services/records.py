@@ -47,9 +47,10 @@ def save_to_record(actor: User, thread: Thread, message: Message | None = None) 
     db.session.add(entry)
     db.session.add(ThreadEvent(thread_id=thread.id, actor_id=actor.id, kind="saved_to_record",
                                note=f"message {message.id}" if message else "whole thread"))
+    db.session.flush()  # the entry's id, for its audit row
+    audit.add("record_save", actor, thread=thread, message_id=message.id if message else None,
+              record_entry_id=entry.id)
     db.session.commit()
-    audit.record("record_save", actor, thread=thread, message_id=message.id if message else None,
-                 record_entry_id=entry.id)
     return entry
 
 

@@ -6,7 +6,9 @@ exception, with words for a person.
 - `NotFound` (404): not there, or not this user's to see; the two are never told apart, so
   an id tells nothing about what lies behind it.
 - `Forbidden` (403): the user may see it but not do this to it.
-- `NotAllowed` (422): the rules forbid this now; the text says why.
+- `NotAllowed` (422): the rules forbid this now; the text says why. Each service's own no
+  is one of these (AdminError, BlockError, FolderError, PasswordError, PreferencesError,
+  TriageError), raised before it changes anything: nothing is left for a caller to undo.
 """
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from ..clock import utcnow
 from ..extensions import db
 from ..models import User, UserSession
+from . import audit
 
 # Activity is written at most this often (and never by a list's automatic refresh): a plain
 # GET of a page is not a database write every time.
@@ -54,8 +55,8 @@ def idle_limit(user: User, shared: bool) -> timedelta:
 
 
 def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
-    """A new session for the browser at `ip` that calls itself `user_agent`; returns the
-    token for its cookie."""
+    """A new session for the browser at `ip` that calls itself `user_agent`, and the
+    sign-in's audit row; returns the token for its cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
@@ -64,6 +65,7 @@ def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
         idle_seconds=int(idle_limit(user, shared).total_seconds()), shared=shared,
         ip=(ip or "")[:45], user_agent=user_agent[:200],
     ))
+    audit.add("sign_in", user)
     db.session.commit()
     user.session_token = token
     return token
@@ -123,20 +125,28 @@ def touch(row: UserSession, force: bool = False) -> None:
 
 
 def end(row: UserSession, reason: str) -> None:
+    """This session is over (it ran out of time, or its account was disabled)."""
     if row.ended_at is None:
         row.ended_at, row.end_reason = utcnow(), reason
         db.session.commit()
 
 
+def sign_out(user: User, row: UserSession | None, reason: str) -> None:
+    """The person signs out (or their page did, idle): this browser's session ends."""
+    if row is not None and row.ended_at is None:
+        row.ended_at, row.end_reason = utcnow(), reason
+    audit.add("sign_out", user)
+    db.session.commit()
+
+
 def end_all(user: User, reason: str, keep: UserSession | None = None) -> int:
-    """End every live session of this user (but `keep`); returns how many ended."""
+    """End every live session of this user (but `keep`); returns how many ended. Joins the
+    caller's transaction: the caller commits it with the change that ended them."""
     query = update(UserSession).where(
         UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     if keep is not None:
         query = query.where(UserSession.id != keep.id)
-    ended = db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
-    db.session.commit()
-    return ended
+    return db.session.execute(query.values(ended_at=utcnow(), end_reason=reason)).rowcount
 
 
 def prune(keep: timedelta) -> int:

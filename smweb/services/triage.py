@@ -23,9 +23,10 @@ from ..models import (
 from ..models.messaging import thread_size_columns
 from ..parsing import as_index
 from . import access, paging, sla
+from .refusals import NotAllowed
 
 
-class TriageError(Exception):
+class TriageError(NotAllowed):
     """A triage action the rules don't allow; the text says why."""
 
 

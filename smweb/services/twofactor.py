@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import RecoveryCode, User
+from . import audit
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to confuse
@@ -106,7 +107,10 @@ def finish_enrolment(user: User, code: str, claim: str | None) -> list[str] | No
         return None
     user.totp_secret, user.totp_pending_secret, user.totp_pending_claim = secret, None, None
     user.totp_last_counter = counter
-    return new_recovery_codes(user)
+    codes = _fresh_recovery_codes(user)
+    audit.add("two_step_on", user, target_user=user)
+    db.session.commit()
+    return codes
 
 
 def enrol_with_secret(user: User, secret: str) -> None:
@@ -140,14 +144,21 @@ def _recovery_hash(code: str) -> str:
 
 
 def new_recovery_codes(user: User) -> list[str]:
-    """Ten fresh one-time codes (the old ones stop working); stored only as hashes."""
+    """Ten fresh one-time codes, asked for by the user (the old ones stop working)."""
+    codes = _fresh_recovery_codes(user)
+    audit.add("recovery_codes", user, target_user=user)
+    db.session.commit()
+    return codes
+
+
+def _fresh_recovery_codes(user: User) -> list[str]:
+    """Ten one-time codes in place of the old ones; stored only as hashes."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _ in range(RECOVERY_CODE_COUNT):
         raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_recovery_hash(c)) for c in codes)
-    db.session.commit()
     return codes
 
 
@@ -158,8 +169,7 @@ def recovery_codes_left(user: User) -> int:
 
 def turn_off(user: User) -> None:
     """No second factor any more (a patient's choice, or an admin's reset for a lost phone:
-    staff then enrol again at their next sign-in)."""
+    staff then enrol again at their next sign-in). Joins the caller's transaction."""
     user.totp_secret = user.totp_pending_secret = user.totp_last_counter = None
     user.totp_pending_claim = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    db.session.commit()

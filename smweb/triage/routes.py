@@ -55,7 +55,6 @@ def _thread_action(thread_id: int, action, success: str):
     try:
         action(thread)
     except triage.TriageError as refusal:
-        db.session.rollback()
         flash(str(refusal), "error")
     else:
         flash(success, "success")

@@ -22,7 +22,8 @@ def patient_with_threads(count: int) -> str:
     """A new patient of Primary Care Team Blue with `count` answered threads."""
     username = f"pager-{uuid.uuid4().hex[:8]}"
     with LIVE["app"].app_context():
-        patient = admin.create_user(username, "Pat Pager", "patient", "premium", DEMO_PASSWORD)
+        patient = admin.create_user(None, username, "Pat Pager", "patient", "premium",
+                                    DEMO_PASSWORD)
         blue = db.session.scalar(db.select(TriageGroup).where(
             TriageGroup.name == "Primary Care Team Blue"))
         patient.care_groups.append(blue)
