@@ -16,7 +16,7 @@ from smweb.clock import utcnow
 from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.models import StaffAbsence, Thread, ThreadStatus, TriageGroup
-from smweb.services import triage
+from smweb.services import queue, triage
 from tests.conftest import htmx_fragment, user
 
 OPEN = ThreadStatus.OPEN
@@ -92,32 +92,32 @@ def expected(staff, filter_name, sort, now):
 
 def walk(staff, filter_name, sort, now, size):
     """Every page from the first through Older links, then back through Newer links."""
-    pages = [triage.queue_page(staff, filter_name, 1, size, now, sort)]
+    pages = [queue.page(staff, filter_name, 1, size, now, sort)]
     while pages[-1].has_next:
         last = pages[-1]
-        pages.append(triage.queue_page(staff, filter_name, last.number + 1, size, now, sort,
-                                       after=last.older))
+        pages.append(queue.page(staff, filter_name, last.number + 1, size, now, sort,
+                                after=last.older))
         assert len(pages) < 100
     back = pages[-1]
     while back.has_prev:
         if back.newer is None:  # page 2's Newer is page 1
             assert back.number == 2
-            back = triage.queue_page(staff, filter_name, 1, size, now, sort)
+            back = queue.page(staff, filter_name, 1, size, now, sort)
         else:
-            back = triage.queue_page(staff, filter_name, back.number - 1, size, now, sort,
-                                     before=back.newer)
+            back = queue.page(staff, filter_name, back.number - 1, size, now, sort,
+                              before=back.newer)
         assert [t.id for t in back.items] == [t.id for t in pages[back.number - 1].items]
     assert back.number == 1
     return pages
 
 
-@pytest.mark.parametrize("sort", list(triage.SORTS))
+@pytest.mark.parametrize("sort", list(queue.SORTS))
 @pytest.mark.parametrize("username", ["nurse1", "clerk1"])
 def test_every_filter_pages_in_the_rules_order(ctx, username, sort):
     now = utcnow()
     make_threads(now)
     staff = user(username)
-    for filter_name in triage.FILTERS:
+    for filter_name in queue.FILTERS:
         want = expected(staff, filter_name, sort, now)
         pages = walk(staff, filter_name, sort, now, size=3)
         got = [t.id for page in pages for t in page.items]
@@ -131,7 +131,7 @@ def test_mine_holds_covered_colleagues_and_my_surrogates_threads_once(ctx):
     now = utcnow()
     make_threads(now)
     nurse, doctor = user("nurse1"), user("doctor1")
-    ids = [t.id for t in triage.queue_page(nurse, "mine", 1, 100, now).items]
+    ids = [t.id for t in queue.page(nurse, "mine", 1, 100, now).items]
     assert len(ids) == len(set(ids))
     rows = {t.id: t for t in db.session.scalars(db.select(Thread).where(Thread.id.in_(ids)))}
     assert {t.assignee_id for t in rows.values()} <= {nurse.id, doctor.id, user("clerk1").id}
@@ -143,11 +143,11 @@ def test_counts_are_exact_up_to_the_cap_then_capped(ctx, monkeypatch):
     now = utcnow()
     make_threads(now)
     for cap in (2, 100):
-        monkeypatch.setattr(triage, "COUNT_CAP", cap)
+        monkeypatch.setattr(queue, "COUNT_CAP", cap)
         for username in ("nurse1", "clerk1", "cardio1", "coordinator1"):
             staff = user(username)
-            counts = triage.queue_counts(staff, now)
-            for filter_name in triage.FILTERS:
+            counts = queue.counts(staff, now)
+            for filter_name in queue.FILTERS:
                 exact = len(expected(staff, filter_name, "due", now))
                 assert counts[filter_name] == min(exact, cap + 1), (username, filter_name)
 
@@ -156,40 +156,40 @@ def test_a_hand_edited_cursor_is_ignored(ctx):
     now = utcnow()
     make_threads(now)
     staff = user("clerk1")
-    plain = triage.queue_page(staff, "open", 2, 3, now)  # no cursor: page 2 by OFFSET
+    plain = queue.page(staff, "open", 2, 3, now)  # no cursor: page 2 by OFFSET
     for bad in ("x", "9~2026-01-01T00:00:00~1", "0~not-a-date~1~2", "0~~", "-1~1"):
         for cursor in ({"after": bad}, {"before": bad}):
-            page = triage.queue_page(staff, "open", 2, 3, now, **cursor)
+            page = queue.page(staff, "open", 2, 3, now, **cursor)
             assert [t.id for t in page.items] == [t.id for t in plain.items]
-            assert page.number == 2 and page.start_after is None and page.end_before is None
+            assert page.number == 2 and page.after is None and page.before is None
 
 
 def test_newer_back_to_the_start_shows_a_whole_first_page(ctx):
     now = utcnow()
     make_threads(now)
     staff = user("clerk1")
-    first = [t.id for t in triage.queue_page(staff, "open", 1, 3, now).items]
+    first = [t.id for t in queue.page(staff, "open", 1, 3, now).items]
     ones = walk(staff, "open", "due", now, size=1)  # pages of one thread: their cursors
     # three threads before page 4's: exactly the first page; two before page 3's: too few,
     # so the first page is read again in full
     for page in (ones[3], ones[2]):
-        back = triage.queue_page(staff, "open", 2, 3, now, before=page.newer)
+        back = queue.page(staff, "open", 2, 3, now, before=page.newer)
         assert [t.id for t in back.items] == first
         assert back.number == 1 and not back.has_prev and back.has_next
-        assert back.end_before is None and back.newer is None
+        assert back.before is None  # a first page: its Newer link is none (has_prev)
 
 
 def test_a_page_number_without_cursor_is_bounded(ctx):
     now = utcnow()
     make_threads(now)
-    page = triage.queue_page(user("clerk1"), "open", 5000, 1, now)
-    assert page.number == triage.OFFSET_PAGES
+    page = queue.page(user("clerk1"), "open", 5000, 1, now)
+    assert page.number == queue.OFFSET_PAGES
 
 
 def test_staff_without_a_team_have_an_empty_queue(ctx):
     coordinator = user("coordinator1")
-    assert triage.queue_page(coordinator, "open", 1, 10).items == []
-    assert set(triage.queue_counts(coordinator).values()) == {0}
+    assert queue.page(coordinator, "open", 1, 10).items == []
+    assert set(queue.counts(coordinator).values()) == {0}
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -231,12 +231,12 @@ def test_older_and_newer_links_walk_the_queue_and_a_later_page_polls_204(login, 
 def test_a_tab_over_the_cap_says_more_than(login, client, app, monkeypatch):
     with app.app_context():
         make_threads(utcnow())
-    monkeypatch.setattr(triage, "COUNT_CAP", 2)
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
     login("clerk1")
     html = client.get("/triage/").get_data(as_text=True)
     assert ('All open <span class="count">(<span aria-hidden="true">2+</span>'
             '<span class="visually-hidden">more than 2</span>)</span>') in html
-    monkeypatch.setattr(triage, "COUNT_CAP", 1000)
+    monkeypatch.setattr(queue, "COUNT_CAP", 1000)
     html = client.get("/triage/").get_data(as_text=True)
     assert re.search(r'All open <span class="count">\(\d+\)</span>', html)
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import and_, or_, tuple_
 
+from ..parsing import as_index
+
 Order = Sequence[tuple[Any, bool]]
 
 
@@ -76,6 +78,23 @@ def starting_place(after: str | None, before: str | None,
     return None, None, None
 
 
+def starting_segment(after: str | None, before: str | None,
+                     kinds: Sequence[Sequence[type]]) -> tuple[str | None, str | None,
+                                                                tuple[int, list] | None]:
+    """The same for a list read in segments, one after the other, each in its own index
+    order (the staff queue's "soonest due": the threads with a due time, then those
+    without): a place names its segment first, then that segment's values. Returns the
+    segment's number and values as the third item."""
+    for text, forwards in ((after, True), (before, False)):
+        segment = as_index((text or "").split("~", 1)[0], len(kinds))
+        if segment is None:
+            continue
+        if (values := read_place(text, [int, *kinds[segment]])) is not None:
+            return (text if forwards else None, None if forwards else text,
+                    (segment, values[1:]))
+    return None, None, None
+
+
 def counted(rows: list, size: int, number: int, first: Callable[[], Page],
             place_of: Callable[[Any], str] | None = None) -> Page:
     """Page `number`, from `size + 1` rows counted off from the top (the first page, or an
@@ -118,7 +137,9 @@ def order_by(order: Order, backwards: bool = False) -> list:
 def beyond(order: Order, values: Sequence[Any], backwards: bool = False):
     """The rows that come after the row at `values` in the order (before it, `backwards`).
     Neighbouring columns sorted the same way are compared as one row value, which SQLite and
-    PostgreSQL both read as an index range: (when, id) < (:when, :id)."""
+    PostgreSQL both read as an index range: (when, id) < (:when, :id). When the order turns
+    (due time up, then newest first), a plain bound on the first columns leads, so the
+    range starts at the row instead of being read from its beginning."""
     runs: list[tuple[bool, list, list]] = []
     for (column, ascending), value in zip(order, values, strict=True):
         if runs and runs[-1][0] == ascending:
@@ -128,8 +149,15 @@ def beyond(order: Order, values: Sequence[Any], backwards: bool = False):
             runs.append((ascending, [column], [value]))
     condition = None
     for ascending, columns, run_values in reversed(runs):
-        left = tuple_(*columns) if len(columns) > 1 else columns[0]
-        right = tuple_(*run_values) if len(run_values) > 1 else run_values[0]
+        left, right = _row(columns), _row(run_values)
         later = left > right if ascending != backwards else left < right
         condition = later if condition is None else or_(later, and_(left == right, condition))
+    if len(runs) > 1:
+        ascending, columns, run_values = runs[0]
+        left, right = _row(columns), _row(run_values)
+        condition = and_(left >= right if ascending != backwards else left <= right, condition)
     return condition
+
+
+def _row(items: list):
+    return tuple_(*items) if len(items) > 1 else items[0]

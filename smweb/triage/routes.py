@@ -19,6 +19,7 @@ from ..services import (
     records,
     triage,
 )
+from ..services import queue as staff_queue
 from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
 from . import bp
 from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm
@@ -29,23 +30,23 @@ from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm
 def queue():
     """The threads of the staff member's triage groups, soonest due first, by filter."""
     name = request.args.get("filter", "open")
-    if name not in triage.FILTERS:
+    if name not in staff_queue.FILTERS:
         abort(404)
     sort = request.args.get("sort", "due")
-    if sort not in triage.SORTS:
+    if sort not in staff_queue.SORTS:
         sort = "due"
     # Who and which teams: read once, for the page and for the tabs' counts.
-    scope = triage.queue_scope(current_user)
-    page = triage.queue_page(current_user, name, page_number(), current_app.config["PAGE_SIZE"],
-                             sort=sort, after=request.args.get("after"),
-                             before=request.args.get("before"), scope=scope)
-    version = list_version(page.items, *triage.SHOWN)
+    scope = staff_queue.scope_of(current_user)
+    page = staff_queue.page(current_user, name, page_number(), current_app.config["PAGE_SIZE"],
+                            sort=sort, after=request.args.get("after"),
+                            before=request.args.get("before"), scope=scope)
+    version = list_version(page.items, *staff_queue.SHOWN)
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
-        filters=triage.FILTERS, counts=triage.queue_counts(current_user, scope=scope),
-        count_cap=triage.COUNT_CAP, version=version, sort=sort, sorts=triage.SORTS,
+        filters=staff_queue.FILTERS, counts=staff_queue.counts(current_user, scope=scope),
+        count_cap=staff_queue.COUNT_CAP, version=version, sort=sort, sorts=staff_queue.SORTS,
     )
 
 
