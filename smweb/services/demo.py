@@ -43,11 +43,45 @@ DEMO_EDUCATION = [
 ]
 
 
+# (patient, team, category, subject, days ago, whether the patient read the team's messages,
+# turns of (hours after the start, author, text))
+DEMO_CONVERSATIONS = [
+    ("veteran1", "blue", "Medications", "Refill for blood pressure pills", 6, True, [
+        (0, "veteran1", "I have 5 days of lisinopril left. Can you renew it?"),
+        (3, "nurse1", "Your renewal was sent to the pharmacy. It should arrive in 5-7 days."),
+    ]),
+    ("veteran1", "blue", "Appointments", "Flu shot clinic dates", 2, False, [
+        (0, "doctor1", "Flu shots are offered in the lobby on weekday mornings this month."),
+    ]),
+    ("veteran1", "cardio", "Test results", "Echo results question", 1, True, [
+        (0, "veteran1", "Are my echocardiogram results back yet?"),
+    ]),
+    ("veteran2", "blue", "General", "Change of address", 1, True, [
+        (0, "veteran2", "I moved. How do I update my mailing address?"),
+    ]),
+]
+# Roles in the care teams beyond "nurse": doctor1 administers Primary Care Team Blue.
+DEMO_ROLES = [("doctor1", "blue", "group_admin"), ("clerk1", "blue", "clerk"),
+              ("clerk1", "cardio", "clerk"), ("cardio1", "cardio", "provider")]
+
+
 def seed_demo() -> bool:
     """Create the demo data, once. Returns False when it is already there."""
     if find_user("veteran1") is not None:
         return False
     now = utcnow()
+    groups, users = _people(now)
+    db.session.add_all(EducationItem(title=t, summary=s, url=u) for t, s, u in DEMO_EDUCATION)
+    for patient, team, category, subject, days_ago, patient_read, turns in DEMO_CONVERSATIONS:
+        _conversation(users[patient], groups[team], category, subject,
+                      [(hours, users[author], text) for hours, author, text in turns],
+                      start=now - timedelta(days=days_ago), patient_read=patient_read)
+    db.session.commit()
+    return True
+
+
+def _people(now) -> tuple[dict, dict]:
+    """The facility, its two care teams and the demo accounts, each in its teams."""
     facility = Facility(
         name="Demo VA Medical Center", timezone="America/New_York", phone="555-0100"
     )
@@ -68,65 +102,42 @@ def seed_demo() -> bool:
         target.extend(groups[key] for key in group_keys)
         users[username] = user
     users["coordinator1"].coordinator_of = facility
-    db.session.flush()
-    # Roles in the care teams: doctor1 administers Primary Care Team Blue.
-    for username, group_key, role in (("doctor1", "blue", "group_admin"),
-                                      ("clerk1", "blue", "clerk"), ("clerk1", "cardio", "clerk"),
-                                      ("cardio1", "cardio", "provider")):
+    db.session.flush()  # ids, for the roles and for read_by_team_user_id
+    for username, group_key, role in DEMO_ROLES:
         db.session.execute(update(group_members).where(
             group_members.c.user_id == users[username].id,
             group_members.c.group_id == groups[group_key].id).values(role=role))
-    db.session.add_all(EducationItem(title=t, summary=s, url=u) for t, s, u in DEMO_EDUCATION)
+    return groups, users
 
-    def conversation(patient, group, category, subject, turns, days_ago, patient_read=True):
-        """A thread of (hours after start, author, text) turns. The team has read the
-        patient's messages if it answered; the patient has read the team's if patient_read."""
-        start = now - timedelta(days=days_ago)
-        thread = Thread(
-            patient=patient, group=group, category=category, subject=subject,
-            created_at=start, last_message_at=start,
+
+def _conversation(patient, group, category, subject, turns, start, patient_read):
+    """A thread of (hours after start, author, text) turns. The team has read the patient's
+    messages if it answered; the patient has read the team's if patient_read."""
+    thread = Thread(
+        patient=patient, group=group, category=category, subject=subject,
+        created_at=start, last_message_at=start,
+    )
+    db.session.add(thread)
+    reader = next((author for _, author, _ in turns if author is not patient), None)
+    for offset_hours, author, body in turns:
+        sent = start + timedelta(hours=offset_hours)
+        from_patient = author is patient
+        message = Message(
+            thread=thread, author=author, from_patient=from_patient, subject=subject,
+            body=body, sent_at=sent,
+            read_by_team_at=sent + timedelta(hours=1) if from_patient and reader else None,
+            read_by_team_user_id=reader.id if from_patient and reader else None,
+            read_by_patient_at=None if from_patient or not patient_read else sent,
         )
-        db.session.add(thread)
-        reader = next((author for _, author, _ in turns if author is not patient), None)
-        for offset_hours, author, body in turns:
-            sent = start + timedelta(hours=offset_hours)
-            from_patient = author is patient
-            message = Message(
-                thread=thread, author=author, from_patient=from_patient, subject=subject,
-                body=body,
-                sent_at=sent,
-                read_by_team_at=sent + timedelta(hours=1) if from_patient and reader else None,
-                read_by_team_user_id=reader.id if from_patient and reader else None,
-                read_by_patient_at=None if from_patient or not patient_read else sent,
-            )
-            db.session.add(message)
-            thread.last_message_at = sent
-            if from_patient:
-                thread.last_patient_message_at = sent
-                triage.patient_wrote(thread, message, sent)
-            else:
-                thread.last_team_message_at = sent
-                thread.last_team_author = author
-                triage.team_wrote(thread)
-        thread.unread_for_team = reader is None
-        thread.unread_for_patient = not patient_read
-        return thread
-
-    db.session.flush()  # ids for read_by_team_user_id
-    vet1, vet2 = users["veteran1"], users["veteran2"]
-    nurse, doctor = users["nurse1"], users["doctor1"]
-    conversation(vet1, groups["blue"], "Medications", "Refill for blood pressure pills", [
-        (0, vet1, "I have 5 days of lisinopril left. Can you renew it?"),
-        (3, nurse, "Your renewal was sent to the pharmacy. It should arrive in 5-7 days."),
-    ], days_ago=6)
-    conversation(vet1, groups["blue"], "Appointments", "Flu shot clinic dates", [
-        (0, doctor, "Flu shots are offered in the lobby on weekday mornings this month."),
-    ], days_ago=2, patient_read=False)
-    conversation(vet1, groups["cardio"], "Test results", "Echo results question", [
-        (0, vet1, "Are my echocardiogram results back yet?"),
-    ], days_ago=1)
-    conversation(vet2, groups["blue"], "General", "Change of address", [
-        (0, vet2, "I moved. How do I update my mailing address?"),
-    ], days_ago=1)
-    db.session.commit()
-    return True
+        db.session.add(message)
+        thread.last_message_at = sent
+        if from_patient:
+            thread.last_patient_message_at = sent
+            triage.patient_wrote(thread, message, sent)
+        else:
+            thread.last_team_message_at = sent
+            thread.last_team_author = author
+            triage.team_wrote(thread)
+    thread.unread_for_team = reader is None
+    thread.unread_for_patient = not patient_read
+    return thread

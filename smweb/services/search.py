@@ -150,80 +150,13 @@ def _search(user: User, query: SearchQuery, number: int, size: int,
     group_ids = [] if user.is_patient else user.staff_group_ids()
     if not user.is_patient and not group_ids:  # staff on no care team: nothing to search
         return Page(items=[], number=number, has_next=False)
-    author = User
-    read = _read
-    if db.engine.dialect.name == "sqlite":
-        # FTS5 intersects the words with the user's scope and hands rows over newest first:
-        # with the LIMIT, only about one page of rows is read from messages and threads.
-        # Without words it still serves as an index of the user's messages by recency.
-        statement = (
-            select(Message)
-            .select_from(MESSAGE_FTS)
-            .join(Message, Message.id == MESSAGE_FTS.c.rowid)
-            .where(text("message_fts MATCH :match").bindparams(
-                match=_fts_match(query.words, _scope_tokens(user, group_ids))))
-        )
-        newest = ((MESSAGE_FTS.c.rowid, False),)
-    elif query.words:
-        # The index table (migration 0015) holds words and scope together: PostgreSQL either
-        # asks its GIN index for the user's matches and sorts them by the time kept beside
-        # them (a rare word), or walks its index of that time back from the newest message
-        # until a page is full (words common in the mailbox), as its statistics suggest.
-        statement = (
-            select(Message)
-            .select_from(PG_MESSAGE_FTS)
-            .join(Message, Message.id == PG_MESSAGE_FTS.c.message_id)
-            .where(_keyword_condition(query.words,
-                                      _scope_tokens(user, group_ids, mark="~")))
-        )
-        newest = ((PG_MESSAGE_FTS.c.sent_at, False), (PG_MESSAGE_FTS.c.message_id, False))
-        # The page's ids first, then those messages with their threads: as one statement, its
-        # ten joined tables cost PostgreSQL's planner more than running it does.
-        read = _read_by_ids
-    else:
-        # No words (filters only): the user's messages by the time sent. Ordering by id alone
-        # would tempt the planner to walk the primary key backwards: seconds.
-        statement = select(Message)
-        newest = ((Message.sent_at, False), (Message.id, False))
-    statement = (
-        statement
-        .join(Thread, Thread.id == Message.thread_id)
-        .join(author, author.id == Message.author_id)
-    )
-    # Who may see what is decided here, from the threads themselves, on both engines; on
-    # SQLite the scope tokens only make it fast.
-    if user.is_patient:
-        statement = statement.where(Thread.patient_id == user.id)
-        if query.folder == "inbox":
-            statement = statement.where(Thread.folder_id.is_(None),
-                                        Thread.patient_deleted_at.is_(None))
-        elif query.folder == "sent":
-            statement = statement.where(Message.author_id == user.id)
-        elif query.folder == "deleted":
-            statement = statement.where(Thread.patient_deleted_at.is_not(None))
-        elif (folder_id := as_id(query.folder)) is not None:
-            statement = statement.where(Thread.folder_id == folder_id,
-                                        Thread.patient_deleted_at.is_(None))
-    else:
-        statement = statement.where(Thread.group_id.in_(group_ids))
-    if query.sender:
-        pattern = "%" + query.sender.replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
-        statement = statement.where(func.lower(author.display_name).like(
-            pattern.lower(), escape="\\"))
-    if query.category:
-        statement = statement.where(Thread.category == query.category)
-    if query.period in {"3", "6", "12"}:
-        since = utcnow() - timedelta(days=int(query.period) * 366 // 12)
-        statement = statement.where(Message.sent_at >= since)
-    elif query.period == "custom" and query.start and query.end:
-        statement = statement.where(and_(
-            Message.sent_at >= _day_start_utc(query.start),
-            Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
+    statement, newest, read = _matches(user, query, group_ids)
+    statement = _narrowed(statement.join(Thread, Thread.id == Message.thread_id)
+                          .join(User, User.id == Message.author_id), user, query, group_ids)
     order = {
         "oldest": tuple((column, True) for column, _newest in newest),
         # Sorting by name reads every match in the user's scope (bounded by their mailbox).
-        "sender": ((author.display_name, True), *newest),
+        "sender": ((User.display_name, True), *newest),
     }.get(query.order, newest)
 
     def first() -> Page:
@@ -253,6 +186,77 @@ def _search(user: User, query: SearchQuery, number: int, size: int,
     statement = statement.where(paging.beyond(order, values, backwards))
     rows = read(statement.order_by(*paging.order_by(order, backwards)).limit(size + 1))
     return paging.keyed(rows, size, number, after, before, first, place_of)
+
+
+def _matches(user: User, query: SearchQuery, group_ids: list[int]):
+    """The messages whose words match, as this engine finds them fastest: the statement, its
+    newest-first order, and how its rows are read."""
+    if db.engine.dialect.name == "sqlite":
+        # FTS5 intersects the words with the user's scope and hands rows over newest first:
+        # with the LIMIT, only about one page of rows is read from messages and threads.
+        # Without words it still serves as an index of the user's messages by recency.
+        statement = (
+            select(Message)
+            .select_from(MESSAGE_FTS)
+            .join(Message, Message.id == MESSAGE_FTS.c.rowid)
+            .where(text("message_fts MATCH :match").bindparams(
+                match=_fts_match(query.words, _scope_tokens(user, group_ids))))
+        )
+        return statement, ((MESSAGE_FTS.c.rowid, False),), _read
+    if query.words:
+        # The index table (migration 0015) holds words and scope together: PostgreSQL either
+        # asks its GIN index for the user's matches and sorts them by the time kept beside
+        # them (a rare word), or walks its index of that time back from the newest message
+        # until a page is full (words common in the mailbox), as its statistics suggest.
+        statement = (
+            select(Message)
+            .select_from(PG_MESSAGE_FTS)
+            .join(Message, Message.id == PG_MESSAGE_FTS.c.message_id)
+            .where(_keyword_condition(query.words,
+                                      _scope_tokens(user, group_ids, mark="~")))
+        )
+        newest = ((PG_MESSAGE_FTS.c.sent_at, False), (PG_MESSAGE_FTS.c.message_id, False))
+        # The page's ids first, then those messages with their threads: as one statement, its
+        # ten joined tables cost PostgreSQL's planner more than running it does.
+        return statement, newest, _read_by_ids
+    # No words (filters only): the user's messages by the time sent. Ordering by id alone
+    # would tempt the planner to walk the primary key backwards: seconds.
+    return select(Message), ((Message.sent_at, False), (Message.id, False)), _read
+
+
+def _narrowed(statement, user: User, query: SearchQuery, group_ids: list[int]):
+    """Only what the user may see (decided here, from the threads themselves, on both
+    engines; on SQLite the scope tokens only make it fast), in the folder, from the sender,
+    of the category and in the period asked for."""
+    if user.is_patient:
+        statement = statement.where(Thread.patient_id == user.id)
+        if query.folder == "inbox":
+            statement = statement.where(Thread.folder_id.is_(None),
+                                        Thread.patient_deleted_at.is_(None))
+        elif query.folder == "sent":
+            statement = statement.where(Message.author_id == user.id)
+        elif query.folder == "deleted":
+            statement = statement.where(Thread.patient_deleted_at.is_not(None))
+        elif (folder_id := as_id(query.folder)) is not None:
+            statement = statement.where(Thread.folder_id == folder_id,
+                                        Thread.patient_deleted_at.is_(None))
+    else:
+        statement = statement.where(Thread.group_id.in_(group_ids))
+    if query.sender:
+        pattern = "%" + query.sender.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        statement = statement.where(func.lower(User.display_name).like(
+            pattern.lower(), escape="\\"))
+    if query.category:
+        statement = statement.where(Thread.category == query.category)
+    if query.period in {"3", "6", "12"}:
+        since = utcnow() - timedelta(days=int(query.period) * 366 // 12)
+        statement = statement.where(Message.sent_at >= since)
+    elif query.period == "custom" and query.start and query.end:
+        statement = statement.where(and_(
+            Message.sent_at >= _day_start_utc(query.start),
+            Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
+    return statement
 
 
 def rebuild_index() -> int:
