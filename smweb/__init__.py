@@ -4,9 +4,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_env, secret_key
+from .config import INSTANCE_PATH, PROJECT_ROOT, Config, config_from_env, derive
 from .routing import IdConverter
-from .services.attachments import request_size_limit
 
 
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
@@ -20,20 +19,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.config.from_object(config_class or config_from_env())
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key()
-    if not app.config.get("MAX_CONTENT_LENGTH"):
-        app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app.config["LARGE_ATTACHMENTS"])
-    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file has no server to lose the connection to: no "SELECT 1" before each request.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}
-    elif app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # Each query reads a page or a few rows: parallel workers would only add their start
-        # and take the cores other requests need (a search under load: 25 ms instead of 1).
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {
-            **options.get("connect_args", {}),
-            "options": "-c max_parallel_workers_per_gather=0"}}
+    derive(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import assets, cli, database, security, tasks, templating

@@ -30,6 +30,11 @@ class Limits:
     max_total_bytes: int
     extensions: frozenset[str]
 
+    @property
+    def request_bytes(self) -> int:
+        """The largest request body worth reading: every file at its limit, plus the form."""
+        return self.max_total_bytes + 1 * MB
+
 
 # extension -> (content type we store and serve, how the content must look)
 TYPES: dict[str, tuple[str, str]] = {
@@ -63,16 +68,16 @@ VIDEO_KINDS = {"mp4", "m4v", "mov"}
 MAX_NAME = 200
 
 
-def limits() -> Limits:
-    """The site's limits: standard, or large mode when SMWEB_LARGE_ATTACHMENTS is on."""
-    if current_app.config["LARGE_ATTACHMENTS"]:
-        return Limits(10, 25 * MB, 25 * MB, LARGE)
-    return Limits(4, 6 * MB, 10 * MB, STANDARD)
+# Standard, or large mode when SMWEB_LARGE_ATTACHMENTS is on.
+STANDARD_LIMITS = Limits(4, 6 * MB, 10 * MB, STANDARD)
+LARGE_LIMITS = Limits(10, 25 * MB, 25 * MB, LARGE)
 
 
-def request_size_limit(large: bool) -> int:
-    """The largest request body worth reading: every file at its limit, plus the form."""
-    return (25 if large else 10) * MB + 1 * MB
+def limits(large: bool | None = None) -> Limits:
+    """The site's limits (or those of large mode, or not, when `large` is given)."""
+    if large is None:
+        large = current_app.config["LARGE_ATTACHMENTS"]
+    return LARGE_LIMITS if large else STANDARD_LIMITS
 
 
 @dataclass(frozen=True)

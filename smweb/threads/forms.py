@@ -98,30 +98,25 @@ class SendsOnce(FlaskForm):
                            validators=[Length(max=32)])
 
 
-class ComposeForm(SendsOnce):
-    """A patient's new message to one of their care teams."""
+class NewMessageForm(SendsOnce):
+    """A new message: to whom, its category, subject, text and files. A subclass says who
+    can be chosen and how the choice reads (RECIPIENT: label, placeholder, the message when
+    none is chosen, the message when the choice is not one of the list)."""
 
-    recipient = ChoiceField(
-        "To (care team)",
-        validators=[DataRequired("Select the care team to write to.")],
-        invalid_message="You can only write to your own care teams. Select one from the list.",
-    )
+    RECIPIENT: tuple[str, str, str, str]
+    recipient = ChoiceField(validators=[DataRequired()], invalid_message="")
     category = category_field()
     subject = subject_field()
     body = body_field()
     attachments = attachments_field()
 
-    def __init__(self, groups, *args, **kwargs):
+    def __init__(self, choices: list[SelectChoice], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recipient.choices = [SelectChoice("", "Select a care team")] + [
-            SelectChoice(str(g.id), g.name) for g in groups
-        ]
-
-    @property
-    def group_id(self) -> int | None:
-        """The team chosen; None when none is, or the value is not a team's (a crafted post:
-        the field's own check says so)."""
-        return as_id(self.recipient.data)
+        label, placeholder, required, invalid = self.RECIPIENT
+        self.recipient.label.text = label
+        self.recipient.validators = [DataRequired(required)]
+        self.recipient.invalid_message = invalid
+        self.recipient.choices = [SelectChoice("", placeholder), *choices]
 
     def validate_draft(self) -> bool:
         """A draft may leave fields empty, but what is there must be valid."""
@@ -141,6 +136,22 @@ class ComposeForm(SendsOnce):
         return ok
 
 
+class ComposeForm(NewMessageForm):
+    """A patient's new message to one of their care teams."""
+
+    RECIPIENT = ("To (care team)", "Select a care team", "Select the care team to write to.",
+                 "You can only write to your own care teams. Select one from the list.")
+
+    def __init__(self, groups, *args, **kwargs):
+        super().__init__([SelectChoice(str(g.id), g.name) for g in groups], *args, **kwargs)
+
+    @property
+    def group_id(self) -> int | None:
+        """The team chosen; None when none is, or the value is not a team's (a crafted post:
+        the field's own check says so)."""
+        return as_id(self.recipient.data)
+
+
 class ReplyForm(SendsOnce):
     body = body_field("Your reply")
     attachments = attachments_field()
@@ -152,26 +163,18 @@ class ReplyForm(SendsOnce):
         return True
 
 
-class StaffComposeForm(SendsOnce):
+class StaffComposeForm(NewMessageForm):
     """A staff member's new message to a patient of one of their care teams."""
 
-    recipient = ChoiceField(
-        "To (patient, care team)",
-        validators=[DataRequired("Select the patient to write to.")],
-        invalid_message="Select a patient of one of your care teams from the list.",
-    )
-    category = category_field()
-    subject = subject_field()
-    body = body_field()
-    attachments = attachments_field()
+    RECIPIENT = ("To (patient, care team)", "Select a patient",
+                 "Select the patient to write to.",
+                 "Select a patient of one of your care teams from the list.")
 
     def __init__(self, patients_by_group, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.recipient.choices = [SelectChoice("", "Select a patient")] + [
+        super().__init__([
             SelectChoice(f"{group.id}:{patient.id}", patient.display_name, optgroup=group.name)
-            for group, patients in patients_by_group
-            for patient in patients
-        ]
+            for group, patients in patients_by_group for patient in patients
+        ], *args, **kwargs)
 
     @property
     def group_and_patient(self) -> tuple[int | None, int | None]:
@@ -180,8 +183,6 @@ class StaffComposeForm(SendsOnce):
         if group_id is None or patient_id is None:
             return None, None  # none chosen, or not a choice (the field's check says so)
         return group_id, patient_id
-
-    validate_draft = ComposeForm.validate_draft
 
 
 class StaffReplyForm(ReplyForm):
