@@ -11,7 +11,7 @@ from .extensions import db, login_manager
 from .models import User
 from .services import origin, sessions
 from .services.refusals import Refusal
-from .templating import redirect_to
+from .templating import htmx_target, redirect_to
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -188,7 +188,7 @@ def _render_error(status: int, title: str, text: str):
     """A full error page; or, when htmx asked for a fragment of a page (a form posting to
     itself, a poll), a notice put in the page's notice area, leaving the form and what was
     typed in it alone."""
-    if bool(request.htmx) and not request.htmx.boosted:
+    if htmx_target() is not None:
         body = render_template("errors/_notice.html", status=status, title=title, text=text)
         return make_response(body, status, retarget="#page-notice", reswap="innerHTML")
     return render_template("errors/error.html", status=status, title=title, text=text), status

@@ -1,4 +1,27 @@
-"""Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect."""
+"""Jinja set-up and the two ways a view answers: a page (or its fragment), or a redirect.
+
+How smweb answers htmx, once:
+
+- **What was asked for.** `htmx_target()` is the id of the element htmx asked for alone
+  (its HX-Target), or None when a whole page is wanted: no htmx, or a boosted navigation.
+  Every choice of a fragment reads it: a view's block (`render_page`), an error's notice
+  (security.py), the message form's files box (threads/message_form.py).
+- **A page and its fragment come from one template.** The fragment is a named block; the
+  view names it and the element it fills, `render_page(..., fragment="queue_list",
+  target="queue-list")`, and the block is rendered alone (jinja2_fragments) when htmx asked
+  for that element.
+- **Errors** asked for as a fragment are a notice put in `#page-notice` (HX-Retarget), leaving
+  the form and what was typed in it alone; for a whole page, the error page.
+- **After a POST**, `redirect_to` answers a browser 303 and htmx HX-Location (htmx loads the
+  page into <body> and pushes its URL, as a boosted link would); sign-in and sign-out ask
+  for a whole new document (HX-Redirect). A signed-out htmx request gets 401 + HX-Redirect
+  to the sign-in page (security.py).
+- **A form that now belongs to a draft** says the draft's address with HX-Replace-Url, so a
+  reload finds the draft, not an empty form.
+- **A list that refreshes itself** is marked `data-refreshing-list` (smweb.js finds it by
+  that, never by id) and polls with `poll=1` and its version: an unchanged list answers 204
+  (`unchanged_poll`), and a poll is never counted as the person's activity.
+"""
 
 import hashlib
 import re
@@ -220,21 +243,26 @@ def autosave_attrs(action: str, fragment_id: str) -> dict:
     }
 
 
+def htmx_target() -> str | None:
+    """The id of the element htmx asked for alone ("" if it has none), or None when a
+    whole page is wanted (no htmx, or a boosted navigation)."""
+    if not request.htmx or request.htmx.boosted:
+        return None
+    return request.htmx.target or ""
+
+
 def fragment_request(target_id: str) -> bool:
     """True when htmx asked for just the element `target_id` (a poll, a refresh button or a
-    form posting to itself) — not for a boosted navigation, which wants the whole page."""
-    return bool(request.htmx) and request.htmx.target == target_id
+    form posting to itself)."""
+    return htmx_target() == target_id
 
 
-def render_page(template: str, fragment: str | None = None, status: int = 200,
+def render_page(template: str, status: int = 200, *, fragment: str | None = None,
                 target: str | None = None, **context):
-    """Render the page, or only its block `fragment` when htmx targets the element of that id.
-
-    The block and the element share a name (`message_list` ↔ id="message-list"), so a page
-    and its fragment come from one template; `target` names the element when they don't (the
-    block `message_form` holds the form "compose-form" or "reply-form").
-    """
-    if fragment and fragment_request(target or fragment.replace("_", "-")):
+    """Render the page, or only its block `fragment` when htmx asked for the element
+    `target` (which that block fills)."""
+    assert (fragment is None) == (target is None), "a fragment names the element it fills"
+    if fragment and fragment_request(target):
         return render_block(template, fragment, **context), status
     return render_template(template, **context), status
 

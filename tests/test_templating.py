@@ -8,6 +8,7 @@ from sqlalchemy import select
 from smweb.database import read_rows
 from smweb.models import User
 from smweb.routing import MAX_ID
+from tests.conftest import BOOSTED, htmx_fragment
 
 ROW_LINKS = [("threads.thread", "thread_id"), ("threads.compose", "draft_id"),
              ("threads.download", "attachment_id"), ("admin.edit_user", "user_id")]
@@ -80,3 +81,21 @@ def test_what_only_javascript_shows_is_hidden_in_the_html(login, client):
     assert '<button type="submit" name="action" value="save" hidden>Save draft</button>' in page
     assert ">Uploading…" not in page and 'data-uploading="Uploading…"' in page
     assert 'class="visually-hidden" tabindex="-1" aria-hidden="true">Save draft' not in page
+
+
+def test_htmx_gets_the_fragment_it_names_and_a_boosted_navigation_the_whole_page(login, client):
+    """The rules of templating.py's docstring, as a browser meets them."""
+    login("veteran1")
+    fragment = client.get("/mailbox/inbox", headers=htmx_fragment("message-list"))
+    text = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and text.lstrip().startswith('<section id="message-list"')
+    boosted = client.get("/mailbox/inbox", headers={**BOOSTED, "HX-Target": "message-list"})
+    assert "<html" in boosted.get_data(as_text=True)
+    other = client.get("/mailbox/inbox", headers=htmx_fragment("somewhere-else"))
+    assert "<html" in other.get_data(as_text=True)
+    missing = client.get("/threads/99999999", headers=htmx_fragment("reply-form"))
+    assert missing.status_code == 404 and missing.headers["HX-Retarget"] == "#page-notice"
+    assert "<html" not in missing.get_data(as_text=True)
+    whole = client.get("/threads/99999999", headers=BOOSTED)
+    assert whole.status_code == 404 and "HX-Retarget" not in whole.headers
+    assert "<html" in whole.get_data(as_text=True)

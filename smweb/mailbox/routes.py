@@ -34,8 +34,9 @@ def folder(folder: str):
     if unchanged_poll("message-list", version):
         return "", 204
     return render_page(
-        "mailbox/folder.html", fragment="message_list", folder=folder, page=page,
-        folder_title=mailbox.FOLDERS[folder], version=version, sort=sort, sorts=mailbox.SORTS,
+        "mailbox/folder.html", fragment="message_list", target="message-list", folder=folder,
+        page=page, folder_title=mailbox.FOLDERS[folder], version=version, sort=sort,
+        sorts=mailbox.SORTS,
     )
 
 
@@ -60,8 +61,8 @@ def custom_folder(folder_id: int):
     if unchanged_poll("message-list", version):
         return "", 204
     return render_page(
-        "mailbox/folder.html", fragment="message_list", folder="custom", page=page,
-        folder_title=folder.name, version=version, sort=sort, sorts=mailbox.SORTS,
+        "mailbox/folder.html", fragment="message_list", target="message-list", folder="custom",
+        page=page, folder_title=folder.name, version=version, sort=sort, sorts=mailbox.SORTS,
         custom=folder,
     )
 
@@ -161,7 +162,7 @@ def search():
                                      after=cursor_arg("after"), before=cursor_arg("before"))
     args = {k: v for k in search_service.FIELDS if (v := request.args.get(k))}
     return render_page(
-        "mailbox/search.html", fragment="search_results", status=422 if errors else 200,
-        query=query, errors=errors, page=page, args=args, periods=search_service.PERIODS,
-        categories=CATEGORIES, snippet=search_service.snippet,
+        "mailbox/search.html", 422 if errors else 200, fragment="search_results",
+        target="search-results", query=query, errors=errors, page=page, args=args,
+        periods=search_service.PERIODS, categories=CATEGORIES, snippet=search_service.snippet,
     )

@@ -44,7 +44,8 @@ def queue():
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
-        "triage/queue.html", fragment="queue_list", page=page, filter_name=name,
+        "triage/queue.html", fragment="queue_list", target="queue-list", page=page,
+        filter_name=name,
         filters=staff_queue.FILTERS, counts=staff_queue.counts(current_user, scope=scope),
         count_cap=staff_queue.COUNT_CAP, version=version, sort=sort, sorts=staff_queue.SORTS,
     )

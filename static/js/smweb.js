@@ -223,8 +223,8 @@
   document.addEventListener("DOMContentLoaded", function () { focusNotice(document); });
   document.addEventListener("htmx:afterSettle", markTitle);
   document.addEventListener("htmx:afterSettle", function (event) {
-    if (event.detail && event.detail.elt && event.detail.elt.id !== "message-list" &&
-        event.detail.elt.id !== "queue-list") {
+    var elt = event.detail && event.detail.elt;
+    if (elt && !elt.hasAttribute("data-refreshing-list")) {
       focusNotice(event.detail.elt);
     }
   });
@@ -236,12 +236,12 @@
 // the list says so ("1 new message").
 (function () {
   "use strict";
-  var LISTS = ["message-list", "queue-list"];
   var fresh = 0;
   function polling(event) {
     var elt = event.detail && event.detail.elt;
     var path = event.detail && event.detail.pathInfo && event.detail.pathInfo.requestPath;
-    return elt && LISTS.indexOf(elt.id) >= 0 && path && path.indexOf("poll=1") >= 0;
+    return elt && elt.hasAttribute("data-refreshing-list") && path &&
+      path.indexOf("poll=1") >= 0;
   }
   function busy(list) {
     if (list.querySelector("input[type=checkbox]:checked")) { return true; }
