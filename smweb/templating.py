@@ -25,16 +25,13 @@ How smweb answers htmx, once:
 
 import hashlib
 import re
-from contextvars import ContextVar
 
 from flask import (
     Flask,
     current_app,
-    has_request_context,
     redirect,
     render_template,
     request,
-    url_for,
 )
 from htmx_flask import make_response
 from jinja2 import StrictUndefined
@@ -42,7 +39,6 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from .clock import format_local, is_iso_date, utcnow
-from .parsing import MAX_ID
 
 
 def init_app(app: Flask) -> None:
@@ -52,84 +48,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["paragraphs"] = _paragraphs
     app.jinja_env.filters["file_kind"] = _file_kind
-    app.jinja_env.filters["id_url"] = _id_url
     app.jinja_env.tests["iso_date"] = is_iso_date
     app.jinja_env.globals["fragment_request"] = fragment_request
     app.jinja_env.globals["autosave_attrs"] = autosave_attrs
     app.context_processor(_common_context)
-    app.teardown_request(_forget_links)
 
 
 def _common_context() -> dict:
     from .models import ThreadStatus
     from .services.education import is_library_url
 
-    links = _links()
-    _rendering_links.set(links)
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
             "is_library_url": is_library_url, "my_folders": _my_folders,
-            "may_restrict": _may_restrict, "session_remaining": _session_remaining,
-            "links": links}
-
-
-def _forget_links(_error=None) -> None:
-    _rendering_links.set(None)
-
-
-class Links(dict):
-    """The URL of each page that takes no arguments — the menu's, the sign-out form's — built
-    on first use and kept for the life of the process: `links['auth.account']`. Every page
-    shows some twenty; a lookup here costs a fraction of a url_for() call from a template.
-
-    Also the URL of a page whose one argument is an id (a thread, a draft), as the text
-    around the id (`with_id`): a list links every row to one, and `thread.id|id_url(
-    'threads.thread')` costs a tenth of url_for() for the same link."""
-
-    def __init__(self):
-        super().__init__()
-        self.around_id: dict[str, tuple[str, str]] = {}
-
-    def __missing__(self, endpoint: str) -> str:
-        url = self[endpoint] = url_for(endpoint)
-        return url
-
-    def with_id(self, endpoint: str) -> tuple[str, str]:
-        if endpoint not in self.around_id:
-            names = {name for rule in current_app.url_map.iter_rules(endpoint)
-                     for name in rule.arguments}
-            if len(names) != 1:
-                raise ValueError(f"{endpoint} takes {len(names)} arguments, not one id")
-            # Built once with the largest id in its place: a number no other part of a URL holds.
-            url = url_for(endpoint, **{names.pop(): MAX_ID})
-            before, found, after = url.partition(str(MAX_ID))
-            if not found:
-                raise ValueError(f"{endpoint}: no id in its URL {url}")
-            self.around_id[endpoint] = (before, after)
-        return self.around_id[endpoint]
-
-
-# The links of the page being rendered, set as every render starts (Flask runs
-# _common_context first, for a page and a fragment alike) and forgotten when the request
-# ends: the `id_url` filter, which runs only inside a render, finds them here at a fraction
-# of what a lookup through Flask's proxies costs, once per row. Each thread has its own (a
-# gthread worker's requests each run on one thread).
-_rendering_links: ContextVar[Links | None] = ContextVar("smweb_rendering_links", default=None)
-
-
-def _id_url(value: int, endpoint: str) -> str:
-    """The `id_url` filter: `thread.id|id_url('threads.thread')` is the URL url_for() gives
-    for that endpoint with this id as its one argument, from the text built once around it."""
-    links = _rendering_links.get()
-    if links is None:  # a template rendered without Flask's context (none does today)
-        links = _links()
-    before, after = links.with_id(endpoint)
-    return f"{before}{int(value)}{after}"
-
-
-def _links() -> Links:
-    by_root = current_app.extensions.setdefault("smweb.links", {})
-    root = request.script_root if has_request_context() else ""  # where the app is mounted
-    return by_root.setdefault(root, Links())
+            "may_restrict": _may_restrict, "session_remaining": _session_remaining}
 
 
 def _session_remaining() -> int | None:
