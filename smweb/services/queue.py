@@ -29,15 +29,25 @@ the queries are shaped for the databases' planners, once:
   cost the same for a team of 100 threads or 50,000.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased, joinedload, with_expression
+from sqlalchemy import DateTime, Integer, bindparam, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from ..clock import utcnow
+from ..database import read_rows
 from ..extensions import db
-from ..models import StaffAbsence, Thread, ThreadStatus, TriageGroup, User, group_members
+from ..models import (
+    Facility,
+    StaffAbsence,
+    Thread,
+    ThreadStatus,
+    TriageGroup,
+    User,
+    group_members,
+)
 from ..models.messaging import thread_size_columns
 from . import paging
 from .paging import Page
@@ -92,26 +102,54 @@ def scope_of(staff: User, now: datetime | None = None) -> Scope:
 
 # Built once: a new alias per request rebuilds its columns and cache key every time.
 _PATIENT = aliased(User, name="patient")
+_ASSIGNEE = aliased(User, name="assignee")
 _COVERED = aliased(Thread, name="covered")
 
 
-def _parts(scope: Scope, filter_name: str, now: datetime) -> list[list]:
+@dataclass(frozen=True)
+class _Shape:
+    """What a queue statement's shape depends on: how many care teams and how many people's
+    threads are "mine". The ids themselves, the time and the page's place are bound when it
+    runs, so each shape's statements are built once per process (functools.cache) and
+    SQLAlchemy reuses their compiled SQL."""
+
+    groups: int
+    mine: int
+
+
+def _shape(scope: Scope) -> _Shape:
+    return _Shape(len(scope.group_ids), len(scope.mine_ids))
+
+
+def _params(scope: Scope, now: datetime) -> dict:
+    """The values a statement of this scope's shape is run with."""
+    return ({f"g{i}": g for i, g in enumerate(scope.group_ids)}
+            | {f"m{i}": m for i, m in enumerate(scope.mine_ids)}
+            | {"staff_id": scope.staff_id, "group_ids": list(scope.group_ids),
+               "mine_ids": list(scope.mine_ids), "now": now})
+
+
+def _parts(shape: _Shape, filter_name: str) -> list[list]:
     """A filter as its parts: each a list of conditions that is one index range."""
-    groups = scope.group_ids
+    groups = [bindparam(f"g{i}") for i in range(shape.groups)]
+    now = bindparam("now", type_=DateTime)
     if filter_name == "completed":
         return [[Thread.group_id == g, Thread.status == ThreadStatus.COMPLETED] for g in groups]
     if filter_name == "mine":
-        parts = [[Thread.assignee_id == a, Thread.group_id == g, Thread.status == s]
-                 for a in scope.mine_ids for g in groups for s in ThreadStatus.OPEN]
+        parts = [[Thread.assignee_id == bindparam(f"m{a}"), Thread.group_id == g,
+                  Thread.status == s]
+                 for a in range(shape.mine) for g in groups for s in ThreadStatus.OPEN]
         # Threads a surrogate works while this staff member is away are theirs too (few:
         # one absence's worth); a thread the first parts already hold is not listed twice.
         # All in a subquery on ix_threads_assigned_for, picked by id: given a team and status
         # outside it, SQLite (no statistics) would read the team's whole range instead.
         covered = _COVERED
+        mine_ids = bindparam("mine_ids", expanding=True)
         parts.append([Thread.id.in_(select(covered.id).where(
-            covered.assigned_for_id == scope.staff_id, covered.status.in_(ThreadStatus.OPEN),
-            covered.group_id.in_(groups),
-            or_(covered.assignee_id.is_(None), covered.assignee_id.not_in(scope.mine_ids))))])
+            covered.assigned_for_id == bindparam("staff_id"),
+            covered.status.in_(ThreadStatus.OPEN),
+            covered.group_id.in_(bindparam("group_ids", expanding=True)),
+            or_(covered.assignee_id.is_(None), covered.assignee_id.not_in(mine_ids))))])
         return parts if groups else []
     extra = {
         "open": [],
@@ -129,17 +167,24 @@ def counts(staff: User, now: datetime | None = None,
     than COUNT_CAP is shown as "100+"), in one query."""
     now = now or utcnow()
     scope = scope or scope_of(staff, now)
+    params = _params(scope, now) | {"cap": COUNT_CAP + 1}
+    row = read_rows(_counts_query(_shape(scope)), params)[0]
+    return {name: int(value) for name, value in zip(FILTERS, row, strict=True)}
+
+
+@cache
+def _counts_query(shape: _Shape):
     columns = []
     for name in FILTERS:
-        parts = _parts(scope, name, now)
+        parts = _parts(shape, name)
         if not parts:
-            columns.append(literal(0))
+            columns.append(literal(0).label(f"c{len(columns)}"))
             continue
         capped = union_all(*[select(Thread.id).where(*part) for part in parts]) \
-            .limit(COUNT_CAP + 1).subquery()
-        columns.append(select(func.count()).select_from(capped).scalar_subquery())
-    row = db.session.execute(select(*columns)).one()
-    return {name: int(value) for name, value in zip(FILTERS, row, strict=True)}
+            .limit(bindparam("cap", type_=Integer)).subquery()
+        columns.append(select(func.count()).select_from(capped).scalar_subquery()
+                       .label(f"c{len(columns)}"))
+    return select(*columns)
 
 
 # Each sort's columns as (name, ascending). "patient" is the patient's name: a place holds
@@ -176,10 +221,9 @@ def _segments(sort: str, filter_name: str) -> list[_Segment]:
 def _place_of(segments: list[_Segment]):
     """A row's place, for a link: its segment, then its sort values (the patient's id)."""
     def place_of(row) -> str:
-        thread, segment = row
-        return paging.place([segment, *(thread.patient_id if name == "patient"
-                                        else getattr(thread, name)
-                                        for name, _up in segments[segment].order)])
+        return paging.place([row.segment, *(row.patient_id if name == "patient"
+                                            else getattr(row, name)
+                                            for name, _up in segments[row.segment].order)])
     return place_of
 
 
@@ -189,66 +233,84 @@ def page(staff: User, filter_name: str, number: int, size: int,
     """One page of a filter of the staff member's queue: by default soonest due first
     (threads with no reply due after, newest first); or newest, oldest, or by patient.
     Older and Newer pages start after or before a row's place, so any page costs what the
-    first one does."""
+    first one does. Its items are rows of ROW's columns."""
     now = now or utcnow()
     scope = scope or scope_of(staff, now)
     sort = sort if sort in SORTS else "due"
-    found = _page(scope, filter_name, number, size, now, sort, after, before)
-    return replace(found, items=[thread for thread, _segment in found.items])
+    return _page(scope, filter_name, number, size, now, sort, after, before)
 
 
 def _page(scope: Scope, filter_name: str, number: int, size: int, now: datetime, sort: str,
           after: str | None = None, before: str | None = None) -> Page:
-    """The page, its items (thread, segment) pairs."""
     segments = _segments(sort, filter_name)
     after, before, at = paging.starting_segment(after, before,
                                                 [segment.kinds for segment in segments])
+    params = _params(scope, now) | {"limit": size + 1}
 
     def first() -> Page:
         return _page(scope, filter_name, 1, size, now, sort)
 
+    def read(start: tuple) -> list:
+        if not scope.group_ids:
+            return []
+        return read_rows(_page_query(_shape(scope), filter_name, sort, start), params)
+
     if at is None:  # the first page, or an old ?page=N link
         number = min(max(number, 1), OFFSET_PAGES)
-        rows = _read(scope, filter_name, sort, segments, now, size + 1, (number - 1) * size)
-        return paging.counted(rows, size, number, first, _place_of(segments))
-    rows = _read(scope, filter_name, sort, segments, now, size + 1, at=at,
-                 backwards=before is not None)
+        params["offset"] = (number - 1) * size
+        return paging.counted(read(("offset",)), size, number, first, _place_of(segments))
+    segment, values = at
+    params |= {f"v{n}": value for n, value in enumerate(values)}
+    rows = read(("at", segment, len(values), before is not None))
     return paging.keyed(rows, size, number, after, before, first, _place_of(segments))
 
 
-def _read(scope: Scope, filter_name: str, sort: str, segments: list[_Segment], now: datetime,
-          limit: int, offset: int = 0, at: tuple[int, list] | None = None,
-          backwards: bool = False) -> list[tuple[Thread, int]]:
-    """`limit` threads of the filter in the sort's order (after `offset` of them, or after
-    the place `at` - before it, `backwards`), each with its segment's number."""
+# The columns of a queue row, as the list shows them (and as its links and poll read them).
+ROW = (Thread.id, Thread.subject, Thread.category, Thread.status, Thread.unread_for_team,
+       Thread.last_patient_message_at, Thread.last_message_at, Thread.due_at, Thread.warn_at,
+       Thread.escalated_at, Thread.assignee_id, Thread.assigned_for_id, Thread.group_id,
+       Thread.patient_id, _PATIENT.display_name.label("patient_name"),
+       TriageGroup.name.label("group_name"), Facility.timezone,
+       _ASSIGNEE.display_name.label("assignee_name"))
+
+
+@cache
+def _page_query(shape: _Shape, filter_name: str, sort: str, start: tuple):
+    """The statement of one page: `limit` rows of the filter in the sort's order, each with
+    its segment's number; `start` is ("offset",) (after `offset` rows) or ("at", segment,
+    values, backwards): after the place bound as v0, v1, ... (before it, backwards)."""
+    segments = _segments(sort, filter_name)
+    backwards = start[0] == "at" and start[3]
+    limit = bindparam("limit", type_=Integer)
+    offset = bindparam("offset", type_=Integer) if start[0] == "offset" else None
     branches = []
     for index, segment in enumerate(segments):
         keyset = None
-        if at is not None:
-            if (index > at[0]) if backwards else (index < at[0]):
+        if start[0] == "at":
+            at = start[1]
+            if (index > at) if backwards else (index < at):
                 continue  # a segment wholly before (or after) the place
-            if index == at[0]:
-                keyset = paging.beyond(_order(segment, sort), _values(segment, at[1]), backwards)
-        for part in _parts(scope, filter_name, now):
+            if index == at:
+                keyset = paging.beyond(_order(segment, sort), _values(segment), backwards)
+        for part in _parts(shape, filter_name):
             branches.append(_branch(part, index, segment, sort, filter_name, keyset,
-                                    backwards, offset + limit))
-    if not branches:
-        return []
+                                    backwards, limit if offset is None else offset + limit))
     merged = union_all(*branches).subquery()
     order = [merged.c.segment.desc() if backwards else merged.c.segment.asc()]
     order += paging.order_by([(merged.c[f"k{n}"], up) for n, (_name, up)
                               in enumerate(_ORDERS[sort])], backwards)
     messages, files = thread_size_columns(Thread.id)
     query = (
-        select(Thread, merged.c.segment)
+        select(*ROW, messages.label("message_count"), files.label("attachment_count"),
+               merged.c.segment)
         .join(merged, merged.c.id == Thread.id)
-        .options(with_expression(Thread.message_count, messages),
-                 with_expression(Thread.attachment_count, files),
-                 joinedload(Thread.assignee), joinedload(Thread.patient),
-                 joinedload(Thread.group).joinedload(TriageGroup.facility))
-        .order_by(*order).limit(limit).offset(offset)
+        .join(_PATIENT, _PATIENT.id == Thread.patient_id)
+        .join(TriageGroup, TriageGroup.id == Thread.group_id)
+        .join(Facility, Facility.id == TriageGroup.facility_id)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Thread.assignee_id)
+        .order_by(*order).limit(limit)
     )
-    return [(thread, segment) for thread, segment in db.session.execute(query).unique()]
+    return query if offset is None else query.offset(offset)
 
 
 def _order(segment: _Segment, sort: str, filter_name: str = "") -> list:
@@ -261,15 +323,19 @@ def _order(segment: _Segment, sort: str, filter_name: str = "") -> list:
     return [(columns[name], up) for name, up in segment.order]
 
 
-def _values(segment: _Segment, values: list) -> list:
-    """A place's values as the query compares them: a patient's id becomes their name."""
-    return [select(User.display_name).where(User.id == value).scalar_subquery()
-            if name == "patient" else value
-            for (name, _up), value in zip(segment.order, values, strict=True)]
+def _values(segment: _Segment) -> list:
+    """A place's values as the query compares them, bound as v0, v1, ...: a patient's id
+    becomes their name."""
+    values = []
+    for n, ((name, _up), kind) in enumerate(zip(segment.order, segment.kinds, strict=True)):
+        value = bindparam(f"v{n}", type_=Integer if kind is int else DateTime)
+        values.append(select(User.display_name).where(User.id == value).scalar_subquery()
+                      if name == "patient" else value)
+    return values
 
 
 def _branch(part: list, index: int, segment: _Segment, sort: str, filter_name: str, keyset,
-            backwards: bool, limit: int):
+            backwards: bool, limit):
     """One part of one segment, as a subquery of its first `limit` rows in order."""
     branch = select(Thread.id.label("id"), literal(index).label("segment"),
                     *[_COLUMNS[name].label(f"k{n}") for n, (name, _up)
