@@ -160,14 +160,11 @@ def delete_draft(draft_id: int):
 @messaging_user_required
 def thread(thread_id: int):
     """A conversation: every message in order, and the reply form."""
-    thread = access.get_thread_for(current_user, thread_id)
-    messaging.mark_opened(current_user, thread)
-    audit.record("thread_view", current_user, thread=thread)
-    draft = drafts.reply_draft_for(current_user, thread)
-    data = {"body": _signature_block()}
-    if draft:
-        data = {"body": draft.body, "education": [i.id for i in draft.education_items]}
-    return _reply_page(thread, _reply_form(data)).render(draft)
+    opened = messaging.open_thread(current_user, thread_id)
+    draft = opened.draft
+    data = {"body": draft.body, "education": [i.id for i in draft.education_items]} \
+        if draft else {"body": _signature_block()}
+    return _reply_page(opened.thread, _reply_form(data)).render(draft)
 
 
 def _reply_form(data=None):
