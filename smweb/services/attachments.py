@@ -1,26 +1,22 @@
 """Attachment rules: how many, how large, which types (by content, not just by name), no empty
 files, no second copy; stored durably before the row that names them is committed."""
 
-import io
 import time
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-import filetype
 from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..models import Attachment, Draft, Message, User
-from . import access
+from . import access, file_content
 from .refusals import NotFound
 from .scanning import ScannerUnavailable, scanner
 from .storage import sha256, storage
 
 MB = 1024 * 1024
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office: .doc .xls .ppt
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,6 @@ TYPES: dict[str, tuple[str, str]] = {
 STANDARD = frozenset({"doc", "docx", "gif", "jpg", "jpeg", "pdf", "png", "rtf", "txt", "xls",
                       "xlsx"})
 LARGE = STANDARD | {"bmp", "tif", "tiff", "ppt", "pptx", "odt", "mp4", "m4v", "mov"}
-VIDEO_KINDS = {"mp4", "m4v", "mov"}
 MAX_NAME = 200
 
 
@@ -108,78 +103,6 @@ def _extension(name: str) -> str:
     return name.rpartition(".")[2].lower() if "." in name else ""
 
 
-def _looks_like(kind: str, data: bytes) -> bool:
-    head = data[:8192]
-    if kind == "ole2":
-        return head.startswith(OLE2_MAGIC)
-    if kind == "text":
-        if filetype.guess(head) is not None or b"\0" in data:
-            return False
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
-                return False
-        # Served as a download with nosniff anyway; still, a "text" file that is a web page
-        # or a script is not a patient's note — not after a byte-order mark either.
-        start = text.lstrip("\ufeff \t\r\n")[:64].lower()
-        if start.startswith(("<!doctype", "<html", "<script", "<svg", "<?xml", "<?php",
-                             "<body", "<iframe")):
-            return False
-        return "<script" not in text[:65536].lower()
-    if kind == "video":
-        guessed = filetype.guess(head)
-        return guessed is not None and guessed.extension in VIDEO_KINDS
-    if kind == "png":
-        guessed = filetype.guess(head)
-        return guessed is not None and guessed.extension in {"png", "apng"}
-    matcher = filetype.get_type(ext=kind)
-    return matcher is not None and matcher.match(bytearray(head))
-
-
-# Office files that are zip archives: what they may expand to when opened.
-ZIPPED = {"docx", "xlsx", "pptx", "odt"}
-ZIP_MAX_TOTAL = 100 * MB  # every member, uncompressed
-ZIP_MAX_RATIO = 100  # one member's uncompressed size to its compressed size
-ZIP_MAX_MEMBERS = 5000
-
-
-def _zip_problem(data: bytes, ext: str) -> str | None:
-    """Why this Office file can't be sent: it expands far past its size when opened (a
-    "zip bomb"), or it holds macros; None when it is fine. Read from the archive's directory:
-    nothing is unpacked."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return f"the file's content is not a real .{ext} file."
-    if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_TOTAL:
-        return (f"the file expands to more than {ZIP_MAX_TOTAL // MB} MB when it is opened, "
-                "so it can't be sent.")
-    if any(m.file_size > MB and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1)
-           for m in members):
-        return "the file expands far past its size when it is opened, so it can't be sent."
-    if any(m.filename.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for m in members):
-        return ("the file contains macros, which can't be sent. Save it without macros (as "
-                f".{ext}) and attach it again.")
-    return None
-
-
-# Raw PDF names of actions that run something when the file is opened. (Inside compressed
-# object streams they can't be seen without parsing the file: a flag, not a guarantee.)
-PDF_ACTIONS = (b"/JavaScript", b"/JS", b"/Launch")
-
-
-def pdf_warning(data: bytes, content_type: str) -> str | None:
-    """For staff: a PDF that carries a script or a launch action."""
-    if content_type == "application/pdf" and any(a in data for a in PDF_ACTIONS):
-        return ("This PDF contains a script or an action that starts a program. Open it only "
-                "in a viewer that blocks them (or print it to a new PDF first).")
-    return None
-
-
 def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
            seen: dict[str, str]) -> tuple[str | None, str]:
     """(reason refused or None, content type)."""
@@ -192,9 +115,9 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
     if len(data) > limit.max_file_bytes:
         return f"the file is larger than {limit.max_file_bytes // MB} MB.", ""
     content_type, kind = TYPES[ext]
-    if not _looks_like(kind, data):
+    if not file_content.looks_like(kind, data):
         return f"the file's content is not a real .{ext} file.", ""
-    if kind in ZIPPED and (problem := _zip_problem(data, ext)):
+    if kind in file_content.ZIPPED and (problem := file_content.zip_problem(data, ext)):
         return problem, ""
     digest = sha256(data)
     if digest in seen:
@@ -212,7 +135,7 @@ class StoredFile:
     size: int
     sha256: str
     storage_key: str
-    warning: str | None = None  # for staff (pdf_warning)
+    warning: str | None = None  # for staff (file_content.pdf_warning)
 
 
 def store_files(user: User, existing: list[Attachment],
@@ -254,7 +177,7 @@ def store_files(user: User, existing: list[Attachment],
             continue
         digest = sha256(data)
         stored.append(StoredFile(name, content_type, len(data), digest, storage().save(data),
-                                 pdf_warning(data, content_type)))
+                                 file_content.pdf_warning(data, content_type)))
         seen[digest] = name
         count += 1
         total += len(data)

@@ -55,8 +55,8 @@ def _facility_of(user: User | None) -> int | None:
 
 def record(action: str, actor: User | None = None, **about) -> None:
     """Append one event and commit it, with whatever the access itself marked (a view, a
-    download, a search; a thread opened is marked read in the same commit). Ids only: the trail never holds message text (nor the words
-    searched for)."""
+    download, a search; a thread opened is marked read in the same commit). Ids only: the
+    trail never holds message text (nor the words searched for)."""
     add(action, actor, **about)
     # Committed without expiring what the request has read: the page recorded here (a
     # thread, a search's results) is rendered next from the rows already loaded, not read
