@@ -12,10 +12,9 @@ from ..models import Draft, Thread, TriageGroup, User, group_members, patient_gr
 from .refusals import NotFound
 
 
-def get_thread_for(user: User, thread_id: int, options=()) -> Thread:
-    """The thread, if `user` is its patient or on its care team; 404 otherwise. `options`:
-    what to load with it (SQLAlchemy loader options)."""
-    thread = db.session.get(Thread, thread_id, options=options)
+def get_thread_for(user: User, thread_id: int) -> Thread:
+    """The thread, if `user` is its patient or on its care team; 404 otherwise."""
+    thread = db.session.get(Thread, thread_id)
     if thread is None or not can_see_thread(user, thread):
         raise NotFound()
     return thread

@@ -6,7 +6,6 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import tasks
@@ -175,49 +174,6 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
     _send_draft_with(message, draft)
     _commit_sent(message)
     return message
-
-
-# What the thread page shows of each message, read with the thread in three queries (its
-# messages, their files, their education items) rather than three a message as the page
-# reaches for them.
-_THREAD_PAGE = (
-    selectinload(Thread.messages).joinedload(Message.read_by_team_user),
-    selectinload(Thread.messages).selectinload(Message.attachments),
-    selectinload(Thread.messages).selectinload(Message.education_items),
-)
-
-
-@dataclass(frozen=True)
-class OpenedThread:
-    thread: Thread  # with its messages, their files and education items
-    draft: Draft | None  # the reply this user started here and has not sent
-
-
-def open_thread(user: User, thread_id: int) -> OpenedThread:
-    """The thread page: the thread the user may see (404 otherwise) with everything its
-    messages show, marked opened, the view audited in the same commit; and the reply the
-    user left unsent in it."""
-    thread = access.get_thread_for(user, thread_id, options=_THREAD_PAGE)
-    _mark_opened(user, thread)
-    audit.record("thread_view", user, thread=thread)
-    return OpenedThread(thread, drafts.reply_draft_for(user, thread))
-
-
-def _mark_opened(user: User, thread: Thread) -> None:
-    """The first team member to open the patient's messages marks them READ (the receipt in
-    the patient's Sent folder); the patient opening the team's marks the thread read."""
-    now = utcnow()
-    if user.is_staff and thread.unread_for_team:
-        for message in thread.messages:
-            if message.from_patient and message.read_by_team_at is None:
-                message.read_by_team_at = now
-                message.read_by_team_user = user
-        thread.unread_for_team = False
-    elif user.id == thread.patient_id and thread.unread_for_patient:
-        for message in thread.messages:
-            if not message.from_patient and message.read_by_patient_at is None:
-                message.read_by_patient_at = now
-        thread.unread_for_patient = False
 
 
 # What a message form's buttons do: Send, Save draft, Attach files (or choosing files, with

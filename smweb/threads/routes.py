@@ -23,6 +23,7 @@ from ..services import (
     education,
     messaging,
     preferences,
+    reading,
     triage,
 )
 from ..services.drafts import DraftFields
@@ -160,11 +161,11 @@ def delete_draft(draft_id: int):
 @messaging_user_required
 def thread(thread_id: int):
     """A conversation: every message in order, and the reply form."""
-    opened = messaging.open_thread(current_user, thread_id)
+    opened = reading.open_thread(current_user, thread_id)
     draft = opened.draft
     data = {"body": draft.body, "education": [i.id for i in draft.education_items]} \
         if draft else {"body": _signature_block()}
-    return _reply_page(opened.thread, _reply_form(data)).render(draft)
+    return _reply_page(opened.thread, _reply_form(data), opened.messages).render(draft)
 
 
 def _reply_form(data=None):
@@ -176,11 +177,14 @@ def _reply_form(data=None):
     return form
 
 
-def _reply_page(thread, form) -> MessagePage:
+def _reply_page(thread, form, messages=None) -> MessagePage:
+    """The thread page around its reply form (`messages`: the thread's, when the whole page
+    is shown; a reply's fragment or refusal reads them only if it needs the page)."""
     def render(draft, status=200, files_notice=""):
         return render_page(
             "threads/thread.html", fragment="message_form", target="reply-form",
             status=status, thread=thread,
+            messages=messages if messages is not None else reading.messages_of(thread),
             form=form, draft=draft, form_action=url_for("threads.reply", thread_id=thread.id),
             form_id="reply-form", files_notice=files_notice, move_form=EmptyForm(),
             limits=attachments.limits(), overdue=triage.is_overdue(thread),
@@ -215,9 +219,8 @@ def reply(thread_id: int):
 @messaging_user_required
 def print_thread(thread_id: int):
     """The thread as a page for printing: messages, dates, senders, attachment names."""
-    thread = access.get_thread_for(current_user, thread_id)
-    audit.record("thread_print", current_user, thread=thread)
-    return render_page("threads/print.html", thread=thread)
+    opened = reading.print_thread(current_user, thread_id)
+    return render_page("threads/print.html", thread=opened.thread, messages=opened.messages)
 
 
 @bp.get("/attachments/<id:attachment_id>")
