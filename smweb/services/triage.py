@@ -3,9 +3,10 @@ reassignment, completion and escalation of overdue threads. The queue is `queue`
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..clock import to_local, utcnow
+from ..database import read_rows
 from ..extensions import db
 from ..models import (
     Facility,
@@ -16,6 +17,7 @@ from ..models import (
     ThreadStatus,
     TriageGroup,
     User,
+    group_members,
 )
 from . import access, sla
 from .refusals import NotAllowed
@@ -143,6 +145,30 @@ def complete(actor: User, thread: Thread) -> None:
     thread.warn_at = None
     _event(thread, actor, "completed")
     db.session.commit()
+
+
+# Whom a thread can be given to, as the staff panel offers them: its team's members, or
+# another care team (with its facility). Rows of named columns, built once.
+_MEMBERS = (
+    select(User.id, User.display_name)
+    .join(group_members, group_members.c.user_id == User.id)
+    .where(group_members.c.group_id == bindparam("group_id")).order_by(User.display_name)
+)
+_OTHER_TEAMS = (
+    select(TriageGroup.id, TriageGroup.name, Facility.name.label("facility_name"))
+    .join(Facility, Facility.id == TriageGroup.facility_id)
+    .where(TriageGroup.id != bindparam("group_id")).order_by(TriageGroup.name)
+)
+
+
+def assignees(thread: Thread) -> list:
+    """The members of the thread's care team: (id, display_name) rows, by name."""
+    return read_rows(_MEMBERS, {"group_id": thread.group_id})
+
+
+def other_teams(thread: Thread) -> list:
+    """The care teams it could be sent on to: (id, name, facility_name) rows, by name."""
+    return read_rows(_OTHER_TEAMS, {"group_id": thread.group_id})
 
 
 def history(thread: Thread) -> list[ThreadEvent]:

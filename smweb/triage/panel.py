@@ -1,9 +1,8 @@
 """What staff see beside a thread: its status and clock, who works it, the forms to assign,
 send on, complete and save it, its staff-only history and medical-record entries."""
 
-from ..extensions import db
 from ..forms import EmptyForm
-from ..models import Thread, ThreadStatus, TriageGroup
+from ..models import Thread, ThreadStatus
 from ..services import records, triage
 from .forms import AssignForm, ReassignForm
 
@@ -11,13 +10,10 @@ from .forms import AssignForm, ReassignForm
 def staff_panel(thread: Thread) -> dict:
     assign_form = AssignForm()
     # Starts empty: one click must not assign the thread to whoever is first in the list.
-    assign_form.assignee.choices = [(0, "Choose a person")] + [
-        (m.id, m.display_name) for m in thread.group.members]
+    assign_form.assignee.choices = [(0, "Choose a person"), *triage.assignees(thread)]
     reassign_form = ReassignForm()
-    groups = db.session.scalars(
-        db.select(TriageGroup).where(TriageGroup.id != thread.group_id)
-        .order_by(TriageGroup.name))
-    reassign_form.group.choices = [(g.id, f"{g.name} ({g.facility.name})") for g in groups]
+    reassign_form.group.choices = [(team.id, f"{team.name} ({team.facility_name})")
+                                   for team in triage.other_teams(thread)]
     return {
         "status_label": ThreadStatus.LABELS.get(thread.status, thread.status),
         "due_soon": triage.is_due_soon(thread),
