@@ -3,11 +3,20 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..clock import parse_date_range
+from ..database import read_rows
 from ..extensions import db
-from ..models import AuditEvent, Facility, Thread, User, group_members, patient_groups
+from ..models import (
+    AuditEvent,
+    Facility,
+    Thread,
+    TriageGroup,
+    User,
+    group_members,
+    patient_groups,
+)
 from . import origin, spreadsheet
 from .paging import Page
 
@@ -38,19 +47,27 @@ ACTIONS = {
 }
 
 
+def _first_facility(link) -> object:
+    """The facility of a person's first care team, through `link` (patients' or staff's)."""
+    person = link.c.patient_id if link is patient_groups else link.c.user_id
+    return (select(TriageGroup.facility_id).join(link, link.c.group_id == TriageGroup.id)
+            .where(person == bindparam("user_id")).limit(1))
+
+
+# Built once: every search and sign-in asks.
+_PATIENTS_FACILITY = _first_facility(patient_groups)
+_STAFFS_FACILITY = _first_facility(group_members)
+
+
 def _facility_of(user: User | None) -> int | None:
     """The facility a person belongs to, for events that name no thread (sign-in)."""
     if user is None:
         return None
     if user.coordinator_of_id:
         return user.coordinator_of_id
-    link = patient_groups if user.is_patient else group_members
-    person = link.c.patient_id if user.is_patient else link.c.user_id
-    from ..models import TriageGroup
-
-    return db.session.scalar(
-        select(TriageGroup.facility_id).join(link, link.c.group_id == TriageGroup.id)
-        .where(person == user.id).limit(1))
+    found = read_rows(_PATIENTS_FACILITY if user.is_patient else _STAFFS_FACILITY,
+                      {"user_id": user.id})
+    return found[0].facility_id if found else None
 
 
 def record(action: str, actor: User | None = None, **about) -> None:
