@@ -4,9 +4,20 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
+def system_utcnow() -> datetime:
+    """Now by the system clock, as naive UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# Where utcnow() reads the time: the system clock. The one place a test moves time for every
+# module at once (the `clock` fixture: monkeypatch.setattr(clock, "_source", ...)), however
+# the module imported utcnow (`from ..clock import utcnow`, a column's default=utcnow).
+_source = system_utcnow
+
+
 def utcnow() -> datetime:
     """Now, as naive UTC (how every timestamp is stored, on SQLite and PostgreSQL alike)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return _source()
 
 
 def to_local(moment: datetime, tz_name: str) -> datetime:

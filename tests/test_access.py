@@ -4,80 +4,12 @@ team) is refused — with 404 for anything the user may not see, in pages and fr
 import pytest
 
 from smweb.extensions import db
-from smweb.models import Draft, Message, Thread, TriageGroup
-from smweb.services import attachments, blocking, drafts, folders, messaging, records
-from tests.conftest import csrf_token, sign_in, upload, user
+from smweb.models import Draft, Message, Thread
+from tests.support import ROUTES, csrf_token, sign_in, user
 
-# (method, path, endpoint). {thread} is veteran1's Primary Care thread, {draft} a draft of his,
-# {attachment} a file sent in that thread, {draft_attachment} one on his draft, and
-# {staff_draft} nurse1's unsent message to veteran1.
-ROUTES = [
-    ("GET", "/mailbox/inbox", "mailbox.folder"),
-    ("GET", "/mailbox/folders/{folder}", "mailbox.custom_folder"),
-    ("GET", "/folders", "mailbox.manage_folders"),
-    ("POST", "/folders", "mailbox.manage_folders"),
-    ("POST", "/folders/{folder}/rename", "mailbox.rename_folder"),
-    ("POST", "/folders/{folder}/delete", "mailbox.remove_folder"),
-    ("POST", "/mailbox/move", "mailbox.move_threads"),
-    ("GET", "/search?q=refill", "mailbox.search"),
-    ("GET", "/admin/", "admin.index"),
-    ("GET", "/admin/health", "admin.health_page"),
-    ("GET", "/admin/users/new", "admin.new_user"),
-    ("POST", "/admin/users/new", "admin.new_user"),
-    ("GET", "/admin/users/{patient}", "admin.edit_user"),
-    ("POST", "/admin/users/{patient}", "admin.edit_user"),
-    ("POST", "/admin/users/{patient}/password", "admin.reset_password"),
-    ("POST", "/admin/facilities", "admin.new_facility"),
-    ("POST", "/admin/facilities/1/groups", "admin.new_group"),
-    ("GET", "/admin/facilities/1", "admin.edit_facility"),
-    ("POST", "/admin/facilities/1", "admin.edit_facility"),
-    ("GET", "/compose", "threads.compose"),
-    ("POST", "/compose", "threads.compose"),
-    ("GET", "/drafts/{draft}", "threads.compose"),
-    ("POST", "/drafts/{draft}", "threads.compose"),
-    ("POST", "/drafts/{draft}/delete", "threads.delete_draft"),
-    ("GET", "/threads/{thread}", "threads.thread"),
-    ("GET", "/threads/{thread}/print", "threads.print_thread"),
-    ("POST", "/threads/{thread}/reply", "threads.reply"),
-    ("GET", "/triage/", "triage.queue"),
-    ("GET", "/triage/compose", "threads.staff_compose"),
-    ("POST", "/triage/compose", "threads.staff_compose"),
-    ("GET", "/triage/drafts/{staff_draft}", "threads.staff_compose"),
-    ("POST", "/triage/drafts/{staff_draft}", "threads.staff_compose"),
-    ("GET", "/attachments/{attachment}", "threads.download"),
-    ("POST", "/triage/threads/{thread}/assign", "triage.assign"),
-    ("POST", "/triage/threads/{thread}/reassign", "triage.reassign"),
-    ("POST", "/triage/threads/{thread}/complete", "triage.complete"),
-    ("POST", "/triage/threads/{thread}/record", "triage.save_to_record"),
-    ("GET", "/triage/records/{record}.json", "triage.export_record"),
-    ("GET", "/triage/escalations", "triage.escalations"),
-    ("GET", "/triage/audit", "triage.audit_trail"),
-    ("GET", "/triage/patients", "triage.patients"),
-    ("GET", "/triage/patients/{patient}", "triage.patient"),
-    ("POST", "/triage/patients/{patient}", "triage.patient"),
-    ("POST", "/triage/patients/{patient}/blocks/{block}/lift", "triage.lift_block"),
-    ("GET", "/triage/audit.csv", "triage.audit_csv"),
-    ("GET", "/triage/away", "triage.away"),
-    ("POST", "/triage/away", "triage.away"),
-    ("GET", "/attachments/{draft_attachment}", "threads.download"),
-    ("GET", "/terms", "auth.terms"),
-    ("POST", "/terms", "auth.terms"),
-    ("GET", "/preferences", "auth.preferences"),
-    ("POST", "/preferences", "auth.preferences"),
-    ("POST", "/preferences/opt-out", "auth.opt_out"),
-    ("GET", "/premium-required", "auth.premium_required"),
-    ("GET", "/account", "auth.account"),
-    ("POST", "/account/sign-out-everywhere", "auth.sign_out_everywhere"),
-    ("GET", "/account/password", "auth.change_password"),
-    ("POST", "/account/password", "auth.change_password"),
-    ("GET", "/account/two-step", "auth.two_step_setup"),
-    ("POST", "/account/two-step", "auth.two_step_setup"),
-    ("POST", "/account/recovery-codes", "auth.new_recovery_codes"),
-    ("POST", "/account/two-step/off", "auth.two_step_off"),
-    ("POST", "/session/extend", "auth.extend_session"),
-    ("POST", "/admin/users/{patient}/sessions/end", "admin.end_sessions"),
-    ("POST", "/admin/users/{patient}/two-step/reset", "admin.reset_two_step"),
-]
+# The routes, (method, path, endpoint), are tests.support.ROUTES (test_html_valid walks them
+# too); the `objects` fixture (conftest.py) gives the ids their paths take.
+
 # Open to anyone: signing in (the code and setup steps check their own pending sign-in),
 # signing out, help, static files.
 PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup",
@@ -128,37 +60,6 @@ REFUSALS = [
     # patient-only routes are refused to a patient who is not allowed messaging
     ("GET", "/threads/{thread}", "basic1", 302),
 ]
-
-
-@pytest.fixture
-def objects(app):
-    with app.app_context():
-        thread = db.session.scalar(
-            db.select(Thread).where(Thread.subject == "Refill for blood pressure pills"))
-        veteran = user("veteran1")
-        draft = Draft(author_id=veteran.id, subject="Private draft", body="secret")
-        staff_draft = Draft(author_id=user("nurse1").id, subject="Private draft",
-                            group_id=thread.group_id, patient_id=veteran.id)
-        db.session.add_all([draft, staff_draft])
-        db.session.flush()
-        attachments.add_files(veteran, draft, [upload("draft-note.txt", b"on my draft")])
-        db.session.commit()
-        kept = drafts.keep(veteran, None, drafts.DraftFields(
-            thread=thread, body="See the file", files=[upload("sent-note.txt", b"in the thread")]))
-        assert kept.refused == []
-        reply_draft = kept.draft
-        message = messaging.reply(veteran, thread, "See the file", draft=reply_draft)
-        entry = records.save_to_record(user("nurse1"), thread)
-        folder = folders.create(veteran, "Private folder")
-        cardiology = db.session.scalar(db.select(TriageGroup).where(
-            TriageGroup.name == "Cardiology"))
-        block = blocking.block(user("coordinator1"), veteran, "reply", cardiology.id,
-                               "Private reason")
-        return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
-                "record": entry.id, "folder": folder.id, "patient": veteran.id,
-                "block": block.id,
-                "attachment": message.attachments[0].id,
-                "draft_attachment": draft.attachments[0].id}
 
 
 def message_count(app):

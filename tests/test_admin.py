@@ -4,7 +4,7 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import AuditEvent, Facility, TriageGroup, User
-from tests.conftest import post_form, set_up_two_step, sign_in, user
+from tests.support import post_form, set_up_two_step, sign_in, user
 
 
 def new_user(client, **fields):

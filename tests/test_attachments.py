@@ -1,7 +1,6 @@
 """Attachments: limits and types checked by content, durable storage, downloads only for the
 thread's people, drafts that keep their files, the scanner hook and the sweep."""
 
-import io
 import os
 import socket
 import struct
@@ -9,40 +8,23 @@ import threading
 from html import unescape
 
 import pytest
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
 from smweb.extensions import db
-from smweb.models import Attachment, Draft, Thread, TriageGroup
+from smweb.models import Attachment, Draft, Thread
 from smweb.services import attachments, drafts, scanning
 from smweb.services.storage import storage
 from tests import samples
-from tests.conftest import csrf_token, htmx_fragment, sign_in, user
+from tests.support import (
+    csrf_token,
+    files_on_disk,
+    htmx_fragment,
+    send_with_files,
+    sign_in,
+    upload,
+    user,
+)
 
 MB = 1024 * 1024
-
-
-def group_id(app, name="Primary Care Team Blue"):
-    with app.app_context():
-        return db.session.scalar(db.select(TriageGroup.id).where(TriageGroup.name == name))
-
-
-def files_on_disk(app):
-    return sorted(os.listdir(app.config["ATTACHMENTS_DIR"]))
-
-
-def send_with_files(client, app, files, action="send", path="/compose", headers=None, **fields):
-    """The compose form, posted as a browser does: multipart, with the files chosen."""
-    data = {"recipient": str(group_id(app)), "category": "Test results",
-            "subject": "My results", "body": "Please look at these.", "action": action,
-            "csrf_token": csrf_token(client, path), **fields}
-    form = MultiDict(data)
-    for name, content in files:
-        form.add("attachments", FileStorage(io.BytesIO(content), filename=name))
-    # Encoded in memory: the test client's own encoder leaves a temp file open for large bodies.
-    boundary, body = encode_multipart(form)
-    return client.post(path, data=body, headers=headers,
-                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 @pytest.fixture(autouse=True)
@@ -328,7 +310,7 @@ def test_crash_between_file_and_row_leaves_only_an_orphan_the_sweep_removes(app,
         monkeypatch.setattr(db.session, "commit", crash)
         with pytest.raises(RuntimeError):
             drafts.keep(patient, None, drafts.DraftFields(
-                body="x", files=[_upload("note.txt", b"orphan")]))
+                body="x", files=[upload("note.txt", b"orphan")]))
         monkeypatch.undo()
         db.session.rollback()
         assert len(commits) == 2
@@ -352,12 +334,6 @@ def test_sweep_command_keeps_named_files_and_reports_missing_ones(login, client,
     assert f"Attachment rows whose file is missing: {b.id}" in result.output
     assert result.exit_code == 1
     assert files_on_disk(app) == [a.storage_key]
-
-
-def _upload(name, data):
-    from tests.conftest import upload
-
-    return upload(name, data)
 
 
 # --- the ClamAV backend, over a real socket, against a stand-in clamd -----------------------

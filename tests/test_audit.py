@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from smweb.extensions import db
 from smweb.models import AuditEvent, Thread
-from tests.conftest import csrf_token, post_form, sign_in, user
+from tests.support import csrf_token, post_form, send_with_files, sign_in, upload, user
 
 PRIVATE_TEXT = "my private diagnosis words"
 
@@ -62,8 +62,6 @@ def test_a_row_written_outside_a_request_names_no_origin(client, app):
 
 
 def test_thread_view_send_download_and_record_are_recorded(login, client, app):
-    from tests.test_attachments import send_with_files
-
     vet, nurse = ids(app, "veteran1", "nurse1")
     tid = refill_id(app)
     login("veteran1")
@@ -87,8 +85,6 @@ def test_thread_view_send_download_and_record_are_recorded(login, client, app):
 
 
 def test_no_message_text_in_the_trail_or_the_log(login, client, app, caplog):
-    from tests.test_attachments import send_with_files
-
     login("veteran1")
     send_with_files(client, app, [], body=PRIVATE_TEXT, subject="Secret subject here")
     with app.app_context():
@@ -169,7 +165,6 @@ def test_a_downloaded_draft_file_can_still_be_removed_and_its_draft_deleted(logi
     """The trail keeps the file's id as a plain value: removing what it names is no 500."""
     from smweb.models import Attachment, Draft
     from tests import samples
-    from tests.conftest import upload
 
     login("veteran1")
 

@@ -8,7 +8,7 @@ from argon2.low_level import Type
 from smweb.config import Config
 from smweb.extensions import db
 from smweb.models import UserSession
-from tests.conftest import BOOSTED, csrf_token, post_form, sign_in, user
+from tests.support import BOOSTED, csrf_token, post_form, sign_in, user
 
 
 def test_sign_in_page_shows_the_form(client):

@@ -13,7 +13,7 @@ from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.models import Attachment, Message
 from smweb.services import demo, drafts, messaging
-from tests.conftest import new_thread, sign_in, upload, user
+from tests.support import new_thread, sign_in, upload, user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

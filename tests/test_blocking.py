@@ -8,7 +8,7 @@ import pytest
 from smweb.extensions import db
 from smweb.models import Thread, TriageGroup
 from smweb.services import blocking
-from tests.conftest import post_form, sign_in, user
+from tests.support import post_form, sign_in, user
 
 ALL = ("Your provider has restricted your access to Secure Messaging. If you think your access "
        "was restricted by mistake and you want to continue using Secure Messaging, contact your "

@@ -12,6 +12,7 @@ import pytest
 
 from smweb.services.scanning import ClamdScanner
 from tests.samples import EICAR
+from tests.support import send_with_files
 
 CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"
 
@@ -61,8 +62,6 @@ def test_real_clamd_finds_eicar(clamd):
 
 
 def test_real_clamd_refuses_the_upload_in_the_app(clamd, app, login, client, monkeypatch):
-    from tests.test_attachments import send_with_files
-
     monkeypatch.setitem(app.extensions, "smweb.scanner", ClamdScanner(clamd))
     login("veteran1")
     response = send_with_files(client, app, [("eicar.txt", EICAR), ("ok.txt", b"fine")])

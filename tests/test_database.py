@@ -45,7 +45,7 @@ def _send_many(database_url: str, worker: int, count: int, results) -> None:
     from smweb.config import TestConfig
     from smweb.models import Thread
     from smweb.services import messaging, throttle
-    from tests.conftest import user
+    from tests.support import user
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
     errors = []

@@ -6,7 +6,7 @@ import threading
 
 from smweb.extensions import db
 from smweb.models import Draft, Message, TriageGroup
-from tests.conftest import new_thread, user
+from tests.support import new_thread, user
 
 
 def form_fields(client, path: str) -> dict:

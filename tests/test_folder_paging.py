@@ -13,7 +13,7 @@ from smweb.clock import utcnow
 from smweb.extensions import db
 from smweb.models import Draft, Folder, Message, Thread, TriageGroup, User
 from smweb.services import folders, mailbox, messaging
-from tests.conftest import new_thread, user
+from tests.support import new_thread, user
 
 SIZE = 4
 
@@ -30,7 +30,7 @@ def mailbox_data(app):
         threads = []
         for n in range(30):
             group = "Cardiology" if n % 3 == 0 else "Primary Care Team Blue"
-            thread = new_thread(group_name=group, subject=f"Paging {n:02d}")
+            thread = new_thread(team=group, subject=f"Paging {n:02d}")
             staff = doctor if n % 2 and group != "Cardiology" else clerk
             messaging.reply(staff, thread, f"Answer {n}")
             threads.append(thread.id)

@@ -5,7 +5,7 @@ import pytest
 
 from smweb.extensions import db
 from smweb.models import Folder, Message, Thread
-from tests.conftest import post_form
+from tests.support import post_form, sign_in
 
 
 def ids(app, *subjects):
@@ -53,8 +53,6 @@ def test_create_rename_and_duplicate_names(login, client, app):
     assert "only letters, digits and spaces" in client.get("/folders").get_data(as_text=True)
     # another patient may use the same name
     other = client.application.test_client()
-    from tests.conftest import sign_in
-
     sign_in(other, "veteran2")
     assert create(other, "Cardiology notes").status_code == 303
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from smweb.extensions import db
 from smweb.models import Attachment, Block, Draft, RecordEntry, Thread, User
-from tests.conftest import csrf_token, sign_in
+from tests.support import csrf_token, sign_in
 
 ODD = [
     "²", "١٢", "１２", "99999999999999999999", "9223372036854775808", "-1", "0", "1e309",
@@ -32,11 +32,9 @@ QUERY_ARGS = {"page", "after", "before", "q", "folder", "start", "end", "sort", 
 
 
 @pytest.fixture(autouse=True)
-def _answers_not_tracebacks(app):
+def _answers_not_tracebacks(app, monkeypatch):
     """A fault is answered as the site answers it (500), so one run lists every fault."""
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    yield
-    app.config["PROPAGATE_EXCEPTIONS"] = None
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
 
 
 def ids() -> dict[str, int]:

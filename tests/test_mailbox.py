@@ -1,10 +1,14 @@
-"""The patient's mailbox: folders, compose, drafts, threads — full pages and htmx fragments."""
+"""The patient's mailbox: folders and their order, compose, drafts and autosave, threads, the
+reply window and printing — full pages and htmx fragments."""
+
+from datetime import timedelta
 
 import pytest
 
+from smweb.clock import utcnow
 from smweb.extensions import db
 from smweb.models import Draft, Message, Thread, TriageGroup
-from tests.conftest import BOOSTED, htmx_fragment, new_thread, post_form, user
+from tests.support import BOOSTED, csrf_token, htmx_fragment, new_thread, post_form, sign_in, user
 
 
 def group_id(app, name="Primary Care Team Blue"):
@@ -75,6 +79,41 @@ def test_inbox_is_paged(login, client, app):
     assert client.get("/mailbox/inbox?page=abc").status_code == 200
 
 
+def test_folders_sort_newest_oldest_and_by_sender(login, client):
+    login("veteran1")
+    newest = client.get("/mailbox/inbox").get_data(as_text=True)
+    assert newest.index("Flu shot clinic dates") < newest.index("Refill for blood pressure")
+    oldest = client.get("/mailbox/inbox?sort=oldest").get_data(as_text=True)
+    assert oldest.index("Refill for blood pressure") < oldest.index("Flu shot clinic dates")
+    assert '<option value="oldest" selected>' in oldest
+    by_sender = client.get("/mailbox/inbox?sort=sender").get_data(as_text=True)
+    # "Dr. Sam Patel" before "Nurse Pat Lee, RN"
+    assert by_sender.index("Flu shot clinic dates") < by_sender.index("Refill for blood")
+    sent = client.get("/mailbox/sent?sort=sender").get_data(as_text=True)
+    assert sent.index("Echo results question") < sent.index("Refill for blood pressure")
+    assert client.get("/mailbox/sent?sort=nonsense").status_code == 200
+
+
+def test_an_unchanged_poll_is_204_and_a_changed_one_is_the_list(login, client, app):
+    login("veteran1")
+    page = client.get("/mailbox/inbox").get_data(as_text=True)
+    poll_url = page.split('hx-get="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "v=" in poll_url
+    unchanged = client.get(poll_url, headers=htmx_fragment("message-list"))
+    assert unchanged.status_code == 204 and unchanged.data == b""
+    with app.app_context():
+        from smweb.services import messaging
+
+        thread = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Refill for blood pressure pills"))
+        messaging.reply(user("nurse1"), thread, "One more thing.")
+    changed = client.get(poll_url, headers=htmx_fragment("message-list"))
+    assert changed.status_code == 200 and "Refill for blood pressure pills" in changed.get_data(
+        as_text=True)
+    # the Refresh button asks without a version: always the list
+    assert client.get("/mailbox/inbox", headers=htmx_fragment("message-list")).status_code == 200
+
+
 def test_unknown_folder_is_404(login, client):
     login("veteran1")
     assert client.get("/mailbox/secret").status_code == 404
@@ -106,7 +145,6 @@ def test_send_puts_thread_in_team_queue(login, client, app):
         thread = db.session.scalar(db.select(Thread).where(Thread.subject == "Refill please"))
         assert thread.unread_for_team and thread.category == "Medications"
     staff = app.test_client()
-    from tests.conftest import sign_in
     sign_in(staff, "nurse1")
     assert "Refill please" in staff.get("/triage/").get_data(as_text=True)
 
@@ -220,6 +258,57 @@ def test_delete_a_draft(login, client, app):
         assert db.session.scalar(db.select(db.func.count(Draft.id))) == 0
 
 
+def autosave(client, path, headers=None, **fields):
+    data = {"action": "autosave", "csrf_token": csrf_token(client, path), **fields}
+    return client.post(path, data=data, headers=headers or htmx_fragment("compose-form-autosave"))
+
+
+def test_autosave_keeps_one_draft_while_typing(login, client, app):
+    login("veteran1")
+    first = autosave(client, "/compose", subject="Typing", body="Dear team")
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert html.startswith("Saved in Drafts at ")
+    assert 'id="draft-id"' in html and 'hx-swap-oob="true"' in html
+    with app.app_context():
+        draft = db.session.scalar(db.select(Draft))
+        draft_id = draft.id
+    assert first.headers["HX-Replace-Url"] == f"/drafts/{draft_id}"
+    # the form now carries the draft's id: the next autosave updates the same draft
+    second = autosave(client, "/compose", subject="Typing", body="Dear team, my knee",
+                      draft_id=str(draft_id))
+    assert second.status_code == 200
+    with app.app_context():
+        drafts = db.session.scalars(db.select(Draft)).all()
+        assert [(d.id, d.body) for d in drafts] == [(draft_id, "Dear team, my knee")]
+    too_long = autosave(client, "/compose", subject="x" * 60, draft_id=str(draft_id))
+    assert too_long.status_code == 422
+    assert too_long.get_data(as_text=True).startswith("Not saved: The subject can be")
+
+
+def test_autosave_of_someone_elses_draft_id_is_404(login, client, app):
+    with app.app_context():
+        theirs = Draft(author_id=user("veteran2").id, body="theirs")
+        db.session.add(theirs)
+        db.session.commit()
+        theirs_id = theirs.id
+    login("veteran1")
+    assert autosave(client, "/compose", body="x", draft_id=str(theirs_id)).status_code == 404
+
+
+def test_reply_autosave(login, client, app):
+    tid = thread_id(app, "Refill for blood pressure pills")
+    login("veteran1")
+    response = autosave(client, f"/threads/{tid}/reply", body="Thanks, I will",
+                        headers={"HX-Request": "true", "HX-Target": "reply-form-autosave"})
+    assert response.status_code == 200 and 'id="draft-id"' not in response.get_data(as_text=True)
+    with app.app_context():
+        draft = db.session.scalar(db.select(Draft))
+        assert draft.thread_id == tid and draft.body == "Thanks, I will"
+    page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    assert "Thanks, I will</textarea>" in page
+
+
 # --- Threads ---------------------------------------------------------------------------
 
 def thread_id(app, subject):
@@ -302,9 +391,59 @@ def test_sent_folder_shows_read_once_the_team_opens_it(login, client, app):
     refill_row = sent[sent.index("Refill for blood pressure pills"):].split("</tr>", 1)[0]
     assert "READ" in refill_row
     staff = app.test_client()
-    from tests.conftest import sign_in
     sign_in(staff, "cardio1")
     staff.get(f"/threads/{thread_id(app, 'Echo results question')}")
     sent = client.get("/mailbox/sent").get_data(as_text=True)
     echo_row = sent[sent.index("Echo results question"):].split("</tr>", 1)[0]
     assert "READ" in echo_row
+
+
+# --- The reply window, printing ----------------------------------------------------------
+
+def test_old_thread_offers_a_new_message_instead_of_a_reply(login, client, app):
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Refill for blood pressure pills"))
+        thread.last_message_at = utcnow() - timedelta(days=46)
+        db.session.commit()
+        tid, group_id = thread.id, thread.group_id
+    login("veteran1")
+    page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    assert "You can't reply to this conversation" in page
+    assert 'id="reply-form"' not in page
+    link = page.split("Start a new message to", 1)[0].rsplit('href="', 1)[1].split('"')[0]
+    compose = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="Refill for blood pressure pills"' in compose
+    assert f'<option selected value="{group_id}">' in compose or \
+        f'<option value="{group_id}" selected>' in compose
+    refused = post_form(client, f"/threads/{tid}/reply", {"body": "Still there?"},
+                        form_page=f"/threads/{tid}")
+    assert refused.status_code == 403
+    assert "You can't reply to this conversation" in refused.get_data(as_text=True)
+
+
+def test_staff_can_still_answer_an_old_thread(login, client, app):
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Refill for blood pressure pills"))
+        thread.last_message_at = utcnow() - timedelta(days=60)
+        db.session.commit()
+        tid = thread.id
+    login("nurse1")
+    response = post_form(client, f"/threads/{tid}/reply", {"body": "Checking in."},
+                         form_page=f"/threads/{tid}")
+    assert response.status_code == 303
+
+
+def test_print_page_shows_messages_senders_dates_and_attachment_names(login, client, app):
+    tid = thread_id(app, "Refill for blood pressure pills")
+    login("veteran1")
+    assert f'href="/threads/{tid}/print"' in client.get(f"/threads/{tid}").get_data(as_text=True)
+    page = client.get(f"/threads/{tid}/print")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    printed = page.get_data(as_text=True)
+    assert "css/print.css" in printed and "<script>" not in printed
+    assert printed.count('<article class="message">') == 2
+    assert "Alex Rivera" in printed and "Nurse Pat Lee, RN" in printed
+    assert "I have 5 days of lisinopril left" in printed
+    assert "EST" in printed and "Primary Care Team Blue" in printed

@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from smweb.extensions import db
 from smweb.models import Notice, Thread
 from smweb.services import messaging
-from tests.conftest import new_thread, post_form, sign_in, user
+from tests.support import new_thread, post_form, sign_in, user
 
 
 class Inbox:

@@ -12,8 +12,8 @@ from smweb.extensions import db
 from smweb.models import Message, Notice, Thread
 from smweb.services import messaging, notifications, preferences
 from smweb.services.refusals import NotAllowed
-from tests.conftest import at_once, new_thread, user
 from tests.mailrelay import Relay
+from tests.support import at_once, new_thread, user
 
 TEAM_BLUE = {"nurse1": "pat@example.org", "doctor1": "sam@example.org",
              "clerk1": "robin@example.org"}
@@ -30,17 +30,6 @@ def relay(app, monkeypatch):
     monkeypatch.setitem(app.config, "SMTP_PORT", running.port)
     yield running
     running.stop()
-
-
-class Later:
-    """The outbox's clock, moved on by a test (retries fall due)."""
-
-    def __init__(self, monkeypatch):
-        self.offset = timedelta()
-        monkeypatch.setattr(notifications, "utcnow", lambda: utcnow() + self.offset)
-
-    def advance(self, **delta) -> None:
-        self.offset += timedelta(**delta)
 
 
 def want_each(addresses: dict[str, str]) -> None:
@@ -76,8 +65,7 @@ def test_the_notices_commit_with_the_message_or_not_at_all(ctx, relay):
     assert len(notices()) == 3 and relay.accepted == []
 
 
-def test_a_relay_that_refuses_then_accepts_gets_each_notice_once(ctx, relay, monkeypatch):
-    later = Later(monkeypatch)
+def test_a_relay_that_refuses_then_accepts_gets_each_notice_once(ctx, relay, clock):
     want_each({"nurse1": TEAM_BLUE["nurse1"]})
     relay.refuse_next = 1
     new_thread()
@@ -87,7 +75,7 @@ def test_a_relay_that_refuses_then_accepts_gets_each_notice_once(ctx, relay, mon
     assert relay.accepted == []
     tasks.run_now("deliver-notices")  # not due yet: nothing tried
     assert notices()[0].attempts == 1
-    later.advance(seconds=31)
+    clock.advance(seconds=31)
     assert str(tasks.run_now("deliver-notices")).startswith("Sent 1 notice(s)")
     assert str(tasks.run_now("deliver-notices")).startswith("Sent 0 notice(s)")
     [notice] = notices()
@@ -97,8 +85,7 @@ def test_a_relay_that_refuses_then_accepts_gets_each_notice_once(ctx, relay, mon
 
 
 def test_a_relay_down_puts_every_notice_off_and_each_goes_once_it_is_back(
-        app, ctx, relay, monkeypatch):
-    later = Later(monkeypatch)
+        app, ctx, relay, clock):
     want_each(TEAM_BLUE)
     relay.stop()  # the port is closed: connection refused
     new_thread(subject="Question about my knee", body="It hurts when I walk.")
@@ -110,12 +97,12 @@ def test_a_relay_down_puts_every_notice_off_and_each_goes_once_it_is_back(
     assert min(n.next_attempt_at for n in waiting) > utcnow()
     state = notifications.outbox_state()
     assert (state.waiting, state.failing, state.last_error) == (6, 6, "ConnectionRefusedError")
-    later.advance(seconds=31)
+    clock.advance(seconds=31)
     tasks.run_now("deliver-notices")  # still down: the backoff doubles
     tried = [n for n in notices() if n.attempts]
     assert tried and all(n.next_attempt_at > utcnow() + timedelta(seconds=50) for n in tried)
     relay.start()
-    later.advance(minutes=5)
+    clock.advance(minutes=5)
     tasks.run_now("deliver-notices")
     tasks.run_now("deliver-notices")
     assert relay.recipients == sorted(list(TEAM_BLUE.values()) * 2)
@@ -125,8 +112,7 @@ def test_a_relay_down_puts_every_notice_off_and_each_goes_once_it_is_back(
     assert_says_nothing_of_the_message(relay)
 
 
-def test_an_address_refused_for_good_is_not_tried_again(ctx, relay, monkeypatch):
-    later = Later(monkeypatch)
+def test_an_address_refused_for_good_is_not_tried_again(ctx, relay, clock):
     want_each({"nurse1": "gone@example.org", "doctor1": TEAM_BLUE["doctor1"]})
     relay.refuse_addresses = {"gone@example.org"}
     new_thread()
@@ -134,7 +120,7 @@ def test_an_address_refused_for_good_is_not_tried_again(ctx, relay, monkeypatch)
     gone = by_user[user("nurse1").id]
     assert gone.dropped == "refused" and gone.last_error.startswith("SMTP 550")
     assert by_user[user("doctor1").id].sent_at is not None
-    later.advance(hours=2)
+    clock.advance(hours=2)
     tasks.run_now("deliver-notices")
     assert relay.recipients == ["sam@example.org"]
     assert notifications.outbox_state().waiting == 0

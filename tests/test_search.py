@@ -9,9 +9,9 @@ import pytest
 
 from smweb.clock import utcnow
 from smweb.extensions import db
-from smweb.models import Message, Thread
+from smweb.models import Message, Thread, User
 from smweb.services import messaging, search
-from tests.conftest import htmx_fragment, new_thread, user
+from tests.support import htmx_fragment, new_thread, user
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def corpus(app):
             message.sent_at = utcnow() - timedelta(days=200)
         gone = new_thread(subject="Parking question", body="Where do I park for physiotherapy?")
         gone.patient_deleted_at = utcnow()
-        new_thread(patient_name="veteran2", subject="Other patient knee",
+        new_thread(patient="veteran2", subject="Other patient knee",
                    body="My knee is private.")
         db.session.commit()
 
@@ -39,7 +39,8 @@ def run(app, username, **args):
         query, errors = search.parse(args)
         assert errors == {}
         page = search.search(user(username), query, 1, 50)
-        return sorted(m.thread.subject + " / " + m.author.username for m in page.items)
+        return sorted(m.subject + " / " + db.session.get(User, m.author_id).username
+                      for m in page.items)
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -191,7 +192,7 @@ def test_postgresql_keyword_search_uses_its_index(app, corpus):
 def test_a_patient_finds_only_their_own_among_many_matches(app, corpus):
     with app.app_context():
         for n in range(12):
-            new_thread(patient_name="veteran2", subject=f"Knee {n}", body="knee again")
+            new_thread(patient="veteran2", subject=f"Knee {n}", body="knee again")
         db.session.commit()
     assert run(app, "veteran1", q="knee") == [
         "Knee pain after walking / nurse1", "Knee pain after walking / veteran1"]
@@ -297,9 +298,9 @@ def test_pages_of_ten_newest_first_without_a_gap_or_repeat(app, corpus):
         first = search.search(vet, oldest, 1, 10)
     assert [len(p.items) for p in pages] == [10, 10, 3]
     assert [p.has_next for p in pages] == [True, True, False]
-    subjects = [m.thread.subject for p in pages for m in p.items]
+    subjects = [m.subject for p in pages for m in p.items]
     assert subjects == [f"Blood sugar {n:02}" for n in range(22, -1, -1)]
-    assert [m.thread.subject for m in first.items] == [f"Blood sugar {n:02}" for n in range(10)]
+    assert [m.subject for m in first.items] == [f"Blood sugar {n:02}" for n in range(10)]
 
 
 def test_filters_without_words_use_the_users_scope(app, corpus):
@@ -371,7 +372,7 @@ def test_next_and_previous_pages_start_from_a_result(app, corpus, order, who):
     with app.app_context():
         for n in range(23):
             new_thread(subject=f"Blood sugar {n:02}", body=f"Reading number {n}",
-                       group_name="Cardiology" if n % 3 else "Primary Care Team Blue")
+                       team="Cardiology" if n % 3 else "Primary Care Team Blue")
         db.session.commit()
         searcher = user(who)
         query, _ = search.parse({"q": "reading", "order": order})

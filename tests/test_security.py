@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import BOOSTED, htmx_fragment
+from tests.support import BOOSTED, htmx_fragment
 
 
 @pytest.mark.parametrize("path", ["/mailbox/inbox", "/compose", "/mailbox/sent", "/mailbox/drafts"])

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from smweb.config import Config, ProductionConfig
 from smweb.extensions import db
 from smweb.models import SignInFailure, UserSession
-from tests.conftest import htmx_fragment, post_form, sign_in, user
+from tests.support import htmx_fragment, post_form, sign_in, user
 
 COOKIE = "smweb_session"
 
@@ -249,7 +249,7 @@ def test_prune_deletes_sessions_and_failures_long_over(app, clock):
 def test_the_idle_warning_comes_on_the_password_change_page_too(app, login, client):
     """A person held to choosing a new password still gets "Are you still there?"."""
     from smweb.extensions import db as database
-    from tests.conftest import user as find
+    from tests.support import user as find
 
     login("veteran1")
     with app.app_context():

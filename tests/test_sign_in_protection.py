@@ -10,8 +10,8 @@ import time
 import pytest
 
 from smweb.services import throttle
-from tests.conftest import csrf_token, post_form, sign_in
 from tests.liveapp import Browser, free_port, prepare_site, server, site_env
+from tests.support import csrf_token, post_form, sign_in
 
 WRONG = "not-the-password-9"
 
@@ -55,18 +55,15 @@ def test_a_successful_sign_in_forgets_earlier_failures(client):
         assert try_password(client, "veteran1").status_code == 401
 
 
-def test_one_address_trying_many_names_is_paused(client, app):
-    app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 6
-    try:
-        for n in range(5):
-            assert try_password(client, f"guess{n}").status_code == 401
-        assert try_password(client, "guess-last").status_code == 429
-        assert try_password(client, "veteran2", "demo-password-1").status_code == 429
-    finally:
-        app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 30
+def test_one_address_trying_many_names_is_paused(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGN_IN_MAX_FAILURES_PER_IP", 6)
+    for n in range(5):
+        assert try_password(client, f"guess{n}").status_code == 401
+    assert try_password(client, "guess-last").status_code == 429
+    assert try_password(client, "veteran2", "demo-password-1").status_code == 429
 
 
-def test_lockout_in_redis_when_configured(client, app):
+def test_lockout_in_redis_when_configured(client, app, monkeypatch):
     redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/15"
     try:
@@ -76,7 +73,7 @@ def test_lockout_in_redis_when_configured(client, app):
             raise
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     redis.Redis.from_url(url).flushdb()
-    app.config["REDIS_URL"] = url
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
     try:
         for _ in range(4):
             assert try_password(client, "veteran2").status_code == 401
@@ -86,44 +83,37 @@ def test_lockout_in_redis_when_configured(client, app):
         with app.app_context():
             assert throttle.DatabaseStore().locked_until("account:veteran2", 5) is None
     finally:
-        app.config["REDIS_URL"] = ""
         redis.Redis.from_url(url).flushdb()
 
 
-def test_an_unreachable_redis_falls_back_to_the_database(client, app, caplog):
-    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
-    try:
-        for _ in range(4):
-            assert try_password(client, "veteran2").status_code == 401
-        assert try_password(client, "veteran2").status_code == 429  # still protected
-        assert "Redis unreachable" in caplog.text
-    finally:
-        app.config["REDIS_URL"] = ""
+def test_an_unreachable_redis_falls_back_to_the_database(client, app, caplog, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens
+    for _ in range(4):
+        assert try_password(client, "veteran2").status_code == 401
+    assert try_password(client, "veteran2").status_code == 429  # still protected
+    assert "Redis unreachable" in caplog.text
 
 
-def test_answer_time_does_not_tell_whether_the_account_exists(client, app):
+def test_answer_time_does_not_tell_whether_the_account_exists(client, app, monkeypatch):
     """Benchmark-style: medians over many tries, within a factor of two of each other."""
-    app.config["SIGN_IN_MAX_FAILURES"] = app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 10_000
-    try:
-        token = csrf_token(client)
+    monkeypatch.setitem(app.config, "SIGN_IN_MAX_FAILURES", 10_000)
+    monkeypatch.setitem(app.config, "SIGN_IN_MAX_FAILURES_PER_IP", 10_000)
+    token = csrf_token(client)
 
-        def timed(username: str) -> float:
-            start = time.perf_counter()
-            response = client.post("/sign-in", data={
-                "username": username, "password": WRONG, "csrf_token": token})
-            assert response.status_code == 401
-            return time.perf_counter() - start
+    def timed(username: str) -> float:
+        start = time.perf_counter()
+        response = client.post("/sign-in", data={
+            "username": username, "password": WRONG, "csrf_token": token})
+        assert response.status_code == 401
+        return time.perf_counter() - start
 
-        existing, missing = [], []
-        for n in range(30):
-            existing.append(timed("veteran1"))
-            missing.append(timed(f"no-such-user-{n}"))
-        ratio = statistics.median(existing) / statistics.median(missing)
-        print(f"sign-in answer time, existing / missing user: {ratio:.2f}")
-        assert 0.5 < ratio < 2.0
-    finally:
-        app.config["SIGN_IN_MAX_FAILURES"] = 5
-        app.config["SIGN_IN_MAX_FAILURES_PER_IP"] = 30
+    existing, missing = [], []
+    for n in range(30):
+        existing.append(timed("veteran1"))
+        missing.append(timed(f"no-such-user-{n}"))
+    ratio = statistics.median(existing) / statistics.median(missing)
+    print(f"sign-in answer time, existing / missing user: {ratio:.2f}")
+    assert 0.5 < ratio < 2.0
 
 
 # -- two app processes sharing one database ------------------------------------------------
@@ -214,7 +204,7 @@ def test_wrong_passwords_to_turn_off_two_step_are_counted(client, app):
 
     from smweb.extensions import db
     from smweb.services import twofactor
-    from tests.conftest import user
+    from tests.support import user
 
     with app.app_context():
         secret = pyotp.random_base32()

@@ -24,7 +24,7 @@ from smweb.services.messaging import (
     SENT,
 )
 from tests import samples
-from tests.conftest import csrf_token, htmx_fragment, new_thread, upload, user
+from tests.support import csrf_token, files_on_disk, htmx_fragment, new_thread, upload, user
 
 KEY = "a" * 32
 
@@ -113,7 +113,6 @@ def test_an_upload_that_ends_after_its_draft_was_sent_keeps_no_file(ctx, app):
     patient = user("veteran1")
     draft = messaging.submit(patient, SAVE, new_fields(), form_key=KEY).draft
     store = drafts.attachments.store_files
-    from tests.test_attachments import files_on_disk
     before = files_on_disk(app)
 
     def send_meanwhile(*args):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from smweb.database import read_rows
 from smweb.models import User
-from tests.conftest import BOOSTED, htmx_fragment
+from tests.support import BOOSTED, htmx_fragment
 
 
 def test_links_are_under_the_sites_mount_point(login, client):

@@ -2,13 +2,17 @@
 
 from smweb.extensions import db
 from smweb.models import Thread, TriageGroup
-from tests.conftest import htmx_fragment, new_thread, post_form, user
-
-
-def table_row(html: str, text: str) -> str:
-    """The <tr> of a table that holds `text`."""
-    at = html.index(text)
-    return html[html.rindex("<tr", 0, at):html.index("</tr>", at)]
+from tests.support import (
+    care_team,
+    htmx_fragment,
+    new_thread,
+    patient,
+    post_form,
+    sign_in,
+    staff,
+    table_row,
+    user,
+)
 
 
 def thread_id(app, subject):
@@ -27,9 +31,25 @@ def test_queue_lists_only_the_staff_members_groups(login, client):
     assert "Alex Rivera" in html
 
 
+def test_a_new_teams_nurse_signs_in_to_their_own_teams_queue(app):
+    """A care team, its nurse and its patient made for the test: the queue page shows the
+    patient's thread and nothing of the demo's teams."""
+    with app.app_context():
+        podiatry = care_team("Podiatry")
+        nurse = staff(podiatry, name="Nurse Ada Obi")
+        new_thread(patient(podiatry, name="Sam Okafor"), podiatry, subject="Heel pain")
+        username = nurse.username
+    client = app.test_client()
+    assert sign_in(client, username).status_code == 303
+    html = client.get("/triage/").get_data(as_text=True)
+    row = table_row(html, "Heel pain")
+    assert "Sam Okafor" in row and "Unread" in row
+    assert "Change of address" not in html and "Echo results question" not in html
+
+
 def test_queue_shows_unread_and_soonest_due_first(login, client, app):
     with app.app_context():
-        new_thread(subject="Newest question", patient_name="veteran2")
+        new_thread(subject="Newest question", patient="veteran2")
     login("clerk1")  # both groups
     html = client.get("/triage/").get_data(as_text=True)
     assert html.index("Change of address") < html.index("Newest question")
@@ -67,7 +87,6 @@ def test_staff_reply_reaches_the_patient_inbox_unread(login, client, app):
     assert response.status_code == 303
     assert "Your reply was sent." in client.get(f"/threads/{tid}").get_data(as_text=True)
     patient = client.application.test_client()
-    from tests.conftest import sign_in
     sign_in(patient, "veteran2")
     inbox = patient.get("/mailbox/inbox").get_data(as_text=True)
     assert '<span class="badge">Unread</span> Change of address' in inbox

@@ -17,7 +17,7 @@ from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.models import StaffAbsence, Thread, ThreadStatus, TriageGroup
 from smweb.services import queue, triage
-from tests.conftest import htmx_fragment, user
+from tests.support import care_team, count_statements, htmx_fragment, patient, staff, user
 
 OPEN = ThreadStatus.OPEN
 
@@ -190,6 +190,23 @@ def test_staff_without_a_team_have_an_empty_queue(ctx):
     coordinator = user("coordinator1")
     assert queue.page(coordinator, "open", 1, 10).items == []
     assert set(queue.counts(coordinator).values()) == {0}
+    make_threads(utcnow())  # a plain staff member of no team, with threads everywhere
+    newcomer = staff()
+    assert queue.page(newcomer, "open", 1, 10).items == []
+    assert set(queue.counts(newcomer).values()) == {0}
+
+
+def test_a_team_of_its_own_queues_only_its_own_threads(ctx):
+    """A care team at a facility of its own, its nurse, its patient: the demo's threads (in
+    other teams) never reach its queue, nor its thread theirs."""
+    podiatry = care_team("Podiatry")
+    nurse = staff(podiatry)
+    heel = Thread(patient=patient(podiatry), group=podiatry, category="General",
+                  subject="Heel pain", last_message_at=utcnow())
+    db.session.add(heel)
+    db.session.commit()
+    assert [t.id for t in queue.page(nurse, "open", 1, 10).items] == [heel.id]
+    assert heel.id not in [t.id for t in queue.page(user("clerk1"), "open", 1, 100).items]
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -199,33 +216,31 @@ def older_link(html):
     return unescape(match.group(1)) if match else None
 
 
-def test_older_and_newer_links_walk_the_queue_and_a_later_page_polls_204(login, client, app):
+def test_older_and_newer_links_walk_the_queue_and_a_later_page_polls_204(
+        login, client, app, monkeypatch):
     with app.app_context():
         make_threads(utcnow())
     login("clerk1")
-    app.config["PAGE_SIZE"], size = 4, app.config["PAGE_SIZE"]
-    try:
-        first = client.get("/triage/?sort=newest").get_data(as_text=True)
-        assert 'rel="prev"' not in first and "<span>Page 1</span>" in first
-        second_url = older_link(first)
-        assert "after=" in second_url and "page=2" in second_url
-        second = client.get(second_url).get_data(as_text=True)
-        assert "<span>Page 2</span>" in second
-        # page 2's Newer is page 1, without a cursor
-        newer = unescape(re.search(r'<a href="([^"]+)" rel="prev">Newer</a>', second).group(1))
-        assert "before=" not in newer and "page=1" in newer
-        third = client.get(older_link(second)).get_data(as_text=True)
-        back = unescape(re.search(r'<a href="([^"]+)" rel="prev">Newer</a>', third).group(1))
-        assert "before=" in back
-        subjects = re.compile(r"Queue case \d+|Change of address|Refill for blood pressure pills")
-        assert subjects.findall(client.get(back).get_data(as_text=True)) == \
-            subjects.findall(second)
-        # the list's poll carries the cursor: unchanged, it answers 204
-        poll = unescape(re.search(r'hx-get="([^"]+poll=1[^"]*)"', second).group(1))
-        assert "after=" in poll
-        assert client.get(poll, headers=htmx_fragment("queue-list")).status_code == 204
-    finally:
-        app.config["PAGE_SIZE"] = size
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 4)
+    first = client.get("/triage/?sort=newest").get_data(as_text=True)
+    assert 'rel="prev"' not in first and "<span>Page 1</span>" in first
+    second_url = older_link(first)
+    assert "after=" in second_url and "page=2" in second_url
+    second = client.get(second_url).get_data(as_text=True)
+    assert "<span>Page 2</span>" in second
+    # page 2's Newer is page 1, without a cursor
+    newer = unescape(re.search(r'<a href="([^"]+)" rel="prev">Newer</a>', second).group(1))
+    assert "before=" not in newer and "page=1" in newer
+    third = client.get(older_link(second)).get_data(as_text=True)
+    back = unescape(re.search(r'<a href="([^"]+)" rel="prev">Newer</a>', third).group(1))
+    assert "before=" in back
+    subjects = re.compile(r"Queue case \d+|Change of address|Refill for blood pressure pills")
+    assert subjects.findall(client.get(back).get_data(as_text=True)) == \
+        subjects.findall(second)
+    # the list's poll carries the cursor: unchanged, it answers 204
+    poll = unescape(re.search(r'hx-get="([^"]+poll=1[^"]*)"', second).group(1))
+    assert "after=" in poll
+    assert client.get(poll, headers=htmx_fragment("queue-list")).status_code == 204
 
 
 def test_a_tab_over_the_cap_says_more_than(login, client, app, monkeypatch):
@@ -241,19 +256,14 @@ def test_a_tab_over_the_cap_says_more_than(login, client, app, monkeypatch):
     assert re.search(r'All open <span class="count">\(\d+\)</span>', html)
 
 
-def test_a_later_page_costs_the_statements_of_the_first(login, client, app):
-    from tests.test_triage_work import count_statements
-
+def test_a_later_page_costs_the_statements_of_the_first(login, client, app, monkeypatch):
     with app.app_context():
         make_threads(utcnow())
     login("clerk1")
-    app.config["PAGE_SIZE"], size = 3, app.config["PAGE_SIZE"]
-    try:
-        first = count_statements(app, client, "/triage/")
-        url = older_link(client.get("/triage/").get_data(as_text=True))
-        assert count_statements(app, client, url) == first
-    finally:
-        app.config["PAGE_SIZE"] = size
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    first = count_statements(app, client, "/triage/")
+    url = older_link(client.get("/triage/").get_data(as_text=True))
+    assert count_statements(app, client, url) == first
 
 
 # --- the migration -------------------------------------------------------------------------

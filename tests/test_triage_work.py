@@ -7,14 +7,22 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from smweb.clock import utcnow
 from smweb.extensions import db
 from smweb.models import EducationItem, Notification, RecordEntry, Thread, TriageGroup
 from smweb.services import messaging, triage
-from tests.conftest import new_thread, post_form, sign_in, user
-from tests.test_triage import table_row
+from tests.support import (
+    care_team,
+    count_statements,
+    new_thread,
+    patient,
+    post_form,
+    sign_in,
+    table_row,
+    user,
+)
 
 
 def thread_named(subject):
@@ -50,6 +58,19 @@ def test_patient_sees_when_a_reply_is_due(login, client, app):
     sent = client.get("/mailbox/sent").get_data(as_text=True)
     row = table_row(sent, "Knee pain")
     assert "EST" in row and "Overdue" not in row
+
+
+def test_the_reply_by_time_reads_in_the_facilitys_time_zone(app):
+    with app.app_context():
+        island = care_team(timezone="Pacific/Honolulu")
+        person = patient(island)
+        tid = new_thread(person, island, subject="Island question").id
+        username = person.username
+    client = app.test_client()
+    assert sign_in(client, username).status_code == 303
+    page = client.get(f"/threads/{tid}").get_data(as_text=True)
+    due = page.split("Your care team should reply by <strong>", 1)[1].split("</strong>", 1)[0]
+    assert due.endswith(" HST"), due
 
 
 def test_past_due_tells_the_patient_to_call(login, client, app):
@@ -329,28 +350,12 @@ def test_education_items_become_safe_links_and_set_the_category(login, client, a
 
 # --- the queue stays cheap ---------------------------------------------------------------
 
-def count_statements(app, client, path):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(*_args):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
-
-
 def test_queue_statement_count_does_not_grow_with_rows(login, client, app):
     login("clerk1")
     few = count_statements(app, client, "/triage/")
     with app.app_context():
         for n in range(8):
-            new_thread(subject=f"Bulk {n}", patient_name="veteran2")
+            new_thread(subject=f"Bulk {n}", patient="veteran2")
         nurse = user("nurse1")
         for n in range(0, 8, 2):
             triage.assign(nurse, thread_named(f"Bulk {n}"), nurse)
@@ -360,7 +365,7 @@ def test_queue_statement_count_does_not_grow_with_rows(login, client, app):
 
 def test_queue_sorts_by_patient_newest_and_oldest(login, client, app):
     with app.app_context():
-        new_thread(subject="Newest of all", patient_name="veteran1")
+        new_thread(subject="Newest of all", patient="veteran1")
     login("clerk1")
     by_patient = client.get("/triage/?sort=patient").get_data(as_text=True)
     # Alex Rivera before Jordan Smith

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyotp
 
 from smweb.extensions import db
-from tests.conftest import (
+from tests.support import (
     csrf_token,
     demo_code,
     forget_used_codes,

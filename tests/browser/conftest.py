@@ -1,4 +1,5 @@
-"""Fixtures for the real-browser tests: a live smweb on a SQLite file, and Chromium.
+"""Fixtures for the real-browser tests: a live smweb on a SQLite file, and Chromium (the
+helpers the tests share are in tests/browser/support.py).
 
 The app runs in this process (werkzeug's threaded server in a daemon thread) on a fresh
 SQLite file with the demo data; Chromium is Debian's /usr/bin/chromium driven by
@@ -6,15 +7,15 @@ Playwright's sync API. `playwright install` is never needed (nor run).
 """
 
 import os
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
+
+from tests.browser.support import serve_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,7 +27,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PHONE = (320, 640)  # the narrowest phone screen the pages are built for
 TIMEOUT_MS = 10_000  # a step that takes longer than this is broken, not slow
 
 
@@ -43,51 +43,6 @@ def _clean_tables():
     unit tests' database (PostgreSQL when SMWEB_TEST_DATABASE_URL says so) before every test:
     the browser tests have their own SQLite database in live_server, and never need that one."""
     yield
-
-
-LIVE: dict = {}
-
-
-@contextmanager
-def serve_demo(tmp: Path) -> Iterator[str]:
-    """smweb with the demo data, served on 127.0.0.1 at a free port; yields the base URL.
-
-    Always SQLite (a file, so the server's threads share it), whatever
-    SMWEB_TEST_DATABASE_URL says: the browser tests must not touch a shared database.
-    """
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from smweb import create_app
-    from smweb.config import TestConfig
-    from smweb.extensions import db
-    from smweb.services.demo import seed_demo
-
-    app = create_app(
-        TestConfig,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp}/browser.db",
-        ATTACHMENTS_DIR=str(tmp / "attachments"),  # nothing of the run lands in instance/
-        MAIL_OUTBOX=str(tmp / "outbox"),
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-        seed_demo()
-        db.session.remove()
-
-    before = LIVE.get("app")
-    LIVE["app"] = app  # for tests that must reach into the server (a TOTP code's reuse)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="smweb-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-        LIVE["app"] = before
-        with app.app_context():
-            db.engine.dispose()  # close the pooled SQLite connections: no ResourceWarning
 
 
 @pytest.fixture(scope="session")
@@ -130,7 +85,8 @@ class Tab:
 def open_tab(browser, live_server) -> Iterator[Callable[..., Tab]]:
     """open_tab(js=True, size=None) -> a Tab whose page is in a fresh context (its own
     cookies, so one user per tab), with the problem watchers attached. The app's CSP stays
-    in force. size: the viewport (width, height), e.g. PHONE; Playwright's 1280x720 if None."""
+    in force. size: the viewport (width, height), e.g. support.PHONE; Playwright's 1280x720
+    if None."""
     contexts = []
 
     def open_tab(js: bool = True, size: tuple[int, int] | None = None) -> Tab:

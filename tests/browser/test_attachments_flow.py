@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import samples
-from tests.browser.test_message_loop import (
+from tests.browser.support import (
     CARE_TEAM,
     JS_MODES,
     expected_422,

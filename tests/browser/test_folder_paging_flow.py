@@ -12,8 +12,7 @@ from smweb.models import TriageGroup
 from smweb.services import admin, messaging
 from smweb.services.accounts import find_user
 from smweb.services.demo import DEMO_PASSWORD
-from tests.browser.conftest import LIVE
-from tests.browser.test_message_loop import heading, sign_in
+from tests.browser.support import LIVE, heading, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -14,16 +14,18 @@ from playwright.sync_api import Page, expect
 
 from smweb.services.demo import DEMO_PASSWORD
 from tests import samples
-from tests.browser.conftest import PHONE, serve_demo
-from tests.browser.test_message_loop import (
-    CARE_TEAM,
+from tests.browser.support import (
     JS_MODES,
+    PHONE,
     SIGN_IN_HEADING,
+    assert_fits,
     expected_422,
     heading,
     nav_link,
     row_of,
+    serve_demo,
     sign_in,
+    start_message,
     wait_for_htmx,
 )
 
@@ -58,22 +60,6 @@ def slow_down(page: Page, *actions: str) -> list[str]:
 
     page.route("**/*", hold)
     return held
-
-
-def assert_fits(page: Page) -> None:
-    """On a phone, the page fits the screen's width: nothing to scroll sideways to."""
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-
-
-def start_message(page: Page, subject: str, body: str) -> None:
-    nav_link(page, "Compose").click()
-    if page.viewport_size["width"] < 400:
-        assert_fits(page)
-    page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
-    page.get_by_label("Category").select_option("General")
-    page.get_by_label("Subject", exact=True).fill(subject)
-    page.get_by_label("Message", exact=True).fill(body)
 
 
 def files(tmp_path: Path) -> dict[str, bytes]:

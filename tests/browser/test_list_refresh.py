@@ -10,20 +10,15 @@ from playwright.sync_api import expect
 from smweb.extensions import db
 from smweb.models import TriageGroup
 from smweb.services import messaging
-from tests.browser.conftest import LIVE
-from tests.browser.test_message_loop import sign_in
-from tests.conftest import user
+from tests.browser.support import LIVE, sign_in
+from tests.support import user
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def quick_refresh():
-    config = LIVE["app"].config
-    saved = config["INBOX_POLL_SECONDS"]
-    config["INBOX_POLL_SECONDS"] = 1
-    yield
-    config["INBOX_POLL_SECONDS"] = saved
+def quick_refresh(monkeypatch):
+    monkeypatch.setitem(LIVE["app"].config, "INBOX_POLL_SECONDS", 1)
 
 
 def team_writes(subject: str) -> None:

@@ -12,87 +12,33 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from smweb.services.demo import DEMO_PASSWORD
-from tests.browser.conftest import LIVE
-from tests.conftest import demo_code, forget_used_codes
+from tests.browser.support import (
+    CARE_TEAM,
+    JS_MODES,
+    SIGN_IN_HEADING,
+    assert_no_full_load,
+    column_index,
+    expected_422,
+    heading,
+    nav_link,
+    notice,
+    row_of,
+    set_marker,
+    sign_in,
+    wait_for_htmx,
+)
 
 pytestmark = pytest.mark.browser
 
-JS_MODES = [pytest.param(True, id="js"), pytest.param(False, id="nojs")]
-
-CARE_TEAM = "Primary Care Team Blue"
-SIGN_IN_HEADING = "Sign in to Secure Messaging"
-CODE_HEADING = "Enter the code from your authenticator app"
 SENT_NOTICE = "Your message was sent."
 REPLY_NOTICE = "Your reply was sent."
 SIGNED_OUT_HEADING = "You are signed out"
-
-
-def expected_422(problem: str) -> bool:
-    """Where a form is sent with errors on purpose, Chromium logs its 422 answer."""
-    return "status of 422" in problem
 
 
 def unique_subject(tab, what: str) -> str:
     subject = f"{what} {'js' if tab.js else 'nojs'} {uuid.uuid4().hex[:8]}"
     assert len(subject) <= 50
     return subject
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
-def nav_link(page: Page, name: str):
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
-
-
-def notice(page: Page, text: str):
-    return page.get_by_role("status").filter(has_text=text)
-
-
-def sign_in(tab, username: str, home_heading: str, shared: bool = False) -> None:
-    """Username and password; for staff then the code their authenticator app shows."""
-    page = tab.page
-    page.goto("/sign-in")
-    expect(heading(page)).to_have_text(SIGN_IN_HEADING)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    if shared:
-        page.get_by_label("This is a shared computer").check()
-    page.get_by_role("button", name="Sign in").click()
-    expect(heading(page)).not_to_have_text(SIGN_IN_HEADING)
-    if heading(page).inner_text() == CODE_HEADING:
-        # the code page's own scripts finish loading first: submitting at once would make
-        # the browser abort them (a failed request the tab reports), as no person types that fast
-        page.wait_for_load_state()
-        forget_used_codes(LIVE["app"], username)
-        page.get_by_label("Code").fill(demo_code())
-        page.get_by_role("button", name="Continue").click()
-    expect(heading(page)).to_have_text(home_heading)
-    page.wait_for_load_state()  # a whole new document (HX-Redirect): let htmx start up
-
-
-def wait_for_htmx(tab) -> None:
-    """With JavaScript on: wait until htmx has finished a swap (and wired up what it swapped
-    in), so the next action meets live elements, as a person a moment later would."""
-    if tab.js:
-        tab.page.wait_for_function(
-            "() => window.htmx && !document.querySelector("
-            "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
-
-
-def set_marker(tab) -> None:
-    """A value in the current document's window: it survives an htmx swap, not a load."""
-    if tab.js:
-        tab.page.evaluate("window.__marker = 1")
-
-
-def assert_no_full_load(tab, step: str) -> None:
-    if tab.js:
-        assert tab.page.evaluate("window.__marker") == 1, (
-            f"{step}: the page was loaded anew; htmx should have swapped it in"
-        )
 
 
 def fill_compose(page: Page, subject: str, body: str) -> str:
@@ -103,15 +49,6 @@ def fill_compose(page: Page, subject: str, body: str) -> str:
     page.get_by_label("Subject", exact=True).fill(subject)
     page.get_by_label("Message", exact=True).fill(body)
     return recipient.input_value()
-
-
-def row_of(page: Page, subject: str):
-    """The table row of the thread; its link also reads "Unread" when it is unread."""
-    return page.get_by_role("row").filter(has_text=subject)
-
-
-def column_index(page: Page, title: str) -> int:
-    return page.get_by_role("columnheader").all_inner_texts().index(title)
 
 
 @pytest.mark.parametrize("js", JS_MODES)

@@ -6,8 +6,7 @@ button shows nothing of the patients. Also: the second-factor setup and account 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LIVE
-from tests.browser.test_message_loop import SIGN_IN_HEADING, heading, nav_link, sign_in
+from tests.browser.support import LIVE, SIGN_IN_HEADING, heading, nav_link, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -16,14 +15,11 @@ PATIENT_IN_QUEUE = "Alex Rivera"
 
 
 @pytest.fixture
-def short_idle():
+def short_idle(monkeypatch):
     """The shared-computer idle time cut to 12 s (warning 8 s before), for sessions started
     during the test: the dialog and the sign-out then happen while the test watches."""
-    config = LIVE["app"].config
-    saved = config["SHARED_IDLE_MINUTES"], config["SESSION_WARNING_SECONDS"]
-    config["SHARED_IDLE_MINUTES"], config["SESSION_WARNING_SECONDS"] = 0.2, 8
-    yield
-    config["SHARED_IDLE_MINUTES"], config["SESSION_WARNING_SECONDS"] = saved
+    monkeypatch.setitem(LIVE["app"].config, "SHARED_IDLE_MINUTES", 0.2)
+    monkeypatch.setitem(LIVE["app"].config, "SESSION_WARNING_SECONDS", 8)
 
 
 def test_shared_workstation_warning_stay_and_timeout_with_js(open_tab, a11y, short_idle):

@@ -5,8 +5,7 @@ checks; a coordinator sees the banner too, a nurse does not."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE
-from tests.browser.test_message_loop import JS_MODES, heading, nav_link, sign_in
+from tests.browser.support import JS_MODES, PHONE, heading, nav_link, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from smweb.extensions import db
 from smweb.models import Thread
-from tests.browser.conftest import LIVE
-from tests.browser.test_message_loop import heading, sign_in
+from tests.browser.support import LIVE, heading, sign_in
 
 pytestmark = pytest.mark.browser
 

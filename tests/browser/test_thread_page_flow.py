@@ -9,9 +9,17 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE, serve_demo
-from tests.browser.test_hurried_send import assert_fits, start_message
-from tests.browser.test_message_loop import JS_MODES, heading, nav_link, row_of, sign_in
+from tests.browser.support import (
+    JS_MODES,
+    PHONE,
+    assert_fits,
+    heading,
+    nav_link,
+    row_of,
+    serve_demo,
+    sign_in,
+    start_message,
+)
 
 pytestmark = pytest.mark.browser
 

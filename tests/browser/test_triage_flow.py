@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_message_loop import JS_MODES, heading, nav_link, row_of, sign_in
+from tests.browser.support import JS_MODES, heading, nav_link, row_of, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -1,11 +1,13 @@
-"""The rest of the patient's mailbox in Chromium."""
+"""Three of the patient's tools in Chromium: a draft that saves itself while typing, folders
+made, filled and renamed (JavaScript on and off), and search's date errors going once the
+dates are put right."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_message_loop import heading, nav_link, row_of, sign_in, wait_for_htmx
+from tests.browser.support import heading, nav_link, row_of, sign_in, wait_for_htmx
 
 pytestmark = pytest.mark.browser
 
