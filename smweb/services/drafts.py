@@ -8,7 +8,7 @@ that arrives meanwhile is told to wait instead of going without them."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import case, inspect, or_, select, update
+from sqlalchemy import bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
@@ -202,13 +202,15 @@ def take_for_sending(draft: Draft) -> None:
         raise FilesStillUploading()
 
 
+# Asked on every view of a thread: built once.
+_REPLY_DRAFT = (select(Draft).where(Draft.author_id == bindparam("author_id"),
+                                    Draft.thread_id == bindparam("thread_id"))
+                .order_by(Draft.id.desc()).limit(1))
+
+
 def reply_draft_for(author: User, thread: Thread) -> Draft | None:
     """The reply this user started in this thread and has not sent, if any."""
-    return db.session.scalar(
-        select(Draft)
-        .where(Draft.author_id == author.id, Draft.thread_id == thread.id)
-        .order_by(Draft.id.desc())
-    )
+    return db.session.scalar(_REPLY_DRAFT, {"author_id": author.id, "thread_id": thread.id})
 
 
 def staff_drafts(author: User) -> list[Draft]:
