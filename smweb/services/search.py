@@ -21,11 +21,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
-from sqlalchemy.orm import joinedload
 
 from ..clock import parse_date_range, utcnow
+from ..database import read_rows
 from ..extensions import db
-from ..models import CATEGORIES, Message, Thread, User
+from ..models import CATEGORIES, Facility, Message, Thread, TriageGroup, User
 from ..parsing import as_id
 from . import audit, paging
 from .paging import Page
@@ -283,18 +283,29 @@ def rebuild_index() -> int:
     return indexed
 
 
-def _read(statement) -> list[Message]:
-    """The messages a search statement selects, in its order, each with its thread."""
-    return list(db.session.scalars(statement.options(joinedload(Message.thread))).unique())
+# A result as the page shows it: the message, its thread's subject and category, who wrote
+# it, and the time zone its time is shown in (named columns, read as the mailbox's rows are).
+RESULT = (Message.id, Message.sent_at, Message.body, Message.author_id, Message.thread_id,
+          Thread.subject, Thread.category, User.display_name.label("author_name"),
+          Facility.timezone)
 
 
-def _read_by_ids(statement) -> list[Message]:
+def _read(statement) -> list:
+    """The results a search statement selects (from messages joined to their threads and
+    authors), in its order."""
+    return read_rows(statement.with_only_columns(*RESULT)
+                     .join(TriageGroup, TriageGroup.id == Thread.group_id)
+                     .join(Facility, Facility.id == TriageGroup.facility_id), {})
+
+
+def _read_by_ids(statement) -> list:
     """The same, as two statements: the ids (from the index table), then their messages."""
     ids = db.session.scalars(statement.with_only_columns(PG_MESSAGE_FTS.c.message_id)).all()
     if not ids:
         return []
-    found = {message.id: message for message in _read(select(Message).where(
-        Message.id.in_(ids)))}
+    found = {row.id: row for row in _read(
+        select(Message).join(Thread, Thread.id == Message.thread_id)
+        .join(User, User.id == Message.author_id).where(Message.id.in_(ids)))}
     return [found[message_id] for message_id in ids if message_id in found]
 
 
