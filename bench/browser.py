@@ -126,8 +126,10 @@ class PageParser(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if attributes.get("id") and attributes.get("hx-get"):
-            self.hx_get[attributes["id"]] = attributes["hx-get"]
+        # htmx reads data-hx-get as hx-get (smweb writes the data- form: valid HTML).
+        poll = attributes.get("data-hx-get") or attributes.get("hx-get")
+        if attributes.get("id") and poll:
+            self.hx_get[attributes["id"]] = poll
         if tag == "input" and attributes.get("type") == "hidden" and attributes.get("name"):
             self.hidden.setdefault(attributes["name"], attributes.get("value") or "")
         elif tag == "link" and attributes.get("rel") == "stylesheet" and attributes.get("href"):
