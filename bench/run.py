@@ -32,6 +32,7 @@ BIG_STAFF, SMALL_STAFF = f"bench-staff-{BIG_GROUP_ID}-1", f"bench-staff-{SMALL_G
 KB = 1024
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 WRITES = ("INSERT", "UPDATE", "DELETE")
+AUDIT_ROW = "INSERT INTO audit_events"
 # The list pages of issue 8: a plain GET of one of these must not write to the database.
 LIST_PAGES = ("inbox", "inbox fragment", "inbox poll (204)", "inbox, deep page", "search",
               "search (staff)", "queue")
@@ -60,6 +61,13 @@ class Page:
     @property
     def writes(self) -> int:
         return sum(s.lstrip().upper().startswith(WRITES) for s in self.statements)
+
+    @property
+    def writes_beyond_audit(self) -> int:
+        """Writes other than the audit row an access to health information must leave (a
+        search shows parts of messages: it is audited like opening a thread)."""
+        return sum(s.lstrip().upper().startswith(WRITES) and AUDIT_ROW not in s
+                   for s in self.statements)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -362,8 +370,9 @@ def _report(size, bare: Page, pages: list[Page], flat: list, full_inbox, deep_pa
             f"({fragment.gzip_size / KB:.1f} KB gzip'd)", fragment.size <= 8 * KB)
     for name, ratio in flat_met:
         _target(f"flat cost, {name}: p50 ratio {ratio:.2f} <= 1.5", ratio <= 1.5)
-    writers = [f"{p.name} ({p.writes})" for p in pages if p.name in LIST_PAGES and p.writes]
-    _target("no database write on a plain GET of a list page"
+    writers = [f"{p.name} ({p.writes_beyond_audit})" for p in pages
+               if p.name in LIST_PAGES and p.writes_beyond_audit]
+    _target("no database write but its audit row on a plain GET of a list page"
             + (f": writes in {', '.join(writers)}" if writers else ""), not writers)
 
 
