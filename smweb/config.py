@@ -149,7 +149,7 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "smweb_session"
     PREFERRED_URL_SCHEME = "http"
-    # Cheap hashes keep the suite fast; test_accounts checks the production parameters.
+    # Cheap hashes keep the suite fast; tests/test_auth.py checks the production parameters.
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
 
