@@ -178,8 +178,9 @@ def _reply_form(data=None):
 
 
 def _reply_page(thread, form, messages=None) -> MessagePage:
-    """The thread page around its reply form (`messages`: the thread's, when the whole page
-    is shown; a reply's fragment or refusal reads them only if it needs the page)."""
+    """The thread page around its reply form. `messages`: the thread's, as the GET read them;
+    a reply's answer reads them again when it renders (an htmx answer, which shows the form
+    alone, reads them too: one to three statements, kept for one way to render)."""
     def render(draft, status=200, files_notice=""):
         return render_page(
             "threads/thread.html", fragment="message_form", target="reply-form",
