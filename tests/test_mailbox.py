@@ -400,13 +400,19 @@ def test_sent_folder_shows_read_once_the_team_opens_it(login, client, app):
 
 # --- The reply window, printing ----------------------------------------------------------
 
-def test_old_thread_offers_a_new_message_instead_of_a_reply(login, client, app):
+def _last_message_days_ago(app, days: int) -> tuple[int, int]:
+    """The demo's refill thread, its last message now `days` old (the reply window is 45):
+    its id and its care team's."""
     with app.app_context():
         thread = db.session.scalar(db.select(Thread).where(
             Thread.subject == "Refill for blood pressure pills"))
-        thread.last_message_at = utcnow() - timedelta(days=46)
+        thread.last_message_at = utcnow() - timedelta(days=days)
         db.session.commit()
-        tid, group_id = thread.id, thread.group_id
+        return thread.id, thread.group_id
+
+
+def test_old_thread_offers_a_new_message_instead_of_a_reply(login, client, app):
+    tid, group_id = _last_message_days_ago(app, 46)
     login("veteran1")
     page = client.get(f"/threads/{tid}").get_data(as_text=True)
     assert "You can't reply to this conversation" in page
@@ -423,12 +429,7 @@ def test_old_thread_offers_a_new_message_instead_of_a_reply(login, client, app):
 
 
 def test_staff_can_still_answer_an_old_thread(login, client, app):
-    with app.app_context():
-        thread = db.session.scalar(db.select(Thread).where(
-            Thread.subject == "Refill for blood pressure pills"))
-        thread.last_message_at = utcnow() - timedelta(days=60)
-        db.session.commit()
-        tid = thread.id
+    tid, _group_id = _last_message_days_ago(app, 60)
     login("nurse1")
     response = post_form(client, f"/threads/{tid}/reply", {"body": "Checking in."},
                          form_page=f"/threads/{tid}")
