@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from . import tasks
 from .extensions import db
 from .models import RecordEntry
-from .services import accounts, backup, demo, health, jobs, records, search
+from .services import accounts, backup, demo, health, jobs, records, search_index
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -150,7 +150,7 @@ def doctor_command() -> None:
 @smweb_cli.command("reindex-search")
 def reindex_search_command() -> None:
     """Index every message for search again (after loading data with triggers turned off)."""
-    click.echo(f"Indexed {search.rebuild_index():,} message(s) for search.")
+    click.echo(f"Indexed {search_index.rebuild_index():,} message(s) for search.")
 
 
 @smweb_cli.command("export-record")

@@ -10,7 +10,7 @@ import pytest
 from smweb.clock import utcnow
 from smweb.extensions import db
 from smweb.models import Message, Thread, User
-from smweb.services import messaging, search
+from smweb.services import messaging, search, search_index
 from tests.support import htmx_fragment, new_thread, user
 
 
@@ -172,8 +172,9 @@ def test_postgresql_keyword_search_uses_its_index(app, corpus):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("the GIN index is PostgreSQL's; SQLite searches its FTS5 table")
-        statement = db.select(search.PG_MESSAGE_FTS.c.message_id).where(
-            search._keyword_condition(["knee", "pain"], ["~p1", "~g2"]))
+        statement = db.select(search_index.PG_MESSAGE_FTS.c.message_id).where(
+            search_index.keyword_condition()).params(
+            search_index.keyword_params(["knee", "pain"], ["~p1", "~g2"]))
         # the words and scope are written into the SQL (no generic plan blind to them)
         compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
         assert "'knee:* & pain:*'" in str(compiled)

@@ -30,7 +30,7 @@ branch_labels = None
 depends_on = None
 
 # The scope tokens of a thread's messages are 'xp' || patient_id || ' xg' || group_id;
-# services/search.py (_scope_tokens) builds the same ones.
+# services/search_index.py (scope_tokens) builds the same ones.
 
 
 def upgrade():

@@ -34,7 +34,7 @@ branch_labels = None
 depends_on = None
 
 # The indexed document of a message: its words, then its thread's scope tokens;
-# services/search.py (_scope_tokens) asks for the same tokens.
+# services/search_index.py (scope_tokens) asks for the same tokens.
 DOCUMENT = """
 CREATE FUNCTION smweb_message_document(subject text, body text, patient_id integer,
                                        group_id integer) RETURNS tsvector

@@ -3,24 +3,14 @@ a folder. One service over two engines: SQLite's FTS5 index, PostgreSQL's text s
 same words match on both (prefixes of whole words, every keyword required, no stemming)."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import (
-    and_,
-    bindparam,
-    cast,
-    column,
-    func,
-    literal_column,
-    select,
-    table,
-    text,
-)
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy import DateTime, Integer, bindparam, func, select, text
 
 from ..clock import parse_date_range, utcnow
 from ..database import read_rows
@@ -29,6 +19,14 @@ from ..models import CATEGORIES, Facility, Message, Thread, TriageGroup, User
 from ..parsing import as_id
 from . import audit, paging
 from .paging import Page
+from .search_index import (
+    MESSAGE_FTS,
+    PG_MESSAGE_FTS,
+    fts_match,
+    keyword_condition,
+    keyword_params,
+    scope_tokens,
+)
 
 # Letters and digits, as both search indexes split text into words (an underscore is a
 # separator there too: a search for "_" finds nothing, on either database).
@@ -86,48 +84,6 @@ def _day_start_utc(day: date) -> datetime:
         tzinfo=None)
 
 
-# The search index, kept by triggers. SQLite: an FTS5 table (migrations 0005, 0014) whose
-# `scope` column holds, per message, the tokens xp<patient id> and xg<triage group id> of the
-# message's thread. PostgreSQL: a table (migration 0015) of each message's time sent and its
-# document, the words with the tokens ~p<patient id> and ~g<triage group id>, GIN-indexed.
-MESSAGE_FTS = table("message_fts", column("rowid"))
-PG_MESSAGE_FTS = table("message_fts", column("message_id"), column("sent_at"),
-                       column("document"))
-
-
-def _scope_tokens(user: User, group_ids: list[int], mark: str = "x") -> list[str]:
-    """The scope tokens of the threads the user may search: a patient's own, or those of the
-    staff member's triage groups (migrations 0014, `x`, and 0015, `~`, write the same)."""
-    if user.is_patient:
-        return [f"{mark}p{user.id}"]
-    return [f"{mark}g{group_id}" for group_id in group_ids]
-
-
-def _fts_match(words: list[str], scope: list[str]) -> str:
-    """An FTS5 query: every word as a prefix, in the subject or body only (never the scope
-    column), and one of the user's scope tokens. Words are quoted, so FTS5 operators typed
-    into the search box are just text."""
-    match = "scope : (" + " OR ".join(scope) + ")"
-    if words:
-        match = "{subject body} : (" + " AND ".join(f'"{w}"*' for w in words) + ") AND " + match
-    return match
-
-
-def _keyword_condition(words: list[str], scope: list[str]):
-    """PostgreSQL: every word as a prefix of a word of the subject or body, and one of the
-    user's scope tokens, asked of the GIN index of migration 0015 in one go."""
-    tsquery = " & ".join(f"{w}:*" for w in words)  # letters and digits only: safe to join
-    tokens = " | ".join(f"'{token}'" for token in scope)  # ~p<int> / ~g<int>: safe to quote
-    # The query's text goes into the SQL itself (quoted by SQLAlchemy), not as a parameter:
-    # psycopg prepares a statement run five times, and PostgreSQL's generic plan for it,
-    # blind to how common the words are, walks every message of a big mailbox (seconds).
-    # The tokens are cast, not parsed: the text search parser would drop their `~`.
-    matching = func.to_tsquery(literal_column("'simple'::regconfig"),
-                               bindparam("tsquery", tsquery, literal_execute=True)).op("&&")(
-        cast(bindparam("scope", tokens, literal_execute=True), TSQUERY))
-    return PG_MESSAGE_FTS.c.document.op("@@")(matching)
-
-
 def search(user: User, query: SearchQuery, number: int, size: int,
            after: int | None = None, before: int | None = None) -> Page:
     """One page of results (see _search), recorded in the audit trail: results show parts of
@@ -150,137 +106,169 @@ def _search(user: User, query: SearchQuery, number: int, size: int,
     group_ids = [] if user.is_patient else user.staff_group_ids()
     if not user.is_patient and not group_ids:  # staff on no care team: nothing to search
         return Page(items=[], number=number, has_next=False)
-    statement, newest, read = _matches(user, query, group_ids)
-    statement = _narrowed(statement.join(Thread, Thread.id == Message.thread_id)
-                          .join(User, User.id == Message.author_id), user, query, group_ids)
-    order = {
-        "oldest": tuple((column, True) for column, _newest in newest),
-        # Sorting by name reads every match in the user's scope (bounded by their mailbox).
-        "sender": ((User.display_name, True), *newest),
-    }.get(query.order, newest)
+    shape = _Shape.of(db.engine.dialect.name, user, query)
+    params = _params(shape, user, query, group_ids)
 
     def first() -> Page:
         return _search(user, query, 1, size)
 
-    def counted() -> Page:  # the first page, or an old ?page=N link: counted off from the top
-        rows = read(statement.order_by(*paging.order_by(order))
-                    .limit(size + 1).offset((number - 1) * size))
-        return paging.counted(rows, size, number, first, place_of)
-
-    if query.order == "sender":
-        # By name, every match in scope is read and sorted anyway; its pages are counted, and
-        # a link never names a place by a person.
-        place_of = None
-        return counted()
     # A result's place: its id (SQLite's index order), or its time and id (PostgreSQL's).
-    kinds = (int,) if len(newest) == 1 else (datetime, int)
-
-    def place_of(message) -> str:
-        return paging.place((message.id,) if len(kinds) == 1 else (message.sent_at, message.id))
-
-    after, before, values = paging.starting_place(after, before, kinds)
-    if values is None:
-        return counted()
-    # A bound only: the scope above still decides what is found.
-    backwards = after is None
-    statement = statement.where(paging.beyond(order, values, backwards))
-    rows = read(statement.order_by(*paging.order_by(order, backwards)).limit(size + 1))
+    # By name, every match in scope is read and sorted anyway; its pages are counted, and a
+    # link never names a place by a person.
+    kinds = _place_kinds(shape)
+    place_of = None if shape.order == "sender" else (
+        lambda row: paging.place((row.id,) if len(kinds) == 1 else (row.sent_at, row.id)))
+    after, before, values = paging.starting_place(after, before, kinds) if place_of \
+        else (None, None, None)
+    if values is None:  # the first page, or an old ?page=N link: counted off from the top
+        rows = _read(shape, params | {"limit": size + 1, "offset": (number - 1) * size})
+        return paging.counted(rows, size, number, first, place_of)
+    shape = replace(shape, start="after" if after is not None else "before")
+    rows = _read(shape, params | {"limit": size + 1}
+                 | {f"v{i}": value for i, value in enumerate(values)})
     return paging.keyed(rows, size, number, after, before, first, place_of)
 
 
-def _matches(user: User, query: SearchQuery, group_ids: list[int]):
-    """The messages whose words match, as this engine finds them fastest: the statement, its
-    newest-first order, and how its rows are read."""
-    if db.engine.dialect.name == "sqlite":
+@dataclass(frozen=True)
+class _Shape:
+    """What a search statement's shape depends on; the words, the user, the dates and the
+    page's place are bound when it runs, so each shape is built once per process
+    (functools.cache), as the queue's are: building and compiling a statement of six joined
+    tables costs more than SQLite's reading of a page of results."""
+
+    engine: str
+    patient: bool
+    words: bool
+    folder: str  # "any", "inbox", "sent", "deleted" or "folder" (one of the patient's own)
+    sender: bool
+    category: bool
+    period: str  # "any", "since" or "custom"
+    order: str  # "newest", "oldest" or "sender"
+    start: str = "top"  # counted off from the top, or "after" / "before" a place
+
+    @classmethod
+    def of(cls, engine: str, user: User, query: SearchQuery) -> "_Shape":
+        folder = "any"
+        if user.is_patient:
+            folder = query.folder if query.folder in {"inbox", "sent", "deleted"} else \
+                "folder" if as_id(query.folder) is not None else "any"
+        period = "since" if query.period in {"3", "6", "12"} else \
+            "custom" if query.period == "custom" and query.start and query.end else "any"
+        return cls(engine, user.is_patient, bool(query.words), folder, bool(query.sender),
+                   bool(query.category), period, query.order)
+
+
+def _params(shape: _Shape, user: User, query: SearchQuery, group_ids: list[int]) -> dict:
+    """The values a statement of this shape is run with."""
+    params: dict = {"user_id": user.id, "group_ids": group_ids}
+    if shape.engine == "sqlite":
+        params["match"] = fts_match(query.words, scope_tokens(user, group_ids))
+    elif shape.words:
+        params |= keyword_params(query.words, scope_tokens(user, group_ids, mark="~"))
+    if shape.folder == "folder":
+        params["folder_id"] = as_id(query.folder)
+    if shape.sender:
+        params["sender"] = "%" + query.sender.lower().replace("\\", "\\\\").replace(
+            "%", "\\%").replace("_", "\\_") + "%"
+    if shape.category:
+        params["category"] = query.category
+    if shape.period == "since":
+        params["since"] = utcnow() - timedelta(days=int(query.period) * 366 // 12)
+    elif shape.period == "custom":
+        params["since"] = _day_start_utc(query.start)
+        params["until"] = _day_start_utc(query.end + timedelta(days=1))
+    return params
+
+
+def _newest(shape: _Shape) -> tuple:
+    """The newest-first order of the shape's source (see _source)."""
+    if shape.engine == "sqlite":
+        return ((MESSAGE_FTS.c.rowid, False),)
+    if shape.words:
+        return ((PG_MESSAGE_FTS.c.sent_at, False), (PG_MESSAGE_FTS.c.message_id, False))
+    return ((Message.sent_at, False), (Message.id, False))
+
+
+def _place_kinds(shape: _Shape) -> tuple[type, ...]:
+    return (int,) if len(_newest(shape)) == 1 else (datetime, int)
+
+
+def _source(shape: _Shape):
+    """The messages whose words match, as this engine finds them fastest."""
+    if shape.engine == "sqlite":
         # FTS5 intersects the words with the user's scope and hands rows over newest first:
         # with the LIMIT, only about one page of rows is read from messages and threads.
         # Without words it still serves as an index of the user's messages by recency.
-        statement = (
-            select(Message)
-            .select_from(MESSAGE_FTS)
-            .join(Message, Message.id == MESSAGE_FTS.c.rowid)
-            .where(text("message_fts MATCH :match").bindparams(
-                match=_fts_match(query.words, _scope_tokens(user, group_ids))))
-        )
-        return statement, ((MESSAGE_FTS.c.rowid, False),), _read
-    if query.words:
+        return (select(Message.id).select_from(MESSAGE_FTS)
+                .join(Message, Message.id == MESSAGE_FTS.c.rowid)
+                .where(text("message_fts MATCH :match")))
+    if shape.words:
         # The index table (migration 0015) holds words and scope together: PostgreSQL either
         # asks its GIN index for the user's matches and sorts them by the time kept beside
         # them (a rare word), or walks its index of that time back from the newest message
         # until a page is full (words common in the mailbox), as its statistics suggest.
-        statement = (
-            select(Message)
-            .select_from(PG_MESSAGE_FTS)
-            .join(Message, Message.id == PG_MESSAGE_FTS.c.message_id)
-            .where(_keyword_condition(query.words,
-                                      _scope_tokens(user, group_ids, mark="~")))
-        )
-        newest = ((PG_MESSAGE_FTS.c.sent_at, False), (PG_MESSAGE_FTS.c.message_id, False))
-        # The page's ids first, then those messages with their threads: as one statement, its
-        # ten joined tables cost PostgreSQL's planner more than running it does.
-        return statement, newest, _read_by_ids
+        return (select(Message.id).select_from(PG_MESSAGE_FTS)
+                .join(Message, Message.id == PG_MESSAGE_FTS.c.message_id)
+                .where(keyword_condition()))
     # No words (filters only): the user's messages by the time sent. Ordering by id alone
     # would tempt the planner to walk the primary key backwards: seconds.
-    return select(Message), ((Message.sent_at, False), (Message.id, False)), _read
+    return select(Message.id)
 
 
-def _narrowed(statement, user: User, query: SearchQuery, group_ids: list[int]):
+def _narrowed(statement, shape: _Shape):
     """Only what the user may see (decided here, from the threads themselves, on both
     engines; on SQLite the scope tokens only make it fast), in the folder, from the sender,
     of the category and in the period asked for."""
-    if user.is_patient:
-        statement = statement.where(Thread.patient_id == user.id)
-        if query.folder == "inbox":
-            statement = statement.where(Thread.folder_id.is_(None),
-                                        Thread.patient_deleted_at.is_(None))
-        elif query.folder == "sent":
-            statement = statement.where(Message.author_id == user.id)
-        elif query.folder == "deleted":
-            statement = statement.where(Thread.patient_deleted_at.is_not(None))
-        elif (folder_id := as_id(query.folder)) is not None:
-            statement = statement.where(Thread.folder_id == folder_id,
-                                        Thread.patient_deleted_at.is_(None))
+    if shape.patient:
+        statement = statement.where(Thread.patient_id == bindparam("user_id"))
+        statement = statement.where(*{
+            "inbox": (Thread.folder_id.is_(None), Thread.patient_deleted_at.is_(None)),
+            "sent": (Message.author_id == bindparam("user_id"),),
+            "deleted": (Thread.patient_deleted_at.is_not(None),),
+            "folder": (Thread.folder_id == bindparam("folder_id"),
+                       Thread.patient_deleted_at.is_(None)),
+        }.get(shape.folder, ()))
     else:
-        statement = statement.where(Thread.group_id.in_(group_ids))
-    if query.sender:
-        pattern = "%" + query.sender.replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
+        statement = statement.where(Thread.group_id.in_(bindparam("group_ids", expanding=True)))
+    if shape.sender:
         statement = statement.where(func.lower(User.display_name).like(
-            pattern.lower(), escape="\\"))
-    if query.category:
-        statement = statement.where(Thread.category == query.category)
-    if query.period in {"3", "6", "12"}:
-        since = utcnow() - timedelta(days=int(query.period) * 366 // 12)
-        statement = statement.where(Message.sent_at >= since)
-    elif query.period == "custom" and query.start and query.end:
-        statement = statement.where(and_(
-            Message.sent_at >= _day_start_utc(query.start),
-            Message.sent_at < _day_start_utc(query.end + timedelta(days=1))))
+            bindparam("sender"), escape="\\"))
+    if shape.category:
+        statement = statement.where(Thread.category == bindparam("category"))
+    if shape.period != "any":
+        statement = statement.where(Message.sent_at >= bindparam("since", type_=DateTime))
+    if shape.period == "custom":
+        statement = statement.where(Message.sent_at < bindparam("until", type_=DateTime))
     return statement
 
 
-def rebuild_index() -> int:
-    """Index every message again, with its thread's scope: after data was loaded with the
-    database's triggers turned off (a restore, an import), search finds it again. Returns
-    how many messages were indexed."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("INSERT INTO message_fts (message_fts) VALUES ('delete-all')"))
-        indexed = db.session.execute(text(
-            "INSERT INTO message_fts (rowid, subject, body, scope) "
-            "SELECT messages.id, threads.subject, messages.body,"
-            " 'xp' || threads.patient_id || ' xg' || threads.group_id "
-            "FROM messages JOIN threads ON threads.id = messages.thread_id "
-            "ORDER BY messages.id")).rowcount
-    else:
-        indexed = db.session.execute(text(
-            "INSERT INTO message_fts (message_id, sent_at, document) "
-            "SELECT messages.id, messages.sent_at, smweb_message_document(messages.subject, "
-            "messages.body, threads.patient_id, threads.group_id) "
-            "FROM messages JOIN threads ON threads.id = messages.thread_id "
-            "ON CONFLICT (message_id) DO UPDATE "
-            "SET sent_at = EXCLUDED.sent_at, document = EXCLUDED.document")).rowcount
-    db.session.commit()
-    return indexed
+@cache
+def _statement(shape: _Shape):
+    """The statement of one page of this shape: `limit` rows, after `offset` rows or beyond
+    the place v0 (and v1)."""
+    newest = _newest(shape)
+    order = {
+        "oldest": tuple((column, True) for column, _newest in newest),
+        # Sorting by name reads every match in the user's scope (bounded by their mailbox).
+        "sender": ((User.display_name, True), *newest),
+    }.get(shape.order, newest)
+    statement = _narrowed(_source(shape).join(Thread, Thread.id == Message.thread_id)
+                          .join(User, User.id == Message.author_id), shape)
+    backwards = shape.start == "before"
+    if shape.start == "top":
+        statement = statement.offset(bindparam("offset", type_=Integer))
+    else:  # a bound only: the scope above still decides what is found
+        values = [bindparam(f"v{i}", type_=Integer if kind is int else DateTime)
+                  for i, kind in enumerate(_place_kinds(shape))]
+        statement = statement.where(paging.beyond(order, values, backwards))
+    statement = statement.order_by(*paging.order_by(order, backwards)).limit(
+        bindparam("limit", type_=Integer))
+    if shape.engine != "sqlite" and shape.words:
+        # The page's ids first, then those messages with their threads (_BY_IDS): as one
+        # statement, its ten joined tables cost PostgreSQL's planner more than running it.
+        return statement.with_only_columns(PG_MESSAGE_FTS.c.message_id)
+    return _with_result_columns(statement)
+
 
 
 # A result as the page shows it: the message, its thread's subject and category, who wrote
@@ -290,23 +278,31 @@ RESULT = (Message.id, Message.sent_at, Message.body, Message.author_id, Message.
           Facility.timezone)
 
 
-def _read(statement) -> list:
-    """The results a search statement selects (from messages joined to their threads and
-    authors), in its order."""
-    return read_rows(statement.with_only_columns(*RESULT)
-                     .join(TriageGroup, TriageGroup.id == Thread.group_id)
-                     .join(Facility, Facility.id == TriageGroup.facility_id), {})
+def _with_result_columns(statement):
+    """The results a statement selects (from messages joined to their threads and authors),
+    in its order."""
+    return (statement.with_only_columns(*RESULT)
+            .join(TriageGroup, TriageGroup.id == Thread.group_id)
+            .join(Facility, Facility.id == TriageGroup.facility_id))
 
 
-def _read_by_ids(statement) -> list:
-    """The same, as two statements: the ids (from the index table), then their messages."""
-    ids = db.session.scalars(statement.with_only_columns(PG_MESSAGE_FTS.c.message_id)).all()
+_BY_IDS = _with_result_columns(
+    select(Message.id).join(Thread, Thread.id == Message.thread_id)
+    .join(User, User.id == Message.author_id)
+    .where(Message.id.in_(bindparam("ids", expanding=True))))
+
+
+def _read(shape: _Shape, params: dict) -> list:
+    """The rows of one page; on PostgreSQL with words, as two statements: the ids (from the
+    index table), then their messages."""
+    if shape.engine == "sqlite" or not shape.words:
+        return read_rows(_statement(shape), params)
+    ids = db.session.scalars(_statement(shape), params).all()
     if not ids:
         return []
-    found = {row.id: row for row in _read(
-        select(Message).join(Thread, Thread.id == Message.thread_id)
-        .join(User, User.id == Message.author_id).where(Message.id.in_(ids)))}
+    found = {row.id: row for row in read_rows(_BY_IDS, {"ids": ids})}
     return [found[message_id] for message_id in ids if message_id in found]
+
 
 
 class Piece(NamedTuple):
