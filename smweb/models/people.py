@@ -188,7 +188,12 @@ class Preferences(db.Model):
 
     @property
     def signature(self) -> str:
-        return "\n".join(line for line in (self.signature_name, self.signature_title) if line)
+        return signature_text(self.signature_name, self.signature_title)
+
+
+def signature_text(name: str, title: str) -> str:
+    """A signature as it is added below a message: the name, then the title."""
+    return "\n".join(line for line in (name, title) if line)
 
 
 # Care teams a patient chose not to see in compose (the contact list); all others appear.

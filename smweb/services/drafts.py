@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from ..clock import utcnow
+from ..database import read_rows
 from ..extensions import db
 from ..models import CATEGORIES, Draft, Thread, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
@@ -202,15 +203,16 @@ def take_for_sending(draft: Draft) -> None:
         raise FilesStillUploading()
 
 
-# Asked on every view of a thread: built once.
-_REPLY_DRAFT = (select(Draft).where(Draft.author_id == bindparam("author_id"),
-                                    Draft.thread_id == bindparam("thread_id"))
+# Asked on every view of a thread, which seldom has one: its id alone first, built once.
+_REPLY_DRAFT = (select(Draft.id).where(Draft.author_id == bindparam("author_id"),
+                                       Draft.thread_id == bindparam("thread_id"))
                 .order_by(Draft.id.desc()).limit(1))
 
 
 def reply_draft_for(author: User, thread: Thread) -> Draft | None:
     """The reply this user started in this thread and has not sent, if any."""
-    return db.session.scalar(_REPLY_DRAFT, {"author_id": author.id, "thread_id": thread.id})
+    found = read_rows(_REPLY_DRAFT, {"author_id": author.id, "thread_id": thread.id})
+    return db.session.get(Draft, found[0].id) if found else None
 
 
 def staff_drafts(author: User) -> list[Draft]:

@@ -1,9 +1,11 @@
 """A user's preferences: signature, email notices, and the contact list shown in compose."""
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
+from ..database import read_rows
 from ..extensions import db
 from ..models import Preferences, TriageGroup, User, hidden_contacts
+from ..models.people import signature_text
 from . import access
 from .refusals import NotAllowed
 
@@ -26,6 +28,17 @@ def preferences_of(user: User) -> Preferences:
                             signature_by_default=False, notify="none", email="",
                             notified_through_message_id=0)
     return prefs
+
+
+# Asked by every message form: the two columns alone.
+_DEFAULT_SIGNATURE = select(Preferences.signature_name, Preferences.signature_title).where(
+    Preferences.user_id == bindparam("user_id"), Preferences.signature_by_default.is_(True))
+
+
+def default_signature(user: User) -> str:
+    """The signature the user adds to every new message and reply ("" if none)."""
+    found = read_rows(_DEFAULT_SIGNATURE, {"user_id": user.id})
+    return signature_text(*found[0]) if found else ""
 
 
 def hidden_group_ids(user: User) -> set[int]:

@@ -109,13 +109,23 @@ def print_thread(user: User, thread_id: int) -> OpenedThread:
 def _mark_opened(user: User, thread: Thread) -> None:
     """The first team member to open the patient's messages marks them READ (the receipt in
     the patient's Sent folder); the patient opening the team's marks the thread read."""
-    now = utcnow()
-    unread = (Message.thread_id == thread.id, Message.from_patient.is_(user.is_staff))
     if user.is_staff and thread.unread_for_team:
-        db.session.execute(update(Message).where(*unread, Message.read_by_team_at.is_(None))
-                           .values(read_by_team_at=now, read_by_team_user_id=user.id))
+        db.session.execute(_MARK_READ_BY_TEAM, {"in_thread": thread.id, "now": utcnow(),
+                                                "reader_id": user.id})
         thread.unread_for_team = False
     elif user.id == thread.patient_id and thread.unread_for_patient:
-        db.session.execute(update(Message).where(*unread, Message.read_by_patient_at.is_(None))
-                           .values(read_by_patient_at=now))
+        db.session.execute(_MARK_READ_BY_PATIENT, {"in_thread": thread.id, "now": utcnow()})
         thread.unread_for_patient = False
+
+
+# The patient's messages the team has not opened yet, and the team's the patient has not
+# (an UPDATE's own columns' names are not free for parameters: `in_thread`).
+_UPDATED_THREAD = Message.thread_id == bindparam("in_thread")
+_MARK_READ_BY_TEAM = (
+    update(Message).where(_UPDATED_THREAD, Message.from_patient.is_(True),
+                          Message.read_by_team_at.is_(None))
+    .values(read_by_team_at=bindparam("now"), read_by_team_user_id=bindparam("reader_id")))
+_MARK_READ_BY_PATIENT = (
+    update(Message).where(_UPDATED_THREAD, Message.from_patient.is_(False),
+                          Message.read_by_patient_at.is_(None))
+    .values(read_by_patient_at=bindparam("now")))

@@ -41,10 +41,8 @@ SENT_NOTICE = (
 def _signature_block() -> str:
     """The user's signature, below an empty first line, if they add it by default; they can
     change it before sending."""
-    prefs = preferences.preferences_of(current_user)
-    if prefs.signature_by_default and prefs.signature:
-        return "\n\n" + prefs.signature
-    return ""
+    signature = preferences.default_signature(current_user)
+    return "\n\n" + signature if signature else ""
 
 
 def _draft_to_edit(draft_id: int | None):
