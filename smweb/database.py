@@ -91,6 +91,16 @@ def read_rows(statement, params: dict) -> list:
     return [make(row) for row in result]
 
 
+def write(statement, params: dict) -> None:
+    """A Core INSERT (or UPDATE) of plain columns, run on the session's connection in its
+    transaction, without the ORM's bulk machinery: for the one audit row most requests
+    append, that machinery costs more than the statement (about 0.15 ms here). On SQLite the
+    write lock is taken first, as for the session's own writes."""
+    session = db.session()
+    _take_write_lock(session)
+    session.connection().execute(statement, params)
+
+
 @cache
 def _row_type(columns: tuple[str, ...]) -> type:
     # Column names must be identifiers not starting with "_" (label them so): namedtuple

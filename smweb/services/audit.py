@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 
-from ..clock import parse_date_range
-from ..database import read_rows
+from ..clock import parse_date_range, utcnow
+from ..database import read_rows, write
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -105,12 +105,18 @@ def add(action: str, actor: User | None = None, *, thread: Thread | None = None,
     if patient_id is None and actor is not None and actor.is_patient:
         patient_id = actor.id
     came_from = origin.current()
-    db.session.add(AuditEvent(
-        action=action, actor_id=actor.id if actor else None, patient_id=patient_id,
-        facility_id=facility_id, thread_id=thread.id if thread else None,
-        message_id=message_id, attachment_id=attachment_id, record_entry_id=record_entry_id,
-        result_count=result_count, ip=came_from.ip, user_agent=came_from.user_agent,
-    ))
+    # One INSERT statement, not an object for the session to track and flush: nothing reads
+    # the row back in the request that writes it.
+    write(_APPEND, {
+        "at": utcnow(), "action": action, "actor_id": actor.id if actor else None,
+        "patient_id": patient_id, "facility_id": facility_id,
+        "thread_id": thread.id if thread else None, "message_id": message_id,
+        "attachment_id": attachment_id, "record_entry_id": record_entry_id,
+        "result_count": result_count, "ip": came_from.ip, "user_agent": came_from.user_agent,
+    })
+
+
+_APPEND = insert(AuditEvent.__table__)
 
 
 @dataclass
