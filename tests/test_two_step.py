@@ -9,6 +9,7 @@ from pathlib import Path
 import pyotp
 
 from smweb.extensions import db
+from smweb.models import AuditEvent
 from tests.support import (
     csrf_token,
     demo_code,
@@ -81,11 +82,17 @@ def test_the_code_step_expires(client, clock):
     assert "the time to enter the code ran out" in client.get("/sign-in").text
 
 
-def test_guessing_codes_locks_the_account_name(client):
+def test_guessing_codes_locks_the_account_name(client, app):
     password_step(client, "nurse1")
     answers = [code_step(client, "12345" + str(n)).status_code for n in range(5)]
     assert answers[:4] == [401] * 4 and answers[4] == 429
     assert code_step(client, demo_code()).status_code == 429
+    # The trail has each wrong code and the refused try, as the account's.
+    with app.app_context():
+        nurse = user("nurse1").id
+        trail = db.session.execute(db.select(AuditEvent.action, AuditEvent.actor_id)
+                                   .order_by(AuditEvent.id)).all()
+    assert trail == [("sign_in_failed", nurse)] * 5 + [("sign_in_locked", nurse)]
 
 
 def test_typing_the_password_again_does_not_reset_the_code_count(client):

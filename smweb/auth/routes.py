@@ -10,7 +10,7 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import User
 from ..parsing import local_path
-from ..services import access, accounts, audit, blocking, sessions, throttle, twofactor
+from ..services import access, accounts, blocking, sessions, throttle, twofactor
 from ..services import preferences as preferences_service
 from ..templating import redirect_to, render_page
 from . import bp
@@ -60,7 +60,6 @@ def _locked_answer(form, until):
 def _finish_sign_in(user, shared: bool, next_url: str | None):
     """A new session (new id, new cookie contents) for a fully signed-in user."""
     session.clear()  # nothing from before (a planted id, the pending step) carries over
-    throttle.clear(user.username)
     sessions.start(user, shared=shared, ip=_client_ip(),
                    user_agent=request.user_agent.string)
     login_user(user, remember=False)
@@ -92,12 +91,11 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         username, ip = form.username.data, _client_ip()
-        if until := throttle.locked_until(username, ip):
-            audit.record("sign_in_locked", accounts.find_user(username))
+        if until := accounts.locked_out(username, ip):
             status = _locked_answer(form, until)
         elif (user := accounts.authenticate(username, form.password.data)) is not None:
-            # The failures are forgotten only once the whole sign-in succeeds (in
-            # _finish_sign_in): a right password must not reset the code step's count.
+            # The failures are forgotten only once the whole sign-in succeeds
+            # (sessions.start): a right password must not reset the code step's count.
             next_url = request.args.get("next")
             if user.totp_secret or user.needs_second_factor:
                 session.clear()
@@ -108,8 +106,7 @@ def sign_in():
             return redirect_to(_finish_sign_in(user, form.shared.data, next_url),
                                full_reload=True)
         else:
-            audit.record("sign_in_failed", accounts.find_user(username))
-            if until := throttle.record_failure(username, ip):
+            if until := accounts.sign_in_failed(username, ip):
                 status = _locked_answer(form, until)
             else:
                 form.password.errors.append("Wrong username or password.")
@@ -137,7 +134,7 @@ def sign_in_code():
     status = 200
     if form.validate_on_submit():
         pending = session["pending_sign_in"]
-        if until := throttle.locked_until(user.username, _client_ip(), "code"):
+        if until := accounts.locked_out(user.username, _client_ip(), "code"):
             status = _locked_answer(form, until)
         elif (how := twofactor.verify(user, form.code.data)) is not None:
             target = _finish_sign_in(user, pending["shared"], pending["next"])
@@ -147,8 +144,7 @@ def sign_in_code():
                       f"the app again from Your account.", "info")
             return redirect_to(target, full_reload=True)
         else:
-            audit.record("sign_in_failed", user)
-            if until := throttle.record_failure(user.username, _client_ip(), "code"):
+            if until := accounts.sign_in_failed(user.username, _client_ip(), "code"):
                 status = _locked_answer(form, until)
             else:
                 form.code.errors.append("That code is not right, or was already used. Enter "

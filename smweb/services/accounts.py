@@ -1,6 +1,7 @@
 """Accounts: password hashing, sign-in checks, opting in to messaging."""
 
 import contextlib
+from datetime import datetime
 from functools import cache
 
 from argon2 import PasswordHasher, Type
@@ -62,6 +63,23 @@ def authenticate(username: str, password: str) -> User | None:
         user.password_hash = hasher.hash(password)
         db.session.commit()
     return user
+
+
+def locked_out(username: str, ip: str | None, step: str = "account") -> datetime | None:
+    """Until when this account or address may not try this step of signing in, if it is
+    locked out now; a try refused so is audited, as the account it named."""
+    until = throttle.locked_until(username, ip, step)
+    if until:
+        audit.record("sign_in_locked", find_user(username))
+    return until
+
+
+def sign_in_failed(username: str, ip: str | None, step: str = "account") -> datetime | None:
+    """A wrong password, or (step "code") a wrong code: audited as the account it named,
+    when there is one, and counted towards the lockout. Returns when tries may start again,
+    if this one locked them."""
+    audit.record("sign_in_failed", find_user(username))
+    return throttle.record_failure(username, ip, step)
 
 
 MIN_PASSWORD, MAX_PASSWORD = 12, 128

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from ..clock import utcnow
 from ..extensions import db
 from ..models import User, UserSession
-from . import audit
+from . import audit, throttle
 
 # Activity is written at most this often (and never by a list's automatic refresh): a plain
 # GET of a page is not a database write every time.
@@ -55,8 +55,9 @@ def idle_limit(user: User, shared: bool) -> timedelta:
 
 
 def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
-    """A new session for the browser at `ip` that calls itself `user_agent`, and the
-    sign-in's audit row; returns the token for its cookie."""
+    """A whole sign-in that succeeded (password and, for staff, the code): a new session for
+    the browser at `ip` that calls itself `user_agent`, the sign-in's audit row, and the
+    account's failed tries forgotten. Returns the token for its cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(
@@ -67,6 +68,7 @@ def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
     ))
     audit.add("sign_in", user)
     db.session.commit()
+    throttle.clear(user.username)
     user.session_token = token
     return token
 
