@@ -109,6 +109,17 @@ def sign_in(tab, username: str, home_heading: str, shared: bool = False) -> None
     page.wait_for_load_state()  # a whole new document (HX-Redirect): let htmx start up
 
 
+def compose_as(open_tab, username: str = "veteran1", js: bool = True):
+    """A new tab (`open_tab`, the fixture) signed in as the patient and on Compose, ready
+    for typing (with JavaScript, once htmx has wired the form up). Returns the tab and its
+    page."""
+    tab = open_tab(js=js)
+    sign_in(tab, username, "Inbox")
+    nav_link(tab.page, "Compose").click()
+    wait_for_htmx(tab)
+    return tab, tab.page
+
+
 def wait_for_htmx(tab) -> None:
     """With JavaScript on: wait until htmx has finished a swap (and wired up what it swapped
     in), so the next action meets live elements, as a person a moment later would."""

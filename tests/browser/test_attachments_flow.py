@@ -12,9 +12,9 @@ from tests import samples
 from tests.browser.support import (
     CARE_TEAM,
     JS_MODES,
+    compose_as,
     expected_422,
     heading,
-    nav_link,
     row_of,
     sign_in,
     wait_for_htmx,
@@ -31,11 +31,7 @@ def test_patient_attaches_files_and_nurse_downloads_them(open_tab, a11y, tmp_pat
     (tmp_path / "fake.pdf").write_bytes(b"<html><script>alert(1)</script></html>")
     subject = f"Files {'js' if js else 'nojs'} {uuid.uuid4().hex[:8]}"
 
-    patient = open_tab(js=js)
-    page = patient.page
-    sign_in(patient, "veteran1", "Inbox")
-    nav_link(page, "Compose").click()
-    wait_for_htmx(patient)
+    patient, page = compose_as(open_tab, js=js)
     page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
     page.get_by_label("Category").select_option("Test results")
     page.get_by_label("Subject", exact=True).fill(subject)
@@ -87,11 +83,7 @@ def test_patient_attaches_files_and_nurse_downloads_them(open_tab, a11y, tmp_pat
 def test_enter_in_the_subject_saves_and_keeps_the_files(open_tab, tmp_path, js):
     (tmp_path / "a.txt").write_bytes(b"first file")
     (tmp_path / "b.txt").write_bytes(b"second file")
-    patient = open_tab(js=js)
-    page = patient.page
-    sign_in(patient, "veteran1", "Inbox")
-    nav_link(page, "Compose").click()
-    wait_for_htmx(patient)
+    patient, page = compose_as(open_tab, js=js)
     page.get_by_label("Subject", exact=True).fill("Two files")
     page.get_by_label("Choose files to attach").set_input_files(
         [tmp_path / "a.txt", tmp_path / "b.txt"])

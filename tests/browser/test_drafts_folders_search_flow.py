@@ -7,17 +7,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import heading, nav_link, row_of, sign_in, wait_for_htmx
+from tests.browser.support import (
+    compose_as,
+    heading,
+    nav_link,
+    row_of,
+    sign_in,
+    wait_for_htmx,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def test_drafts_save_themselves_while_typing(open_tab, a11y):
-    patient = open_tab(js=True)
-    page = patient.page
-    sign_in(patient, "veteran1", "Inbox")
-    nav_link(page, "Compose").click()
-    wait_for_htmx(patient)
+    patient, page = compose_as(open_tab)
     page.get_by_label("Subject", exact=True).fill("Autosaved question")
     page.get_by_label("Message", exact=True).press_sequentially("About my new medicine", delay=5)
     status = page.locator("#compose-form-autosave")

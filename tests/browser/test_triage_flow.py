@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import JS_MODES, heading, nav_link, row_of, sign_in
+from tests.browser.support import JS_MODES, compose_as, heading, nav_link, row_of, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.mark.parametrize("js", JS_MODES)
 def test_triage_assign_reply_and_save_to_record(open_tab, a11y, js):
     subject = f"Chest tightness {'js' if js else 'nojs'} {uuid.uuid4().hex[:6]}"
-    patient = open_tab(js=js)
-    page = patient.page
-    sign_in(patient, "veteran1", "Inbox")
-    nav_link(page, "Compose").click()
+    patient, page = compose_as(open_tab, js=js)
     page.get_by_label("To (care team)").select_option(label="Cardiology")
     page.get_by_label("Category").select_option("General")
     page.get_by_label("Subject", exact=True).fill(subject)
