@@ -39,6 +39,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from .clock import format_local, is_iso_date, utcnow
+from .services import references
 
 
 def init_app(app: Flask) -> None:
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["filesize"] = _filesize
     app.jinja_env.filters["paragraphs"] = _paragraphs
     app.jinja_env.filters["file_kind"] = _file_kind
+    app.jinja_env.filters["reference"] = references.of  # a message id's reference number
     app.jinja_env.tests["iso_date"] = is_iso_date
     app.jinja_env.globals["fragment_request"] = fragment_request
     app.jinja_env.globals["autosave_attrs"] = autosave_attrs

@@ -194,7 +194,7 @@ def new_thread(patient: User | str = "veteran1",
     if isinstance(team, str):
         team = db.session.scalar(db.select(TriageGroup).where(TriageGroup.name == team))
     return messaging.send_new_message(
-        patient, messaging.NewMessage(team.id, category, subject, body))
+        patient, messaging.NewMessage(team.id, category, subject, body)).thread
 
 
 # --- time --------------------------------------------------------------------------------------

@@ -68,8 +68,9 @@ def _add_message(thread: Thread, author: User, body: str, form_key: str | None) 
 
 
 def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
-                     form_key: str | None = None) -> Thread:
-    """The patient writes to one of their care teams: a new thread in the team's queue."""
+                     form_key: str | None = None) -> Message:
+    """The patient writes to one of their care teams: a new thread in the team's queue.
+    Returns the message sent (its thread is `message.thread`)."""
     if not patient.is_patient or not patient.can_use_messaging:
         raise NotAllowed("Your account can't send secure messages.")
     if not access.is_associated(patient.id, new.group_id):
@@ -89,7 +90,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
     message = _add_message(thread, patient, new.body, form_key)
     _send_draft_with(message, draft)
     _commit_sent(message)
-    return thread
+    return message
 
 
 def _commit_sent(message: Message) -> None:
@@ -117,9 +118,10 @@ EDUCATION_PREFIX = "Education: "
 def start_thread_to_patient(
     staff: User, patient_id: int, new: NewMessage, draft: Draft | None = None,
     education: list[EducationItem] = (), form_key: str | None = None,
-) -> Thread:
+) -> Message:
     """A staff member writes first to a patient of one of their groups. A message with items
-    from the education library is filed under Education, its subject marked so."""
+    from the education library is filed under Education, its subject marked so. Returns the
+    message sent."""
     if not staff.is_staff or not access.is_member(staff.id, new.group_id):
         raise NotAllowed("You can only write for the care teams you belong to.")
     if not access.is_associated(patient_id, new.group_id):
@@ -140,7 +142,7 @@ def start_thread_to_patient(
     message.education_items = list(education)
     _send_draft_with(message, draft)
     _commit_sent(message)
-    return thread
+    return message
 
 
 def reply_window_closed(thread: Thread, user: User) -> bool:
@@ -193,6 +195,7 @@ class Outcome:
     action: str
     draft: Draft | None = None  # where the text and files are kept, when not sent
     thread: Thread | None = None  # where the message went, when sent
+    message: Message | None = None  # the message sent
     again: bool = False  # sent by an earlier post of this same form (a double click)
     refusal: str = ""  # why nothing happened, for the whole form
     file_errors: list[str] = field(default_factory=list)  # each refused file, with why
@@ -209,7 +212,7 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
     `complete` that they may be sent (every required field filled in). Whatever the user
     typed or attached is never lost: a send that can't go yet keeps it in the draft."""
     if (sent := sent_with_key(author, form_key)) is not None:
-        return Outcome(SENT, action, thread=sent.thread, again=True)
+        return Outcome(SENT, action, thread=sent.thread, message=sent, again=True)
     draft = _draft_of_form(author, fields, form_key, draft_id)
     try:
         _may_write(author, fields)
@@ -228,7 +231,7 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
             kept = drafts.keep(author, draft, fields, form_key)
         except DraftGone as gone:
             if (sent := sent_with_key(author, form_key)) is not None:
-                return Outcome(SENT, action, thread=sent.thread, again=True)
+                return Outcome(SENT, action, thread=sent.thread, message=sent, again=True)
             return Outcome(REFUSED, action, refusal=str(gone))
         except NotAllowed as refusal:
             return Outcome(REFUSED, action, draft, refusal=str(refusal))
@@ -242,7 +245,7 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
     if not complete:
         return Outcome(INCOMPLETE, action, draft, notice=notice)
     try:
-        thread = _send(author, fields, draft, form_key)
+        message = _send(author, fields, draft, form_key)
     except FilesStillUploading as busy:
         db.session.rollback()
         return Outcome(BUSY, action, draft, refusal=str(busy))
@@ -253,9 +256,9 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
         # The same form, posted twice at once, was sent by the other request first.
         db.session.rollback()
         if (sent := sent_with_key(author, form_key)) is not None:
-            return Outcome(SENT, action, thread=sent.thread, again=True)
+            return Outcome(SENT, action, thread=sent.thread, message=sent, again=True)
         raise
-    return Outcome(SENT, action, thread=thread)
+    return Outcome(SENT, action, thread=message.thread, message=message)
 
 
 def _draft_of_form(author: User, fields: DraftFields, form_key: str | None,
@@ -294,12 +297,11 @@ def _may_write(author: User, fields: DraftFields) -> None:
 
 
 def _send(author: User, fields: DraftFields, draft: Draft | None,
-          form_key: str | None) -> Thread:
+          form_key: str | None) -> Message:
     items = education.items_by_ids(fields.education_ids or []) if author.is_staff else []
     if fields.thread is not None:
-        reply(author, fields.thread, fields.body, draft=draft, education=items,
-              form_key=form_key)
-        return fields.thread
+        return reply(author, fields.thread, fields.body, draft=draft, education=items,
+                     form_key=form_key)
     new = NewMessage(fields.group_id, fields.category or "", fields.subject, fields.body)
     if author.is_staff:
         return start_thread_to_patient(author, fields.patient_id, new, draft=draft,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, RecordEntry, Thread, ThreadEvent, User
-from . import access, audit
+from . import access, audit, references
 from .refusals import NotFound
 
 
@@ -67,6 +67,10 @@ def get_entry_for(user: User, entry_id: int) -> RecordEntry:
     return entry
 
 
+# The identifier system of smweb's message reference numbers (services/references.py).
+REFERENCE_SYSTEM = "urn:smweb:message-reference"
+
+
 def _reference(user_id: int, from_patient: bool, name: str) -> dict:
     kind = "Patient" if from_patient else "Practitioner"
     return {"reference": f"{kind}/{user_id}", "display": name}
@@ -82,6 +86,9 @@ def to_fhir(entry: RecordEntry) -> dict:
     resource = {
         "resourceType": "Communication",
         "id": f"smweb-record-{entry.id}",
+        # Each message's reference number, as the patient and the help desk know it.
+        "identifier": [{"system": REFERENCE_SYSTEM, "value": references.of(m["id"])}
+                       for m in messages],
         "status": "completed",
         "category": [{"text": content["category"]}],
         "subject": {"reference": f"Patient/{entry.patient_id}",

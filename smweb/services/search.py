@@ -17,7 +17,7 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import CATEGORIES, Facility, Message, Thread, TriageGroup, User
 from ..parsing import as_id
-from . import audit, paging
+from . import audit, paging, references
 from .paging import Page
 from .search_index import (
     MESSAGE_FTS,
@@ -48,18 +48,23 @@ class SearchQuery:
     end: date | None = None
     folder: str = "any"  # patients: any, inbox, sent, deleted, or a folder id
     order: str = "newest"  # or "oldest", or "sender"
+    reference: int | None = None  # the message a reference number typed as the words names
 
     @property
     def is_empty(self) -> bool:
         return not (self.words or self.sender or self.category or self.period != "any"
-                    or self.folder != "any")
+                    or self.folder != "any" or self.reference is not None)
 
 
 def parse(args) -> tuple[SearchQuery, dict[str, str]]:
     """Read the search form (query string). Returns the query and, per field, what was wrong."""
     errors: dict[str, str] = {}
-    terms = [w.lower() for w in WORD.findall(args.get("q", "")[:500])]
+    typed = args.get("q", "")[:500]
+    # A reference number (the help desk's first question) finds its message, not words.
+    reference = references.message_id_of(typed)
+    terms = [] if reference is not None else [w.lower() for w in WORD.findall(typed)]
     query = SearchQuery(
+        reference=reference,
         words=[t[:MAX_TERM] for t in terms][:MAX_TERMS],
         sender=args.get("sender", "").strip()[:100],
         category=args.get("category", ""),
@@ -145,6 +150,7 @@ class _Shape:
     period: str  # "any", "since" or "custom"
     order: str  # "newest", "oldest" or "sender"
     start: str = "top"  # counted off from the top, or "after" / "before" a place
+    reference: bool = False  # one message, by its reference number
 
     @classmethod
     def of(cls, engine: str, user: User, query: SearchQuery) -> "_Shape":
@@ -155,13 +161,16 @@ class _Shape:
         period = "since" if query.period in {"3", "6", "12"} else \
             "custom" if query.period == "custom" and query.start and query.end else "any"
         return cls(engine, user.is_patient, bool(query.words), folder, bool(query.sender),
-                   bool(query.category), period, query.order)
+                   bool(query.category), period, query.order,
+                   reference=query.reference is not None)
 
 
 def _params(shape: _Shape, user: User, query: SearchQuery, group_ids: list[int]) -> dict:
     """The values a statement of this shape is run with."""
     params: dict = {"user_id": user.id, "group_ids": group_ids}
-    if shape.engine == "sqlite":
+    if shape.reference:
+        params["message_id"] = query.reference
+    elif shape.engine == "sqlite":
         params["match"] = fts_match(query.words, scope_tokens(user, group_ids))
     elif shape.words:
         params |= keyword_params(query.words, scope_tokens(user, group_ids, mark="~"))
@@ -182,6 +191,8 @@ def _params(shape: _Shape, user: User, query: SearchQuery, group_ids: list[int])
 
 def _newest(shape: _Shape) -> tuple:
     """The newest-first order of the shape's source (see _source)."""
+    if shape.reference:
+        return ((Message.id, False),)
     if shape.engine == "sqlite":
         return ((MESSAGE_FTS.c.rowid, False),)
     if shape.words:
@@ -195,6 +206,8 @@ def _place_kinds(shape: _Shape) -> tuple[type, ...]:
 
 def _source(shape: _Shape):
     """The messages whose words match, as this engine finds them fastest."""
+    if shape.reference:  # the one message, if the user may see it (_narrowed)
+        return select(Message.id).where(Message.id == bindparam("message_id"))
     if shape.engine == "sqlite":
         # FTS5 intersects the words with the user's scope and hands rows over newest first:
         # with the LIMIT, only about one page of rows is read from messages and threads.

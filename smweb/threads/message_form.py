@@ -14,7 +14,7 @@ from htmx_flask import make_response
 from ..clock import format_time
 from ..models import Draft, Thread
 from ..parsing import as_id
-from ..services import attachments, messaging
+from ..services import attachments, messaging, references
 from ..services.drafts import DraftFields
 from ..services.messaging import AUTOSAVE, BUSY, INCOMPLETE, KEPT, REFUSED, SAVE, SEND, SENT
 from ..templating import fragment_request, redirect_to
@@ -88,7 +88,8 @@ def answer(page: MessagePage, outcome: messaging.Outcome):
     if outcome.result == SENT:
         # Pressed twice: the same notice again, which the page shows once. (Leaving it out
         # would lose it when the first press's page was already opened and then replaced.)
-        flash(page.sent_notice, "success")
+        flash(f"{page.sent_notice} Reference number: {references.of(outcome.message.id)}.",
+              "success")
         return redirect_to(page.sent_url(outcome.thread))
     form, draft = page.form, outcome.draft
     if outcome.file_errors:

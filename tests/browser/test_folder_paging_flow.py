@@ -31,7 +31,7 @@ def patient_with_threads(count: int) -> str:
         nurse = find_user("nurse1")
         for n in range(count):
             thread = messaging.send_new_message(patient, messaging.NewMessage(
-                blue.id, "General", f"Long inbox {n:02d}", "A question."))
+                blue.id, "General", f"Long inbox {n:02d}", "A question.")).thread
             messaging.reply(nurse, thread, "An answer.")
         db.session.remove()
     return username
