@@ -1,5 +1,8 @@
 """The care team's side: the queue, opening and answering, and writing first to a patient."""
 
+from datetime import timedelta
+
+from smweb.clock import utcnow
 from smweb.extensions import db
 from smweb.models import Thread, TriageGroup
 from tests.support import (
@@ -91,6 +94,34 @@ def test_staff_reply_reaches_the_patient_inbox_unread(login, client, app):
     inbox = patient.get("/mailbox/inbox").get_data(as_text=True)
     assert '<span class="badge">Unread</span> Change of address' in inbox
     assert "Dr. Sam Patel, Primary Care Team Blue" in inbox
+
+
+def test_staff_see_whether_the_patient_read_the_answer(login, client, app):
+    tid = thread_id(app, "Change of address")
+    login("doctor1")
+    post_form(client, f"/threads/{tid}/reply", {"body": "Update it at the front desk."},
+              form_page=f"/threads/{tid}")
+    assert "Not yet read by the patient" in client.get(f"/threads/{tid}").text
+    unread_tab = "/triage/?filter=unread-by-patient"
+    assert "Change of address" not in client.get(unread_tab).text  # answered just now
+    with app.app_context():  # the answer went four days ago
+        db.session.execute(db.update(Thread).where(Thread.id == tid).values(
+            last_team_message_at=utcnow() - timedelta(days=4)))
+        db.session.commit()
+    tab = client.get(unread_tab).text
+    assert "Not read by patient" in tab  # the tab's name
+    row = table_row(tab, "Change of address")
+    assert "Waiting on patient" in row and "Not yet read by patient" in row
+    patient = app.test_client()
+    sign_in(patient, "veteran2")
+    assert patient.get(f"/threads/{tid}").status_code == 200  # the patient opens it
+    page = client.get(f"/threads/{tid}").text
+    assert "Read by patient" in page and "Not yet read by the patient" not in page
+    assert "Change of address" not in client.get(unread_tab).text
+    row = table_row(client.get("/triage/?filter=open").text, "Change of address")
+    assert "Read by patient" in row and "Not yet" not in row
+    # Patients never see the mark
+    assert "Read by patient" not in patient.get(f"/threads/{tid}").text
 
 
 def test_staff_starts_a_thread_to_a_patient_of_their_group(login, client, app):

@@ -42,11 +42,15 @@ def make_threads(now):
         due = rng.choice(dues) if status != ThreadStatus.COMPLETED else None
         assignee = rng.choice([None, None, nurse, doctor, clerk])
         assigned_for = nurse if assignee == doctor and rng.random() < 0.3 else None
-        db.session.add(Thread(
+        thread = Thread(
             patient_id=rng.choice(patients), group_id=rng.choice([blue, blue, cardio]),
             category="General", subject=f"Queue case {n}", last_message_at=rng.choice(times),
             status=status, assignee_id=assignee, assigned_for_id=assigned_for, due_at=due,
-            warn_at=due - timedelta(days=1) if due else None))
+            warn_at=due - timedelta(days=1) if due else None)
+        # answered a day to a week ago; opened by the patient or not
+        thread.last_team_message_at = rng.choice(times[:-1])
+        thread.unread_for_patient = rng.random() < 0.5
+        db.session.add(thread)
     # nurse1 away: clerk1 works one for them (only the surrogate rule makes it nurse1's),
     # doctor1 another (nurse1 covers doctor1 too: both rules hold, it is listed once)
     for n, assignee in enumerate((clerk, doctor)):
@@ -76,6 +80,9 @@ def expected(staff, filter_name, sort, now):
         "due-soon": lambda t: (t.status in OPEN and t.due_at is not None
                                and t.warn_at is not None and t.warn_at <= now < t.due_at),
         "overdue": lambda t: t.status in OPEN and t.due_at is not None and t.due_at <= now,
+        "unread-by-patient": lambda t: (t.status == ThreadStatus.WAITING
+                                        and t.unread_for_patient
+                                        and t.last_team_message_at <= now - timedelta(days=3)),
         "completed": lambda t: t.status == ThreadStatus.COMPLETED,
     }
     rows = [t for t in db.session.scalars(db.select(Thread))

@@ -38,6 +38,9 @@ class Thread(db.Model):
         Index("ix_threads_queue_assignee_recent", "assignee_id", "group_id", "status",
               "last_message_at", "id"),
         Index("ix_threads_assigned_for", "assigned_for_id"),
+        # "Not read by patient": answered threads the patient has not opened (0022).
+        Index("ix_threads_queue_unread_patient", "group_id", "status", "unread_for_patient",
+              "last_message_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,7 +30,7 @@ the queries are shaped for the databases' planners, once:
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import DateTime, Integer, bindparam, func, literal, or_, select, union_all
@@ -41,6 +41,7 @@ from ..database import read_rows
 from ..extensions import db
 from ..models import (
     Facility,
+    Message,
     StaffAbsence,
     Thread,
     ThreadStatus,
@@ -53,8 +54,8 @@ from . import paging
 from .paging import Page
 
 # What a queue row shows that can change: a poll compares these (templating.list_version).
-SHOWN = ("status", "due_at", "warn_at", "assignee_id", "unread_for_team", "last_message_at",
-         "escalated_at", "group_id")
+SHOWN = ("status", "due_at", "warn_at", "assignee_id", "unread_for_team", "unread_for_patient",
+         "last_message_at", "escalated_at", "group_id")
 
 FILTERS = {
     "open": "All open",
@@ -62,8 +63,11 @@ FILTERS = {
     "mine": "Assigned to me",
     "due-soon": "Due soon",
     "overdue": "Overdue",
+    "unread-by-patient": "Not read by patient",
     "completed": "Completed",
 }
+# "Not read by patient": answered, and the patient has not opened the answer in this long.
+UNREAD_BY_PATIENT_AFTER = timedelta(days=3)
 
 SORTS = {"due": "Soonest due", "newest": "Newest first", "oldest": "Oldest first",
          "patient": "Patient, A to Z"}
@@ -126,7 +130,8 @@ def _params(scope: Scope, now: datetime) -> dict:
     return ({f"g{i}": g for i, g in enumerate(scope.group_ids)}
             | {f"m{i}": m for i, m in enumerate(scope.mine_ids)}
             | {"staff_id": scope.staff_id, "group_ids": list(scope.group_ids),
-               "mine_ids": list(scope.mine_ids), "now": now})
+               "mine_ids": list(scope.mine_ids), "now": now,
+               "unread_since": now - UNREAD_BY_PATIENT_AFTER})
 
 
 def _parts(shape: _Shape, filter_name: str) -> list[list]:
@@ -156,7 +161,12 @@ def _parts(shape: _Shape, filter_name: str) -> list[list]:
         "unassigned": [Thread.assignee_id.is_(None)],  # ix_threads_queue_assignee_*
         "due-soon": [Thread.due_at > now, Thread.warn_at <= now],
         "overdue": [Thread.due_at <= now],
-    }[filter_name]
+    }.get(filter_name)
+    if extra is None:  # "unread-by-patient": ix_threads_queue_unread_patient
+        return [[Thread.group_id == g, Thread.status == ThreadStatus.WAITING,
+                 Thread.unread_for_patient.is_(True),
+                 Thread.last_team_message_at <= bindparam("unread_since", type_=DateTime)]
+                for g in groups]
     return [[Thread.group_id == g, Thread.status == s, *extra]
             for g in groups for s in ThreadStatus.OPEN]
 
@@ -265,8 +275,17 @@ def _page(scope: Scope, filter_name: str, number: int, size: int, now: datetime,
     return paging.keyed(rows, size, number, after, before, first, _place_of(segments))
 
 
+# When the patient opened the team's last message (None: not yet), for an answered thread:
+# one row of ix_messages_thread_sent per thread of the page.
+_PATIENT_READ_AT = (
+    select(Message.read_by_patient_at)
+    .where(Message.thread_id == Thread.id, Message.from_patient.is_(False))
+    .order_by(Message.sent_at.desc()).limit(1).correlate(Thread).scalar_subquery()
+    .label("patient_read_at"))
+
 # The columns of a queue row, as the list shows them (and as its links and poll read them).
 ROW = (Thread.id, Thread.subject, Thread.category, Thread.status, Thread.unread_for_team,
+       Thread.unread_for_patient, _PATIENT_READ_AT,
        Thread.last_patient_message_at, Thread.last_message_at, Thread.due_at, Thread.warn_at,
        Thread.escalated_at, Thread.assignee_id, Thread.assigned_for_id, Thread.group_id,
        Thread.patient_id, _PATIENT.display_name.label("patient_name"),

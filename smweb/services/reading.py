@@ -31,6 +31,7 @@ class ShownMessage(NamedTuple):
     author_name: str
     read_by_team_at: datetime | None
     reader_name: str | None  # who on the team opened it first
+    read_by_patient_at: datetime | None  # a team message: when the patient opened it
     attachments: list  # rows of _FILES: id, filename, content_type, size, warning
     education_items: list  # rows of _EDUCATION: title, summary, url
 
@@ -40,7 +41,7 @@ _IN_THREAD = Message.thread_id == bindparam("thread_id")
 _MESSAGES = (
     select(Message.id, Message.from_patient, Message.sent_at, Message.body,
            _AUTHOR.display_name.label("author_name"), Message.read_by_team_at,
-           _READER.display_name.label("reader_name"),
+           _READER.display_name.label("reader_name"), Message.read_by_patient_at,
            select(func.count(Attachment.id)).where(Attachment.message_id == Message.id)
            .scalar_subquery().label("files"),
            select(func.count()).where(message_education.c.message_id == Message.id)
@@ -76,7 +77,8 @@ def messages_of(thread: Thread) -> list[ShownMessage]:
         for row in read_rows(_EDUCATION, params):
             items[row.message_id].append(row)
     return [ShownMessage(row.id, row.from_patient, row.sent_at, row.body, row.author_name,
-                         row.read_by_team_at, row.reader_name, files[row.id], items[row.id])
+                         row.read_by_team_at, row.reader_name, row.read_by_patient_at,
+                         files[row.id], items[row.id])
             for row in rows]
 
 
