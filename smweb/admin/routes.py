@@ -9,8 +9,8 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
-from ..services import admin, health, sessions
-from ..templating import redirect_to, render_page
+from ..services import admin, health, people, sessions
+from ..templating import cursor_arg, fragment_request, page_number, redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
 
@@ -25,10 +25,15 @@ def _get(model, object_id):
 @bp.get("/")
 @admin_required
 def index():
-    """All accounts, facilities and care teams."""
-    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    facilities = db.session.scalars(select(Facility).order_by(Facility.name)).all()
-    return render_page("admin/index.html", users=users, facilities=facilities,
+    """The accounts, A to Z by username, a page at a time, found by part of a name or
+    username; the facilities and their care teams."""
+    search = people.parse(request.args)
+    page = admin.accounts_page(search, page_number(), after=cursor_arg("after"),
+                               before=cursor_arg("before"))
+    # The facilities are the page's, not the account list's: a search's fragment skips them.
+    facilities = [] if fragment_request("account-list") else admin.facilities_overview()
+    return render_page("admin/index.html", fragment="account_list", target="account-list",
+                       page=page, search=search, facilities=facilities,
                        facility_form=FacilityForm(), group_form=GroupForm())
 
 

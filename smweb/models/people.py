@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     String,
     Table,
     UniqueConstraint,
@@ -51,6 +52,9 @@ patient_groups = Table(
     db.metadata,
     Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
     Column("patient_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # A patient's care teams, from the patient (the key leads with the team): asked for
+    # each patient the coordinator's list walks (migration 0023).
+    Index("ix_patient_groups_patient", "patient_id", "group_id"),
 )
 
 
@@ -88,6 +92,9 @@ class TriageGroup(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # The patients list, A to Z by name, read as one index range a page at a time
+    # (services/people.py; migration 0023).
+    __table_args__ = (Index("ix_users_role_name", "role", "display_name", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

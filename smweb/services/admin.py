@@ -5,10 +5,12 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, insert, select
 
+from ..database import read_rows
 from ..extensions import db
-from ..models import Facility, Role, TriageGroup, User, group_members
+from ..models import Facility, Role, TriageGroup, User, group_members, patient_groups
 from ..models.people import MEMBER_ROLES, AccountLevel
-from . import accounts, audit, sessions, twofactor
+from . import accounts, audit, people, sessions, twofactor
+from .paging import Page
 from .refusals import NotAllowed
 
 
@@ -175,3 +177,41 @@ def memberships_of(user: User) -> dict[int, str]:
     rows = db.session.execute(select(group_members.c.group_id, group_members.c.role)
                               .where(group_members.c.user_id == user.id))
     return {group_id: role for group_id, role in rows}
+
+
+# A row of the administration page's account list (named columns, not ORM objects).
+ACCOUNT_ROW = (User.id, User.username, User.display_name, User.role, User.account_level,
+               User.disabled)
+
+# A to Z by username, which is unique: the order of its own unique index.
+ACCOUNTS = people.PeopleList(select(*ACCOUNT_ROW), order=("username",))
+
+
+def accounts_page(search: people.NameSearch, number: int, after: str | None = None,
+                  before: str | None = None) -> Page:
+    """One page of every account (patients, staff, admins), A to Z by username, those whose
+    name or username holds the words typed."""
+    return ACCOUNTS.page(search, {}, number, after, before)
+
+
+def _members(link) -> object:
+    return (select(func.count()).select_from(link)
+            .where(link.c.group_id == TriageGroup.id).scalar_subquery())
+
+
+# A care team as the administration page lists it: how many staff and patients it has are
+# counted by the database (each a range of the link table's key), not by loading them all.
+_TEAMS = (select(TriageGroup.id, TriageGroup.facility_id, TriageGroup.name,
+                 _members(group_members).label("staff_count"),
+                 _members(patient_groups).label("patient_count"))
+          .order_by(TriageGroup.name, TriageGroup.id))
+
+
+def facilities_overview() -> list[tuple[Facility, list]]:
+    """Every facility, by name, with its care teams and their sizes: two statements,
+    whatever the number of teams or people."""
+    teams: dict[int, list] = {}
+    for team in read_rows(_TEAMS, {}):
+        teams.setdefault(team.facility_id, []).append(team)
+    facilities = db.session.scalars(select(Facility).order_by(Facility.name))
+    return [(facility, teams.get(facility.id, [])) for facility in facilities]

@@ -3,13 +3,14 @@ site's own service name and coordinator title). The server refuses what a block 
 whatever the page shows."""
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, or_, select
 
 from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
-from ..models import Block, TriageGroup, User
-from . import access, audit
+from ..models import Block, Role, TriageGroup, User, group_members, patient_groups
+from . import access, audit, people
+from .paging import Page
 from .refusals import Forbidden, NotAllowed, NotFound
 
 KINDS = {
@@ -87,16 +88,38 @@ def get_patient_for(staff: User, patient_id: int) -> User:
     return patient
 
 
-def patients_of(staff: User) -> list[User]:
-    from ..models import patient_groups
+# A row of the Patients page: who the patient is (named columns, not ORM objects).
+PATIENT_ROW = (User.id, User.display_name, User.username)
 
-    reach = TriageGroup.id.in_(access.administered_group_ids(staff))
-    if staff.coordinator_of_id:
-        reach = reach | (TriageGroup.facility_id == staff.coordinator_of_id)
-    return list(db.session.scalars(
-        select(User).join(patient_groups, patient_groups.c.patient_id == User.id)
-        .join(TriageGroup, TriageGroup.id == patient_groups.c.group_id)
-        .where(reach).distinct().order_by(User.display_name)))
+# The patients of a care team in the staff member's reach: any team of the coordinator's
+# facility, and the teams they administer. One statement; a patient is asked about (through
+# ix_patient_groups_patient) as the list walks the patients by name.
+_IN_REACH = (
+    select(patient_groups.c.patient_id)
+    .where(patient_groups.c.patient_id == User.id,
+           patient_groups.c.group_id.in_(
+               select(TriageGroup.id).where(or_(
+                   TriageGroup.facility_id == bindparam("facility_id", type_=Integer),
+                   TriageGroup.id.in_(select(group_members.c.group_id).where(
+                       group_members.c.user_id == bindparam("staff_id", type_=Integer),
+                       group_members.c.role == "group_admin"))))))
+    .exists()
+)
+
+PATIENTS = people.PeopleList(
+    select(*PATIENT_ROW).where(User.role == Role.PATIENT, _IN_REACH),
+    order=("display_name", "id"))
+
+
+def patients_page(staff: User, search: people.NameSearch, number: int,
+                  after: str | None = None, before: str | None = None) -> Page:
+    """One page of the patients this coordinator or group administrator may restrict,
+    A to Z by name, those whose name or username holds the words typed (404 for other
+    staff). Read in the order of ix_users_role_name from where the page starts."""
+    if not may_restrict(staff):
+        raise NotFound()
+    return PATIENTS.page(search, {"facility_id": staff.coordinator_of_id,
+                                  "staff_id": staff.id}, number, after, before)
 
 
 def block(coordinator: User, patient: User, kind: str, group_id: int | None,

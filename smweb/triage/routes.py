@@ -16,11 +16,19 @@ from ..services import (
     access,
     audit,
     blocking,
+    people,
     records,
     triage,
 )
 from ..services import queue as staff_queue
-from ..templating import list_version, page_number, redirect_to, render_page, unchanged_poll
+from ..templating import (
+    cursor_arg,
+    list_version,
+    page_number,
+    redirect_to,
+    render_page,
+    unchanged_poll,
+)
 from . import bp
 from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm
 
@@ -220,10 +228,13 @@ def audit_csv():
 @bp.get("/patients")
 @staff_required
 def patients():
-    """The patients a coordinator or group administrator may restrict."""
-    if not blocking.may_restrict(current_user):
-        abort(404)
-    return render_page("triage/patients.html", patients=blocking.patients_of(current_user))
+    """The patients a coordinator or group administrator may restrict, A to Z by name, a
+    page at a time, found by part of a name or username (other staff: 404)."""
+    search = people.parse(request.args)
+    page = blocking.patients_page(current_user, search, page_number(),
+                                  after=cursor_arg("after"), before=cursor_arg("before"))
+    return render_page("triage/patients.html", fragment="patient_list", target="patient-list",
+                       page=page, search=search)
 
 
 @bp.route("/patients/<id:patient_id>", methods=["GET", "POST"])
