@@ -17,7 +17,14 @@ from urllib.parse import urlencode
 
 from .browser import CookieJar, HttpBrowser, TestClientBrowser, csrf_token, parse_page, sign_in
 from .loadgen import Outcome, Target, measure
-from .seed import BIG_GROUP_ID, BIG_PATIENT, SMALL_GROUP_ID, SMALL_PATIENT, ensure_seeded
+from .seed import (
+    BIG_GROUP_ID,
+    BIG_PATIENT,
+    COORDINATOR,
+    SMALL_GROUP_ID,
+    SMALL_PATIENT,
+    ensure_seeded,
+)
 from .server import Gunicorn, cpu_used
 from .settings import (
     PASSWORD,
@@ -35,7 +42,7 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 AUDIT_ROW = "INSERT INTO audit_events"
 # The list pages of issue 8: a plain GET of one of these must not write to the database.
 LIST_PAGES = ("inbox", "inbox fragment", "inbox poll (204)", "inbox, deep page", "search",
-              "search (staff)", "queue")
+              "search (staff)", "queue", "patients", "patients, searched")
 
 
 @dataclass
@@ -83,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2,
                         help="load generator processes the clients are spread over")
     parser.add_argument("--search", default="refill", help="the words searched for")
+    parser.add_argument("--patient-search", default="bench 99",
+                        help="the part of a name the coordinator's Patients page looks for "
+                             "(default: names near the end of the A to Z order, so the "
+                             "search reads most of the list before its page is full)")
     parser.add_argument("--show-sql", action="store_true",
                         help="print every SQL statement each page runs")
     args = parser.parse_args(argv)
@@ -96,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     from smweb import create_app
 
     app = create_app(SQLALCHEMY_DATABASE_URI=database_url)
-    plan = _plan(app, args.search, deep_pages=size.big_patient_threads // 20)
+    plan = _plan(app, args.search, args.patient_search,
+                 deep_pages=size.big_patient_threads // 20)
     logs = WORK_DIR / "logs"
     backend = database_url.split(":", 1)[0].split("+", 1)[0]
     print(f"\nbench: {size.name} data set on {backend}, {args.workers} sync workers, "
@@ -108,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with Gunicorn("app:app", env, args.workers, logs / "smweb.log") as server:
         jars = {}
-        for account in (BIG_PATIENT, SMALL_PATIENT, BIG_STAFF, SMALL_STAFF):
+        for account in (BIG_PATIENT, SMALL_PATIENT, BIG_STAFF, SMALL_STAFF, COORDINATOR):
             browser = HttpBrowser("127.0.0.1", server.port)
             sign_in(browser, account, PASSWORD)
             jars[account] = browser.cookies
@@ -142,11 +154,12 @@ class Plan:
     small_thread: int
     reply_threads: list[int]
     search: str
+    patient_search: str  # part of a name, for the coordinator's Patients page
     deep_inbox: str  # a deep page of the big inbox (1,000), as its Older links reach it
     deep_page: int
 
 
-def _plan(app, search: str, deep_pages: int) -> Plan:
+def _plan(app, search: str, patient_search: str, deep_pages: int) -> Plan:
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -182,7 +195,7 @@ def _plan(app, search: str, deep_pages: int) -> Plan:
             .offset((deep_page - 1) * 10 - 1).limit(1)).one()
         # the Older link's ?after=: the place of that thread (its time and id)
         deep = f"/mailbox/inbox?page={deep_page}&after={place(last_before)}"
-        return Plan(big.id, small.id, recent, search, deep, deep_page)
+        return Plan(big.id, small.id, recent, search, patient_search, deep, deep_page)
 
 
 def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page], list]:
@@ -220,6 +233,12 @@ def _pages(plan: Plan, port: int, jars: dict[str, CookieJar]) -> tuple[list[Page
         page("search (staff)", BIG_STAFF, [search]),
         page("queue", BIG_STAFF, ["/triage/"]),
         page("queue by patient", BIG_STAFF, ["/triage/?sort=patient"]),
+        # The coordinator's Patients page: every patient of the facility, A to Z by name,
+        # 25 a page; and a search for part of a name (checked on the patients walked in
+        # that order until a page is full: see services/people.py).
+        page("patients", COORDINATOR, ["/triage/patients"]),
+        page("patients, searched", COORDINATOR,
+             ["/triage/patients?" + urlencode({"q": plan.patient_search})]),
         page("reply (POST)", BIG_PATIENT,
              [f"/threads/{t}/reply" for t in plan.reply_threads], method="POST",
              form=(("csrf_token", reply_token), ("action", "send"),

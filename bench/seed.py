@@ -5,8 +5,9 @@ one to five messages spread over two years (more of them recent), with the colum
 keeps up to date (last_*, unread flags, status, due_at) filled as its services would.
 Two mailboxes are singled out for the flat-cost comparison: `bench-big` (the big patient, all
 threads in the big team `Bench Team Big`) and `bench-small` (100 threads in `Bench Team
-Small`, which holds nothing else). Every account shares one password hash, computed once with
-the app's hasher.
+Small`, which holds nothing else). `bench-coordinator` is the facility's coordinator (on no
+team): every patient is on their Patients page. Every account shares one password hash,
+computed once with the app's hasher.
 
 The search index fills itself: the triggers of migrations 0014 (SQLite) and 0015 (PostgreSQL)
 write each message into `message_fts` with its thread's scope; on PostgreSQL that table's GIN
@@ -42,6 +43,7 @@ from .settings import (
 )
 
 BIG_PATIENT, SMALL_PATIENT = "bench-big", "bench-small"
+COORDINATOR = "bench-coordinator"
 BIG_GROUP_ID, SMALL_GROUP_ID = 1, 2
 BATCH = 5_000  # rows per executemany
 
@@ -92,7 +94,9 @@ def ensure_seeded(size: Size, database_url: str, reseed: bool = False) -> None:
     """Seed `database_url` with `size`, unless the marker says it already holds that size at
     the current schema (seeding the default size takes a minute or two: runs reuse it)."""
     marker = _marker_path(database_url)
-    wanted = {"size": size.name, "url": database_url, "migrations": _migration_files()}
+    # A data set seeded before the bench had its coordinator lacks that account: stale.
+    wanted = {"size": size.name, "url": database_url, "migrations": _migration_files(),
+              "coordinator": COORDINATOR}
     if not reseed and marker.exists():
         found = json.loads(marker.read_text())
         if all(found.get(key) == value for key, value in wanted.items()):
@@ -196,7 +200,8 @@ class DataSet:
 
     # people
     def people(self) -> None:
-        """Staff of every team, then the big and small patients, then everyone else."""
+        """Staff of every team, then the big and small patients, then everyone else, then
+        the facility's coordinator."""
         size, user_id = self.size, 0
         for group_id in range(1, size.groups + 1):
             self.staff_of[group_id] = []
@@ -222,6 +227,9 @@ class DataSet:
             for group_id in groups:
                 self.patient_links.append({"group_id": group_id, "patient_id": user_id})
                 self.patients_of_group.setdefault(group_id, []).append(user_id)
+        user_id += 1
+        self.users.append(self._user(user_id, COORDINATOR, "Coordinator Bench", "staff")
+                          | {"coordinator_of_id": 1})
 
     def _user(self, user_id: int, username: str, name: str, role: str) -> dict:
         return {"id": user_id, "username": username, "password_hash": self.password_hash,
