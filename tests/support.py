@@ -17,7 +17,16 @@ from werkzeug.test import encode_multipart
 
 from smweb import clock as app_clock
 from smweb.extensions import db
-from smweb.models import Draft, Facility, Role, Thread, TriageGroup, User, group_members
+from smweb.models import (
+    Draft,
+    Facility,
+    QuickText,
+    Role,
+    Thread,
+    TriageGroup,
+    User,
+    group_members,
+)
 from smweb.models.people import AccountLevel
 from smweb.services import (
     attachments,
@@ -318,6 +327,7 @@ ROUTES = [
     ("POST", "/triage/threads/{thread}/reassign", "triage.reassign"),
     ("POST", "/triage/threads/{thread}/complete", "triage.complete"),
     ("POST", "/triage/threads/{thread}/record", "triage.save_to_record"),
+    ("POST", "/triage/threads/{thread}/notes", "triage.add_note"),
     ("GET", "/triage/records/{record}.json", "triage.export_record"),
     ("GET", "/triage/escalations", "triage.escalations"),
     ("GET", "/triage/audit", "triage.audit_trail"),
@@ -330,6 +340,11 @@ ROUTES = [
     ("GET", "/triage/audit.csv", "triage.audit_csv"),
     ("GET", "/triage/away", "triage.away"),
     ("POST", "/triage/away", "triage.away"),
+    ("GET", "/triage/quick-texts", "triage.quick_texts_page"),
+    ("POST", "/triage/quick-texts", "triage.quick_texts_page"),
+    ("GET", "/triage/quick-texts/{quick_text}", "triage.quick_texts_page"),
+    ("POST", "/triage/quick-texts/{quick_text}", "triage.quick_texts_page"),
+    ("POST", "/triage/quick-texts/{quick_text}/delete", "triage.delete_quick_text"),
     ("GET", "/attachments/{draft_attachment}", "threads.download"),
     ("GET", "/terms", "auth.terms"),
     ("POST", "/terms", "auth.terms"),
@@ -376,7 +391,10 @@ def route_objects() -> dict[str, int]:
         TriageGroup.name == "Cardiology"))
     block = blocking.block(user("coordinator1"), veteran, "reply", cardiology.id,
                            "Private reason")
+    quick_text = db.session.scalar(db.select(QuickText.id).where(  # Blue's, doctor1 keeps it
+        QuickText.title == "Lab results normal"))
     return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
+            "quick_text": quick_text,
             "record": entry.id, "folder": folder.id, "patient": veteran.id,
             "block": block.id,
             "attachment": message.attachments[0].id,

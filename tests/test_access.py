@@ -57,6 +57,10 @@ REFUSALS = [
     ("GET", "/triage/escalations", "veteran1", 404),
     ("GET", "/triage/away", "veteran1", 404),
     ("POST", "/triage/away", "veteran1", 404),
+    # quick texts are staff's; a team's are kept by its group administrators alone
+    *[(m, p, "veteran1", 404) for m, p, _ in ROUTES if p.startswith("/triage/quick-texts")],
+    *[(m, p, who, 404) for m, p, _ in ROUTES if "{quick_text}" in p
+      for who in ("nurse1", "cardio1")],
     # patient-only routes are refused to a patient who is not allowed messaging
     ("GET", "/threads/{thread}", "basic1", 302),
 ]

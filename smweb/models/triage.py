@@ -3,7 +3,7 @@ medical-record entries saved from messages, the education library, and staff abs
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -151,3 +151,50 @@ class Block(db.Model):
     group: Mapped[TriageGroup | None] = relationship(lazy="joined")
     blocked_by: Mapped[User] = relationship(foreign_keys=[blocked_by_id], lazy="joined")
     lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
+
+
+class QuickText(db.Model):
+    """A reply staff insert with two clicks: a staff member's own (`owner_id`), or a care
+    team's, kept by its group administrators (`group_id`). Exactly one of the two is set.
+    Placeholders such as {patient_first_name} are filled in when it is inserted
+    (services/quick_texts.py)."""
+
+    __tablename__ = "quick_texts"
+    __table_args__ = (
+        CheckConstraint("(owner_id IS NULL) <> (group_id IS NULL)",
+                        name="ck_quick_texts_one_owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("triage_groups.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffNote(db.Model):
+    """A note on a thread that only staff see: never shown to the patient, never in the
+    print page or the medical record. A note may ask a colleague of any of the facility's
+    care teams for advice (a consult, `asked_id`): the thread is in their queue's Consults
+    until they answer with a note of their own (`answered_at`)."""
+
+    __tablename__ = "staff_notes"
+    __table_args__ = (
+        # Consults still to answer, per colleague asked: the queue's Consults tab.
+        Index("ix_staff_notes_open_consults", "asked_id", "answered_at", "thread_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"),
+                                           index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    asked_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None]
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
+    asked: Mapped[User | None] = relationship(foreign_keys=[asked_id], lazy="joined")

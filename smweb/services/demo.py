@@ -9,7 +9,16 @@ from sqlalchemy import update
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import EducationItem, Facility, Message, Role, Thread, TriageGroup, group_members
+from ..models import (
+    EducationItem,
+    Facility,
+    Message,
+    QuickText,
+    Role,
+    Thread,
+    TriageGroup,
+    group_members,
+)
 from ..models.people import AccountLevel
 from . import triage
 from .accounts import create_user, find_user
@@ -60,6 +69,17 @@ DEMO_CONVERSATIONS = [
         (0, "veteran2", "I moved. How do I update my mailing address?"),
     ]),
 ]
+# Quick texts: (team key, or None for nurse1's own; title; text with placeholders).
+DEMO_QUICK_TEXTS = [
+    ("blue", "Lab results normal",
+     "Hello {patient_first_name}, your recent lab results are normal and need no action. "
+     "If you have questions, call {team_name} at {team_phone}.\n{my_name}"),
+    ("blue", "Refill sent to pharmacy",
+     "Hello {patient_first_name}, we sent your refill to the pharmacy. Allow 7 to 10 days "
+     "for it to arrive by mail.\n{my_name}, {team_name}"),
+    (None, "Call me back",
+     "Please call me at {team_phone} when you can. If I am not there, the team will help."),
+]
 # Roles in the care teams beyond "nurse": doctor1 administers Primary Care Team Blue.
 DEMO_ROLES = [("doctor1", "blue", "group_admin"), ("clerk1", "blue", "clerk"),
               ("clerk1", "cardio", "clerk"), ("cardio1", "cardio", "provider")]
@@ -72,6 +92,10 @@ def seed_demo() -> bool:
     now = utcnow()
     groups, users = _people(now)
     db.session.add_all(EducationItem(title=t, summary=s, url=u) for t, s, u in DEMO_EDUCATION)
+    db.session.add_all(
+        QuickText(group_id=groups[team].id if team else None,
+                  owner_id=None if team else users["nurse1"].id, title=title, body=body)
+        for team, title, body in DEMO_QUICK_TEXTS)
     for patient, team, category, subject, days_ago, patient_read, turns in DEMO_CONVERSATIONS:
         _conversation(users[patient], groups[team], category, subject,
                       [(hours, users[author], text) for hours, author, text in turns],

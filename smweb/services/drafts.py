@@ -42,6 +42,7 @@ class DraftFields:
     files: list[FileStorage] = field(default_factory=list)
     remove_attachment_id: int | None = None
     education_ids: list[int] | None = None  # staff only: items from the library
+    quick_text_id: int | None = None  # staff: the quick text an Insert press adds to the body
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,17 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import CATEGORIES, Draft, EducationItem, Message, Thread, TriageGroup, User
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
-from . import access, attachments, audit, blocking, drafts, education, notifications, triage
+from . import (
+    access,
+    attachments,
+    audit,
+    blocking,
+    drafts,
+    education,
+    notifications,
+    quick_texts,
+    triage,
+)
 from .drafts import DraftFields
 from .refusals import DraftGone, FilesStillUploading, NotAllowed, NotFound
 
@@ -160,6 +170,9 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
         raise NotAllowed("You can't reply to this conversation.")
+    if author.is_staff and not access.works_thread(author, thread):
+        raise NotAllowed("You were asked for advice: answer with a note. Only the care team "
+                         "writes to the patient.")
     if author.is_patient and not author.can_use_messaging:
         raise NotAllowed("Your account can't send secure messages.")
     if author.is_patient and blocking.is_blocked_from_all(author):
@@ -181,7 +194,8 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
 # What a message form's buttons do: Send, Save draft, Attach files (or choosing files, with
 # JavaScript), Remove a file, and the autosave while the user types.
 SEND, SAVE, ATTACH, REMOVE, AUTOSAVE = "send", "save", "attach", "remove", "autosave"
-ACTIONS = (SEND, SAVE, ATTACH, REMOVE, AUTOSAVE)
+INSERT = "insert"  # staff: a quick text added to the message (services/quick_texts.py)
+ACTIONS = (SEND, SAVE, ATTACH, REMOVE, AUTOSAVE, INSERT)
 # How a press ended: the message went; the draft was kept; something the user must fix
 # first (a field, a file); refused by the rules; files of the same draft still uploading.
 SENT, KEPT, INCOMPLETE, REFUSED, BUSY = "sent", "kept", "incomplete", "refused", "busy"
@@ -218,6 +232,14 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
         _may_write(author, fields)
     except NotAllowed as refusal:
         return Outcome(REFUSED, action, draft, refusal=str(refusal))
+    not_inserted = ""  # why a quick text could not go in (what was typed is kept all the same)
+    if action == INSERT:
+        try:
+            fields = replace(fields, body=quick_texts.inserted(
+                author, fields.quick_text_id, fields.body, thread=fields.thread,
+                group_id=fields.group_id, patient_id=fields.patient_id))
+        except quick_texts.QuickTextError as refusal:
+            not_inserted = str(refusal)
     if not savable:
         return Outcome(INCOMPLETE, action, draft)
     if action == SEND and draft is not None and drafts.uploading(draft):
@@ -240,6 +262,8 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
             return Outcome(INCOMPLETE, action, draft, notice=kept.notice,
                            file_errors=[str(r) for r in kept.refused])
     notice = kept.notice if kept else ""
+    if not_inserted:
+        return Outcome(INCOMPLETE, action, draft, refusal=not_inserted, notice=notice)
     if action != SEND:
         return Outcome(KEPT, action, draft, notice=notice)
     if not complete:

@@ -16,7 +16,17 @@ from ..models import Draft, Thread
 from ..parsing import as_id
 from ..services import attachments, messaging, references
 from ..services.drafts import DraftFields
-from ..services.messaging import AUTOSAVE, BUSY, INCOMPLETE, KEPT, REFUSED, SAVE, SEND, SENT
+from ..services.messaging import (
+    AUTOSAVE,
+    BUSY,
+    INCOMPLETE,
+    INSERT,
+    KEPT,
+    REFUSED,
+    SAVE,
+    SEND,
+    SENT,
+)
 from ..templating import fragment_request, redirect_to
 
 STATUS = {KEPT: 200, INCOMPLETE: 422, REFUSED: 403, BUSY: 409}
@@ -54,6 +64,7 @@ def submit(page: MessagePage, fields: DraftFields, draft_id: int | None = None):
     form = page.form
     action, fields.remove_attachment_id = read_action()
     fields.files = [f for f in request.files.getlist("attachments") if f and f.filename]
+    fields.quick_text_id = as_id(request.form.get("quick_text"))
     if g.get("keeping_unsent"):  # the session ran out of time: keep it, never send it
         action, fields.remove_attachment_id = SAVE, None
     savable = form.validate_draft()
@@ -102,6 +113,12 @@ def answer(page: MessagePage, outcome: messaging.Outcome):
     if outcome.result == KEPT and outcome.action == SAVE:
         flash(f"Your draft was saved {page.saved_where}. It has not been sent.", "success")
         return redirect_to(page.draft_url(draft))
+    if outcome.result == KEPT and outcome.action == INSERT:
+        form.body.data = draft.body  # the text as kept, with the quick text at its end
+        if not request.htmx:
+            flash("The quick text was added at the end of your message. It has not been "
+                  "sent yet.", "success")
+            return redirect_to(page.draft_url(draft))
     if outcome.result == KEPT and not request.htmx:
         flash("Your attachments were updated. Your message has not been sent yet.", "info")
         return redirect_to(page.draft_url(draft))

@@ -23,6 +23,7 @@ from ..services import (
     education,
     messaging,
     preferences,
+    quick_texts,
     reading,
     triage,
 )
@@ -110,7 +111,8 @@ def staff_compose(draft_id: int | None = None):
         sent_url=_thread_url,
         render=lambda draft, status=200, notice="": _compose_page(
             form, draft, status, notice, "threads.staff_compose",
-            staff_drafts=drafts.staff_drafts(current_user)),
+            staff_drafts=drafts.staff_drafts(current_user),
+            shelf=quick_texts.shelf_of(current_user)),
     )
     if request.method == "GET":
         return page.render(draft)
@@ -191,6 +193,8 @@ def _reply_page(thread, form, messages=None) -> MessagePage:
             reply_blocked=current_user.is_patient and thread.group_id in
             blocking.blocked_group_ids(current_user, "reply"),
             block_notice=blocking.notice("reply"),
+            shelf=quick_texts.shelf_of(current_user) if current_user.is_staff else None,
+            consult_only=current_user.is_staff and not access.works_thread(current_user, thread),
         )
 
     return MessagePage(

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from ..parsing import coerce_id
@@ -30,3 +30,18 @@ class BlockForm(FlaskForm):
     reason = TextAreaField("Reason (kept with the restriction)", validators=[
         DataRequired("Give the reason for the restriction."), Length(max=2000)],
         render_kw={"rows": 3})
+
+
+class QuickTextForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=80)],
+                        render_kw={"maxlength": 80})
+    body = TextAreaField("Text", validators=[DataRequired("Enter the text."),
+                                             Length(max=2000)], render_kw={"rows": 6})
+    team = SelectField("Who can use it", coerce=coerce_id, validate_choice=False)
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Add a note (the patient never sees it)", validators=[
+        DataRequired("Write the note first."), Length(max=2000)],
+        render_kw={"rows": 3, "maxlength": 2000})
+    ask = SelectField("Ask a colleague for advice", coerce=coerce_id, validate_choice=False)
