@@ -15,7 +15,7 @@ from smweb import create_app
 from smweb.clock import utcnow
 from smweb.config import TestConfig
 from smweb.extensions import db
-from smweb.models import StaffAbsence, Thread, ThreadStatus, TriageGroup
+from smweb.models import StaffAbsence, StaffNote, Thread, ThreadStatus, TriageGroup
 from smweb.services import queue, triage
 from tests.support import care_team, count_statements, htmx_fragment, patient, staff, user
 
@@ -65,6 +65,15 @@ def make_threads(now):
                                 ends_on=today + timedelta(days=1)))
     db.session.add(StaffAbsence(user_id=nurse, surrogate_id=doctor, starts_on=today,
                                 ends_on=today + timedelta(days=1)))
+    # consults: cardio1 asks nurse1 about four Cardiology threads (one answered already),
+    # and clerk1 about one
+    db.session.flush()
+    asked = db.session.scalars(db.select(Thread.id).where(Thread.group_id == cardio)
+                               .order_by(Thread.id).limit(5)).all()
+    for n, thread_id in enumerate(asked):
+        db.session.add(StaffNote(thread_id=thread_id, author_id=user("cardio1").id,
+                                 body="What do you think?", asked_id=clerk if n == 4 else nurse,
+                                 answered_at=now if n == 0 else None))
     db.session.commit()
 
 
@@ -85,8 +94,11 @@ def expected(staff, filter_name, sort, now):
                                         and t.last_team_message_at <= now - timedelta(days=3)),
         "completed": lambda t: t.status == ThreadStatus.COMPLETED,
     }
+    consulted = set(db.session.scalars(db.select(StaffNote.thread_id).where(
+        StaffNote.asked_id == staff.id, StaffNote.answered_at.is_(None))))
+    rules["consults"] = lambda t: t.id in consulted  # of any team
     rows = [t for t in db.session.scalars(db.select(Thread))
-            if t.group_id in groups and rules[filter_name](t)]
+            if (t.group_id in groups or filter_name == "consults") and rules[filter_name](t)]
     # stable sorts, least significant key first
     rows.sort(key=lambda t: t.id, reverse=sort != "oldest")
     rows.sort(key=lambda t: t.last_message_at, reverse=sort != "oldest")

@@ -5,10 +5,19 @@ tells nothing about what lies behind it.
 """
 
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from ..database import read_rows
 from ..extensions import db
-from ..models import Draft, Thread, TriageGroup, User, group_members, patient_groups
+from ..models import (
+    Draft,
+    StaffNote,
+    Thread,
+    TriageGroup,
+    User,
+    group_members,
+    patient_groups,
+)
 from .refusals import NotFound
 
 
@@ -24,12 +33,29 @@ def can_see_thread(user: User, thread: Thread) -> bool:
     if user.is_patient:
         return thread.patient_id == user.id
     if user.is_staff:
-        if thread.group_id in user.staff_group_ids():
-            return True
-        # A facility's coordinator sees its threads: escalations and reassignment are theirs.
-        return user.coordinator_of_id is not None and \
-            thread.group.facility_id == user.coordinator_of_id
+        return works_thread(user, thread) or was_consulted(user, thread)
     return False
+
+
+def works_thread(user: User, thread: Thread) -> bool:
+    """Who answers the patient and works the thread: its care team, and its facility's
+    coordinator (escalations and reassignment are theirs)."""
+    if not user.is_staff:
+        return False
+    if thread.group_id in user.staff_group_ids():
+        return True
+    return user.coordinator_of_id is not None and \
+        thread.group.facility_id == user.coordinator_of_id
+
+
+# A colleague asked for advice on the thread (a consult: services/notes.py) reads it and
+# answers with a note; they don't write to the patient.
+_CONSULTED = (select(StaffNote.id).where(StaffNote.thread_id == bindparam("thread_id"),
+                                         StaffNote.asked_id == bindparam("user_id")).limit(1))
+
+
+def was_consulted(user: User, thread: Thread) -> bool:
+    return bool(read_rows(_CONSULTED, {"thread_id": thread.id, "user_id": user.id}))
 
 
 def get_draft_for(user: User, draft_id: int) -> Draft:

@@ -44,6 +44,7 @@ ACTIONS = {
     "recovery_codes": "Made new recovery codes",
     "sessions_end": "Ended sessions",
     "search": "Searched messages",
+    "note_add": "Added a staff note",
 }
 
 

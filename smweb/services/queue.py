@@ -1,6 +1,6 @@
 """The care team's queue: the threads of a staff member's care teams, by filter (all open,
-unassigned, mine, due soon, overdue, completed) and by sort, a page at a time, with each tab's
-count.
+unassigned, mine, consults asked of them, due soon, overdue, not read by the patient,
+completed) and by sort, a page at a time, with each tab's count.
 
 The filters are data (`_parts`); paging is `paging`'s keyset paging, read in segments. How
 the queries are shaped for the databases' planners, once:
@@ -43,6 +43,7 @@ from ..models import (
     Facility,
     Message,
     StaffAbsence,
+    StaffNote,
     Thread,
     ThreadStatus,
     TriageGroup,
@@ -61,6 +62,7 @@ FILTERS = {
     "open": "All open",
     "unassigned": "Unassigned",
     "mine": "Assigned to me",
+    "consults": "Consults",
     "due-soon": "Due soon",
     "overdue": "Overdue",
     "unread-by-patient": "Not read by patient",
@@ -140,6 +142,11 @@ def _parts(shape: _Shape, filter_name: str) -> list[list]:
     now = bindparam("now", type_=DateTime)
     if filter_name == "completed":
         return [[Thread.group_id == g, Thread.status == ThreadStatus.COMPLETED] for g in groups]
+    if filter_name == "consults":
+        # Threads of any team a colleague asked this staff member about, still unanswered
+        # (few: ix_staff_notes_open_consults), picked by id.
+        return [[Thread.id.in_(select(StaffNote.thread_id).where(
+            StaffNote.asked_id == bindparam("staff_id"), StaffNote.answered_at.is_(None)))]]
     if filter_name == "mine":
         parts = [[Thread.assignee_id == bindparam(f"m{a}"), Thread.group_id == g,
                   Thread.status == s]

@@ -10,14 +10,16 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, RecordEntry, Thread, ThreadEvent, User
 from . import access, audit, references
-from .refusals import NotFound
+from .refusals import NotAllowed, NotFound
 
 
 def save_to_record(actor: User, thread: Thread, message: Message | None = None) -> RecordEntry:
     """Save one message, or the whole thread, to the medical record as sent. The entry says
     who saved it and when, and is never changed afterwards."""
-    if not actor.is_staff or not access.can_see_thread(actor, thread):
+    if not access.can_see_thread(actor, thread):
         raise NotFound()
+    if not access.works_thread(actor, thread):
+        raise NotAllowed("Only the care team saves a thread to the medical record.")
     if message is not None and message.thread_id != thread.id:
         raise NotFound()
     messages = [message] if message is not None else list(thread.messages)

@@ -76,7 +76,7 @@ def _event(thread: Thread, actor: User | None, kind: str, **fields) -> ThreadEve
 
 
 def _require_member(actor: User, thread: Thread) -> None:
-    if not access.can_see_thread(actor, thread):
+    if not access.works_thread(actor, thread):
         raise TriageError("You are not on this thread's care team.")
 
 

@@ -16,6 +16,7 @@ from ..services import (
     access,
     audit,
     blocking,
+    notes,
     people,
     records,
     triage,
@@ -30,7 +31,7 @@ from ..templating import (
     unchanged_poll,
 )
 from . import bp
-from .forms import AbsenceForm, AssignForm, BlockForm, ReassignForm
+from .forms import AbsenceForm, AssignForm, BlockForm, NoteForm, ReassignForm
 
 
 @bp.get("/")
@@ -111,6 +112,25 @@ def reassign(thread_id: int):
         triage.reassign_group(current_user, thread, group, form.note.data)
 
     return _thread_action(thread_id, act, "The thread was sent to the other care team.")
+
+
+@bp.post("/threads/<id:thread_id>/notes")
+@staff_required
+def add_note(thread_id: int):
+    """A note only staff see, perhaps asking a colleague for advice (a consult)."""
+    form = NoteForm()
+    form.validate_on_submit()  # the service checks the note; here only the CSRF token
+    if form.csrf_token.errors:
+        abort(400)
+    try:
+        note = notes.add(current_user, thread_id, form.body.data or "", form.ask.data or None)
+    except notes.NoteError as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash("Your note was added. The patient does not see it." + (
+            f" {note.asked.display_name} was asked for advice." if note.asked else ""),
+              "success")
+    return redirect_to(url_for("threads.thread", thread_id=thread_id))
 
 
 @bp.post("/threads/<id:thread_id>/complete")
