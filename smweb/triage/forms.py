@@ -41,7 +41,9 @@ class QuickTextForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
+    # Own ids: the thread page's reply form has its own "body" beside this one.
     body = TextAreaField("Add a note (the patient never sees it)", validators=[
-        DataRequired("Write the note first."), Length(max=2000)],
+        DataRequired("Write the note first."), Length(max=2000)], id="note-body",
         render_kw={"rows": 3, "maxlength": 2000})
-    ask = SelectField("Ask a colleague for advice", coerce=coerce_id, validate_choice=False)
+    ask = SelectField("Ask a colleague for advice", coerce=coerce_id, validate_choice=False,
+                      id="note-ask")
