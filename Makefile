@@ -67,6 +67,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.send_mail
+	$(BIN)/python -m bench.reports
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load $(BENCH_ARGS)

@@ -17,6 +17,7 @@ from functools import cache
 
 from flask import Flask
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -106,3 +107,13 @@ def _row_type(columns: tuple[str, ...]) -> type:
     # Column names must be identifiers not starting with "_" (label them so): namedtuple
     # refuses others at once, rather than renaming them behind a template's back.
     return namedtuple("Row", columns)
+
+
+# SQLite's INDEXED BY is written where SQLAlchemy puts a FROM hint (`with_hint(table,
+# "INDEXED BY ix_...", "sqlite")`), but its SQLite compiler has no hook for hints and drops
+# them; this one writes them. Only statements that ask for it get one (services/reports.py).
+def _sqlite_from_hint(_compiler, _table, text: str) -> str:
+    return text
+
+
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint

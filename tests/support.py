@@ -8,7 +8,7 @@ import itertools
 import os
 import re
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 from sqlalchemy import event
@@ -68,8 +68,9 @@ def forget_used_codes(app, username: str) -> None:
 
 
 def demo_code() -> str:
-    """What the demo staff accounts' authenticator app shows now."""
-    return pyotp.TOTP(demo.DEMO_TOTP_SECRET).now()
+    """What the demo staff accounts' authenticator app shows now (the app's now: a test may
+    have set the clock)."""
+    return pyotp.TOTP(demo.DEMO_TOTP_SECRET).at(app_clock.utcnow().replace(tzinfo=UTC))
 
 
 def sign_in(client, username: str, password: str = demo.DEMO_PASSWORD, **form):
@@ -338,6 +339,9 @@ ROUTES = [
     ("POST", "/triage/patients/{patient}", "triage.patient"),
     ("POST", "/triage/patients/{patient}/blocks/{block}/lift", "triage.lift_block"),
     ("GET", "/triage/audit.csv", "triage.audit_csv"),
+    ("GET", "/triage/reports", "triage.reports_page"),
+    ("GET", "/triage/reports?start=2026-11-01&end=2026-11-30", "triage.reports_page"),
+    ("GET", "/triage/reports.csv", "triage.reports_csv"),
     ("GET", "/triage/away", "triage.away"),
     ("POST", "/triage/away", "triage.away"),
     ("GET", "/triage/quick-texts", "triage.quick_texts_page"),

@@ -61,6 +61,9 @@ REFUSALS = [
     *[(m, p, "veteran1", 404) for m, p, _ in ROUTES if p.startswith("/triage/quick-texts")],
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{quick_text}" in p
       for who in ("nurse1", "cardio1")],
+    # response-time reports are for coordinators and group administrators
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/triage/reports")
+      for who in ("veteran1", "nurse1", "cardio1")],
     # patient-only routes are refused to a patient who is not allowed messaging
     ("GET", "/threads/{thread}", "basic1", 302),
 ]

@@ -75,6 +75,10 @@ def test_every_page_is_valid_html(app, objects, tmp_path):
     _save(pages, "preferences-errors", post_form(
         clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
         form_page="/preferences"))
+    # the thread as its care team sees it: the staff panel's forms beside the reply form
+    _save(pages, "thread-staff", clients["nurse1"].get(f"/threads/{objects['thread']}"))
+    _save(pages, "reports-errors", clients["coordinator1"].get(
+        "/triage/reports?start=2026-13-01&team=x"))
     # What htmx swaps in, each in a bare document: the lists a refresh brings, search results
     # (with their date fields out of band), a form sent back with its errors.
     for who, url, target in (("veteran1", "/mailbox/inbox", "message-list"),

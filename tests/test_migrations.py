@@ -41,6 +41,14 @@ def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
             assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 3
             statuses = dict(connection.execute(text("SELECT subject, status FROM threads")).all())
             assert statuses == {"Answered": "waiting", "Waiting": "new"}
+            # the reports' rows, replayed on the reply clock: the first came at 5:00 in New
+            # York on a Monday and was answered at 7:00, before opening (no business time)
+            replies = connection.execute(text(
+                "SELECT message_id, weekday, due_at, replied_by_id, business_seconds"
+                " FROM reply_times ORDER BY message_id")).all()
+            assert [tuple(r) for r in replies] == [
+                (1, 0, "2026-01-07 22:00:00.000000", 2, 0),
+                (3, 1, "2026-01-08 22:00:00.000000", None, None)]
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()

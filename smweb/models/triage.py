@@ -3,7 +3,15 @@ medical-record entries saved from messages, the education library, and staff abs
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -28,6 +36,8 @@ class ThreadEvent(db.Model):
     Patients never see these."""
 
     __tablename__ = "thread_events"
+    # The escalations of a period, for the response-time reports.
+    __table_args__ = (Index("ix_thread_events_kind_created", "kind", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
@@ -198,3 +208,39 @@ class StaffNote(db.Model):
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     asked: Mapped[User | None] = relationship(foreign_keys=[asked_id], lazy="joined")
+
+
+class ReplyTime(db.Model):
+    """What the response-time reports count (services/reports.py), one row per patient
+    message: when it came, to which team, when its reply was due, and the team's first reply
+    after it (who, when, and how much business time that took, on the due time's clock).
+    Written as the messages are sent, so a report sums rows and never replays the clock."""
+
+    __tablename__ = "reply_times"
+    __table_args__ = (
+        # The report's two passes (services/reports.py), each read in its GROUP BY's order
+        # from an index holding every column it needs: no sort, no row of the table read.
+        Index("ix_reply_times_counts", "group_id", "category", "weekday", "received_at",
+              "replied_at", "due_at"),
+        Index("ix_reply_times_spread", "group_id", "replied_by_id", "business_tenths",
+              "received_at", "replied_at", "due_at"),
+        # A thread's messages still waiting for the team's reply.
+        Index("ix_reply_times_thread_open", "thread_id", "replied_at"),
+    )
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("triage_groups.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime]
+    weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 is Monday, at the facility
+    due_at: Mapped[datetime]  # 3 business days after this message came
+    replied_at: Mapped[datetime | None]
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    business_seconds: Mapped[int | None]  # received to replied, in business time
+    business_tenths: Mapped[int | None]  # the same in tenths of an hour, rounded down
+
+    message: Mapped[Message] = relationship()
+    thread: Mapped[Thread] = relationship()
+    group: Mapped[TriageGroup] = relationship()

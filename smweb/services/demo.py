@@ -161,7 +161,7 @@ def _conversation(patient, group, category, subject, turns, start, patient_read)
         else:
             thread.last_team_message_at = sent
             thread.last_team_author = author
-            triage.team_wrote(thread)
+            triage.team_wrote(thread, author.id, sent)
     thread.unread_for_team = reader is None
     thread.unread_for_patient = not patient_read
     return thread

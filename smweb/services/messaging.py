@@ -71,7 +71,7 @@ def _add_message(thread: Thread, author: User, body: str, form_key: str | None) 
         thread.last_team_message_at = now
         thread.last_team_author_id = author.id
         thread.unread_for_patient = True
-        triage.team_wrote(thread)
+        triage.team_wrote(thread, author.id, now)
     # A new message brings a deleted thread back where the patient will see it.
     thread.patient_deleted_at = None
     return message

@@ -85,3 +85,13 @@ def business_time_between(start_utc: datetime, end_utc: datetime,
                 total += hi - lo
         day += timedelta(days=1)
     return total
+
+
+def local_date(moment_utc: datetime, hours: BusinessHours) -> date:
+    """The day it was at the facility at that moment."""
+    return _local(moment_utc, hours).date()
+
+
+def start_of_day(day: date, hours: BusinessHours) -> datetime:
+    """Midnight at the facility on that day, in naive UTC (a report's period bounds)."""
+    return _to_utc(day, time(0, 0), hours)

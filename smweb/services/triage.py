@@ -19,7 +19,7 @@ from ..models import (
     User,
     group_members,
 )
-from . import access, sla
+from . import access, reports, sla
 from .refusals import NotAllowed
 
 
@@ -43,13 +43,15 @@ def patient_wrote(thread: Thread, message, now: datetime) -> None:
             now, hours.day_length * (sla.REPLY_BUSINESS_DAYS - 1), hours)
         thread.escalated_at = None
     message.reply_due_at = thread.due_at
+    reports.message_received(thread, message, now, hours)
     if thread.status in (ThreadStatus.WAITING, ThreadStatus.COMPLETED) or thread.status is None:
         thread.status = ThreadStatus.ASSIGNED if thread.assignee_id else ThreadStatus.NEW
         thread.completed_at = None
 
 
-def team_wrote(thread: Thread) -> None:
+def team_wrote(thread: Thread, author_id: int, now: datetime) -> None:
     """The team answered: the clock stops and the thread waits on the patient."""
+    reports.team_replied(thread, author_id, now, hours_for(thread.group.facility))
     thread.due_at = None
     thread.warn_at = None
     if thread.status != ThreadStatus.COMPLETED:
@@ -121,6 +123,7 @@ def reassign_group(actor: User, thread: Thread, group: TriageGroup, note: str) -
     if not note.strip():
         raise TriageError("Say why you are sending it to another care team.")
     previous = thread.group_id
+    reports.thread_moved(thread, group.id)
     thread.group_id = group.id
     thread.assignee_id = None
     thread.assigned_for_id = None
@@ -223,7 +226,7 @@ def escalate_overdue(now: datetime | None = None) -> list[Thread]:
     ))
     for thread in overdue:
         thread.escalated_at = now
-        _event(thread, None, "escalated")
+        _event(thread, None, "escalated", subject_user_id=thread.assignee_id)
         coordinators = db.session.scalars(
             select(User).where(User.coordinator_of_id == thread.group.facility_id,
                                User.disabled.is_(False)))
