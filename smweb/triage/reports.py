@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..auth.guards import staff_required
 from ..charts import Bar, bar_chart
+from ..parsing import as_id
 from ..services import reports
 from ..services.refusals import NotFound
 from ..templating import render_page
@@ -17,9 +18,7 @@ def _chosen():
     period, errors = reports.parse_period(request.args, current_user)
     team_id = None
     if raw := request.args.get("team", "").strip():
-        if raw.isdigit() and len(raw) < 10:
-            team_id = int(raw)
-        else:
+        if (team_id := as_id(raw)) is None:
             errors["team"] = "Choose a care team from the list."
     return period, team_id, errors
 
