@@ -49,6 +49,14 @@ class Config:
     CRISIS_LINE = os.environ.get(
         "SMWEB_CRISIS_LINE", "Veterans Crisis Line: dial 988 then press 1"
     )
+    # Words of an emergency: a patient's message that holds one is stopped before it is sent
+    # with a page that says to call instead (services/urgent.py). Comma-separated phrases.
+    URGENT_WORDS = [w.strip() for w in os.environ.get(
+        "SMWEB_URGENT_WORDS",
+        "chest pain, chest pressure, heart attack, can't breathe, cannot breathe, can not "
+        "breathe, trouble breathing, hard to breathe, stroke, suicide, suicidal, kill myself, "
+        "end my life, overdose, overdosed, bleeding heavily, passed out, unconscious, "
+        "seizure").split(",") if w.strip()]
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
     # A patient can't reply in a thread whose last message is older than this (PRODUCT.md).
     REPLY_WINDOW_DAYS = int(os.environ.get("SMWEB_REPLY_WINDOW_DAYS", "45"))

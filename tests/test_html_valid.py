@@ -75,6 +75,12 @@ def test_every_page_is_valid_html(app, objects, tmp_path):
     _save(pages, "preferences-errors", post_form(
         clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
         form_page="/preferences"))
+    # a reply with words of an emergency, stopped at the warning
+    urgent = post_form(clients["veteran1"], f"/threads/{objects['thread']}/reply",
+                       {"action": "send", "body": "Now I have chest pain."},
+                       form_page=f"/threads/{objects['thread']}")
+    assert "Send my message anyway" in urgent.text
+    _save(pages, "reply-urgent", urgent)
     # the thread as its care team sees it: the staff panel's forms beside the reply form
     _save(pages, "thread-staff", clients["nurse1"].get(f"/threads/{objects['thread']}"))
     _save(pages, "reports-errors", clients["coordinator1"].get(

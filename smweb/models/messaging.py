@@ -26,6 +26,8 @@ class Thread(db.Model):
         Index("ix_threads_patient_inbox", "patient_id", "last_team_message_at"),
         Index("ix_threads_patient_recent", "patient_id", "last_message_at"),
         Index("ix_threads_group_recent", "group_id", "last_patient_message_at"),
+        # The queue's "Possible urgent" (services/queue.py): the few flagged, never the rest.
+        Index("ix_threads_urgent", "urgent_at", "group_id"),
         # The staff queue (services/triage.py, migration 0013): each filter is read as a few
         # index ranges, (team or assignee, status) then the sort's columns, so a page reads
         # its rows in order and stops, however many threads the team holds.
@@ -68,6 +70,9 @@ class Thread(db.Model):
     due_at: Mapped[datetime | None]  # reply due for the oldest unanswered patient message
     warn_at: Mapped[datetime | None]  # one business day before due_at: "due soon"
     escalated_at: Mapped[datetime | None]
+    # The patient sent it past the warning about words of an emergency (services/urgent.py):
+    # it tops the team's queue until the team answers.
+    urgent_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
     patient: Mapped[User] = relationship(foreign_keys=[patient_id], lazy="joined")

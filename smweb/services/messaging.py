@@ -23,6 +23,7 @@ from . import (
     notifications,
     quick_texts,
     triage,
+    urgent,
 )
 from .drafts import DraftFields
 from .refusals import DraftGone, FilesStillUploading, NotAllowed, NotFound
@@ -54,9 +55,12 @@ def sent_with_key(author: User, form_key: str | None) -> Message | None:
         Message.author_id == author.id, Message.form_key == form_key))
 
 
-def _add_message(thread: Thread, author: User, body: str, form_key: str | None) -> Message:
+def _add_message(thread: Thread, author: User, body: str, form_key: str | None,
+                 possibly_urgent: bool = False) -> Message:
     now = utcnow()
     from_patient = author.id == thread.patient_id
+    if possibly_urgent and from_patient:  # sent past the emergency warning: tops the team's queue
+        thread.urgent_at = now
     message = Message(
         thread=thread, author_id=author.id, from_patient=from_patient, subject=thread.subject,
         body=body, sent_at=now, form_key=form_key or None,
@@ -78,7 +82,7 @@ def _add_message(thread: Thread, author: User, body: str, form_key: str | None) 
 
 
 def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
-                     form_key: str | None = None) -> Message:
+                     form_key: str | None = None, possibly_urgent: bool = False) -> Message:
     """The patient writes to one of their care teams: a new thread in the team's queue.
     Returns the message sent (its thread is `message.thread`)."""
     if not patient.is_patient or not patient.can_use_messaging:
@@ -97,7 +101,7 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
         subject=new.subject.strip(),
     )
     db.session.add(thread)
-    message = _add_message(thread, patient, new.body, form_key)
+    message = _add_message(thread, patient, new.body, form_key, possibly_urgent)
     _send_draft_with(message, draft)
     _commit_sent(message)
     return message
@@ -165,7 +169,8 @@ def reply_window_closed(thread: Thread, user: User) -> bool:
 
 
 def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
-          education: list[EducationItem] = (), form_key: str | None = None) -> Message:
+          education: list[EducationItem] = (), form_key: str | None = None,
+          possibly_urgent: bool = False) -> Message:
     """Add a message to a thread: the patient's goes to the same team, the team's to the
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
@@ -183,7 +188,7 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
         raise NotAllowed("This conversation is too old to reply to. Start a new message.")
     if not body.strip() or len(body) > BODY_MAX:
         raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
-    message = _add_message(thread, author, body, form_key)
+    message = _add_message(thread, author, body, form_key, possibly_urgent)
     if education and author.is_staff:
         message.education_items = list(education)
     _send_draft_with(message, draft)
@@ -195,10 +200,14 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
 # JavaScript), Remove a file, and the autosave while the user types.
 SEND, SAVE, ATTACH, REMOVE, AUTOSAVE = "send", "save", "attach", "remove", "autosave"
 INSERT = "insert"  # staff: a quick text added to the message (services/quick_texts.py)
-ACTIONS = (SEND, SAVE, ATTACH, REMOVE, AUTOSAVE, INSERT)
+# A patient's Send of a message with words of an emergency stops at a warning (URGENT);
+# "Send my message anyway" sends it, flagged possible urgent (services/urgent.py).
+SEND_ANYWAY = "send_anyway"
+ACTIONS = (SEND, SAVE, ATTACH, REMOVE, AUTOSAVE, INSERT, SEND_ANYWAY)
 # How a press ended: the message went; the draft was kept; something the user must fix
 # first (a field, a file); refused by the rules; files of the same draft still uploading.
 SENT, KEPT, INCOMPLETE, REFUSED, BUSY = "sent", "kept", "incomplete", "refused", "busy"
+URGENT = "urgent"  # not sent: words of an emergency; kept in its draft
 
 
 @dataclass
@@ -214,6 +223,16 @@ class Outcome:
     refusal: str = ""  # why nothing happened, for the whole form
     file_errors: list[str] = field(default_factory=list)  # each refused file, with why
     notice: str = ""  # what happened to the files ("Attached lab.pdf.")
+    urgent: "Urgent | None" = None  # the warning a URGENT outcome shows
+
+
+@dataclass(frozen=True)
+class Urgent:
+    """Why a patient's Send stopped: the words found, and whom to call instead."""
+
+    words: list[str]
+    team_name: str
+    team_phone: str
 
 
 def submit(author: User, action: str, fields: DraftFields, *, form_key: str | None,
@@ -227,6 +246,9 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
     typed or attached is never lost: a send that can't go yet keeps it in the draft."""
     if (sent := sent_with_key(author, form_key)) is not None:
         return Outcome(SENT, action, thread=sent.thread, message=sent, again=True)
+    anyway = action == SEND_ANYWAY
+    if anyway:
+        action = SEND
     draft = _draft_of_form(author, fields, form_key, draft_id)
     try:
         _may_write(author, fields)
@@ -268,8 +290,15 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
         return Outcome(KEPT, action, draft, notice=notice)
     if not complete:
         return Outcome(INCOMPLETE, action, draft, notice=notice)
+    found = urgent.words_in(f"{fields.subject or ''}\n{fields.body}") \
+        if author.is_patient else []
+    if found and not anyway:
+        if draft is None:  # what was typed is kept: Back, or a reload, finds it
+            draft = drafts.keep(author, None, fields, form_key).draft
+        return Outcome(URGENT, action, draft, notice=notice,
+                       urgent=_urgent_warning(found, fields))
     try:
-        message = _send(author, fields, draft, form_key)
+        message = _send(author, fields, draft, form_key, possibly_urgent=bool(found))
     except FilesStillUploading as busy:
         db.session.rollback()
         return Outcome(BUSY, action, draft, refusal=str(busy))
@@ -283,6 +312,12 @@ def submit(author: User, action: str, fields: DraftFields, *, form_key: str | No
             return Outcome(SENT, action, thread=sent.thread, message=sent, again=True)
         raise
     return Outcome(SENT, action, thread=message.thread, message=message)
+
+
+def _urgent_warning(found: list[str], fields: DraftFields) -> Urgent:
+    team = fields.thread.group if fields.thread is not None \
+        else db.session.get(TriageGroup, fields.group_id)
+    return Urgent(found, team.name, team.facility.phone)
 
 
 def _draft_of_form(author: User, fields: DraftFields, form_key: str | None,
@@ -321,13 +356,14 @@ def _may_write(author: User, fields: DraftFields) -> None:
 
 
 def _send(author: User, fields: DraftFields, draft: Draft | None,
-          form_key: str | None) -> Message:
+          form_key: str | None, possibly_urgent: bool = False) -> Message:
     items = education.items_by_ids(fields.education_ids or []) if author.is_staff else []
     if fields.thread is not None:
         return reply(author, fields.thread, fields.body, draft=draft, education=items,
-                     form_key=form_key)
+                     form_key=form_key, possibly_urgent=possibly_urgent)
     new = NewMessage(fields.group_id, fields.category or "", fields.subject, fields.body)
     if author.is_staff:
         return start_thread_to_patient(author, fields.patient_id, new, draft=draft,
                                        education=items, form_key=form_key)
-    return send_new_message(author, new, draft=draft, form_key=form_key)
+    return send_new_message(author, new, draft=draft, form_key=form_key,
+                            possibly_urgent=possibly_urgent)

@@ -112,6 +112,24 @@ _ASSIGNEE = aliased(User, name="assignee")
 _COVERED = aliased(Thread, name="covered")
 
 
+# The threads a patient sent past the warning about words of an emergency, not yet answered
+# (services/urgent.py): shown above every tab. Few, read from ix_threads_urgent.
+_POSSIBLY_URGENT = (
+    select(Thread.id, Thread.subject, Thread.urgent_at,
+           _PATIENT.display_name.label("patient_name"))
+    .join(_PATIENT, _PATIENT.id == Thread.patient_id)
+    .where(Thread.urgent_at.is_not(None),
+           Thread.group_id.in_(bindparam("groups", expanding=True)))
+    .order_by(Thread.urgent_at, Thread.id).limit(50))
+
+
+def possibly_urgent(scope: Scope) -> list:
+    """The staff member's teams' threads flagged possible urgent, oldest first."""
+    if not scope.group_ids:
+        return []
+    return read_rows(_POSSIBLY_URGENT, {"groups": list(scope.group_ids)})
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What a queue statement's shape depends on: how many care teams and how many people's

@@ -54,6 +54,7 @@ def team_wrote(thread: Thread, author_id: int, now: datetime) -> None:
     reports.team_replied(thread, author_id, now, hours_for(thread.group.facility))
     thread.due_at = None
     thread.warn_at = None
+    thread.urgent_at = None
     if thread.status != ThreadStatus.COMPLETED:
         thread.status = ThreadStatus.WAITING
 

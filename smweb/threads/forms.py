@@ -96,6 +96,9 @@ class SendsOnce(FlaskForm):
 
     form_key = HiddenField(default=lambda: secrets.token_hex(16),
                            validators=[Length(max=32)])
+    # Set when Send stopped at the warning about words of an emergency (messaging.Urgent):
+    # the form shows it, with "Send my message anyway".
+    urgent = None
 
 
 class NewMessageForm(SendsOnce):

@@ -25,11 +25,13 @@ from ..services.messaging import (
     REFUSED,
     SAVE,
     SEND,
+    SEND_ANYWAY,
     SENT,
+    URGENT,
 )
 from ..templating import fragment_request, redirect_to
 
-STATUS = {KEPT: 200, INCOMPLETE: 422, REFUSED: 403, BUSY: 409}
+STATUS = {KEPT: 200, INCOMPLETE: 422, REFUSED: 403, BUSY: 409, URGENT: 200}
 
 
 @dataclass
@@ -68,7 +70,7 @@ def submit(page: MessagePage, fields: DraftFields, draft_id: int | None = None):
     if g.get("keeping_unsent"):  # the session ran out of time: keep it, never send it
         action, fields.remove_attachment_id = SAVE, None
     savable = form.validate_draft()
-    complete = savable and action == SEND and form.validate()
+    complete = savable and action in (SEND, SEND_ANYWAY) and form.validate()
     outcome = messaging.submit(current_user, action, fields, form_key=form.form_key.data,
                                draft_id=draft_id, savable=savable, complete=complete)
     if g.get("keeping_unsent"):
@@ -110,6 +112,7 @@ def answer(page: MessagePage, outcome: messaging.Outcome):
         if files_only:
             form.attachments.errors = [outcome.refusal]
         form.form_errors.append(outcome.refusal)
+    form.urgent = outcome.urgent  # the warning, when Send stopped at words of an emergency
     if outcome.result == KEPT and outcome.action == SAVE:
         flash(f"Your draft was saved {page.saved_where}. It has not been sent.", "success")
         return redirect_to(page.draft_url(draft))

@@ -49,12 +49,13 @@ def queue():
     page = staff_queue.page(current_user, name, page_number(), current_app.config["PAGE_SIZE"],
                             sort=sort, after=request.args.get("after"),
                             before=request.args.get("before"), scope=scope)
-    version = list_version(page.items, *staff_queue.SHOWN)
+    urgent = staff_queue.possibly_urgent(scope)
+    version = list_version(page.items, *staff_queue.SHOWN) + list_version(urgent)
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", target="queue-list", page=page,
-        filter_name=name,
+        filter_name=name, urgent=urgent,
         filters=staff_queue.FILTERS, counts=staff_queue.counts(current_user, scope=scope),
         count_cap=staff_queue.COUNT_CAP, version=version, sort=sort, sorts=staff_queue.SORTS,
     )
