@@ -1,7 +1,7 @@
-"""Staff notes and consults in a real Chromium, JavaScript on and off: veteran1 writes;
+"""Staff notes and consults in a real Chromium, JavaScript on and off: veteran2 writes;
 doctor1 adds a note to the thread and asks cardio1 (of another team) for advice; cardio1,
 on a phone, finds the thread under Consults, reads the note and answers with one of her
-own, and the thread leaves her Consults; veteran1 sees none of it."""
+own, and the thread leaves her Consults; veteran2 sees none of it."""
 
 import re
 import uuid
@@ -33,7 +33,7 @@ def consults_tab(page):
 @pytest.mark.parametrize("js", JS_MODES)
 def test_a_note_and_a_consult_stay_with_staff(open_tab, a11y, js):
     subject = f"Slow pulse {'js' if js else 'nojs'} {uuid.uuid4().hex[:6]}"
-    patient, patient_page = compose_as(open_tab, js=js)
+    patient, patient_page = compose_as(open_tab, "veteran2", js=js)
     patient_page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
     patient_page.get_by_label("Category").select_option("General")
     patient_page.get_by_label("Subject", exact=True).fill(subject)

@@ -1,6 +1,6 @@
 """Response-time reports in a real Chromium, JavaScript on and off, on a desktop and a 320 px
 phone: coordinator1 opens Reports and sees the share answered within 3 business days, the
-median and a chart with its table; a message veteran1 sends adds one to "Messages received"
+median and a chart with its table; a message veteran2 sends adds one to "Messages received"
 once nurse1 answers it; a period that runs backwards is refused with its reason and the dates
 typed kept; the report downloads as CSV."""
 
@@ -55,7 +55,7 @@ def test_the_coordinator_reads_response_times(open_tab, a11y, js, size, tmp_path
 
     # a new message, answered: one more received, and nurse1 among the first replies
     subject = f"Report check {uuid.uuid4().hex[:6]}"
-    patient, patient_page = compose_as(open_tab, js=js)
+    patient, patient_page = compose_as(open_tab, "veteran2", js=js)
     patient_page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
     patient_page.get_by_label("Category").select_option("Appointments")
     patient_page.get_by_label("Subject", exact=True).fill(subject)
