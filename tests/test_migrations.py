@@ -36,11 +36,27 @@ def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
         with db.engine.begin() as connection:
             for row in rows:
                 connection.execute(text(row))
+        # a thread completed after the patient's thank-you, who wrote again later
+        flask_migrate.upgrade(revision="0025_staff_notes")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO threads (id, patient_id, group_id, category, subject, created_at,"
+                " last_message_at, unread_for_patient, unread_for_team, status) VALUES (3, 1,"
+                " 1, 'General', 'Thanks', '2026-01-07 15:00:00', '2026-01-20 16:00:00', 1, 0,"
+                " 'waiting')"))
+            connection.execute(text(
+                "INSERT INTO messages (id, thread_id, author_id, from_patient, body, sent_at)"
+                " VALUES (4, 3, 1, 1, 'thanks', '2026-01-07 15:00:00'),"
+                " (5, 3, 1, 1, 'again', '2026-01-20 15:00:00'),"
+                " (6, 3, 2, 0, 'answer', '2026-01-20 16:00:00')"))
+            connection.execute(text(
+                "INSERT INTO thread_events (thread_id, actor_id, kind, created_at) VALUES"
+                " (3, 2, 'completed', '2026-01-07 16:00:00')"))
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 3
+            assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 6
             statuses = dict(connection.execute(text("SELECT subject, status FROM threads")).all())
-            assert statuses == {"Answered": "waiting", "Waiting": "new"}
+            assert statuses == {"Answered": "waiting", "Waiting": "new", "Thanks": "waiting"}
             # the reports' rows, replayed on the reply clock: the first came at 5:00 in New
             # York on a Monday and was answered at 7:00, before opening (no business time)
             replies = connection.execute(text(
@@ -48,7 +64,12 @@ def test_upgrade_from_the_first_schema_keeps_the_data(tmp_path):
                 " FROM reply_times ORDER BY message_id")).all()
             assert [tuple(r) for r in replies] == [
                 (1, 0, "2026-01-07 22:00:00.000000", 2, 0),
-                (3, 1, "2026-01-08 22:00:00.000000", None, None)]
+                (3, 1, "2026-01-08 22:00:00.000000", None, None),
+                (4, 2, "2026-01-12 15:00:00.000000", None, None),  # closed, unanswered
+                (5, 1, "2026-01-23 15:00:00.000000", 2, 3600)]  # its own reply, 1 h
+            closed = connection.execute(text(
+                "SELECT closed_at FROM reply_times WHERE message_id = 4")).scalar()
+            assert closed == "2026-01-07 16:00:00.000000"
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
         db.engine.dispose()

@@ -183,3 +183,63 @@ def test_only_coordinators_and_group_administrators_see_reports(app, site):
     assert browser.get(f"/triage/reports?team={site['other']}").status_code == 404
     assert browser.get(f"/triage/reports?team={site['team']}").status_code == 200
     assert "Reports" in browser.get("/triage/").text
+
+
+def test_a_thank_you_on_a_completed_thread_needed_no_reply(app, clock):
+    with app.app_context():
+        team = care_team("Thanks Team")
+        nurse = staff(team, name="Quinn Nurse")
+        admin = staff(team, name="Rae Admin", username="rae", role="group_admin")
+        pat = patient(team)
+        clock.set(at(2, 14, month=11))  # Monday 2 November, 9:00 in New York
+        thread = messaging.send_new_message(pat, messaging.NewMessage(
+            team.id, "General", "Knee", "It hurts.")).thread
+        clock.set(at(2, 15, month=11))
+        messaging.reply(nurse, thread, "Rest it.")  # 1 h
+        clock.set(at(2, 16, month=11))
+        messaging.reply(pat, thread, "Thanks!")
+        clock.set(at(2, 17, month=11))
+        triage.complete(nurse, thread)  # no reply needed to the thank-you
+        clock.set(at(9, 14, month=11))  # a week later, he writes again
+        messaging.reply(pat, thread, "It hurts again.")
+        clock.set(at(9, 15, month=11))
+        messaging.reply(nurse, thread, "Come in tomorrow.")  # 1 h: its first reply
+        november = Period(datetime(2026, 11, 1).date(), datetime(2026, 11, 30).date())
+        [line] = reports.response_times(admin, november, now=at(30, 12, month=11)).teams
+        assert (line.received, line.answered, line.within, line.decided) == (3, 2, 2, 2)
+        assert (line.median_hours, line.p90_hours) == (1.0, 1.0)
+
+
+def test_each_facility_counts_from_its_own_midnight(app, clock):
+    with app.app_context():
+        east = care_team("East Team")
+        west = care_team("Island Team", timezone="Pacific/Honolulu")
+        admin = staff(east, west, name="Sky Admin", username="sky", role="group_admin")
+        pat = patient(east, west)
+        # 06:00 UTC on 21 November: 1:00 that day in New York, 20:00 the day before in Honolulu
+        clock.set(datetime(2026, 11, 21, 6, 0))
+        for team in (east, west):
+            messaging.send_new_message(pat, messaging.NewMessage(
+                team.id, "General", f"Night {team.name}", "A question."))
+        day = Period(datetime(2026, 11, 21).date(), datetime(2026, 11, 21).date())
+        report = reports.response_times(admin, day, now=NOW)
+        assert {f.name: f.received for f in report.teams} == {"East Team": 1,
+                                                              "Island Team": 0}
+        assert {h.timezone for h in report.hours} == {"America/New_York", "Pacific/Honolulu"}
+
+
+@pytest.mark.parametrize("query", ["?endpoint=x", "?_method=POST", "?_external=1&team="])
+def test_stray_query_keys_change_nothing(app, site, query):
+    browser = app.test_client()
+    assert sign_in(browser, "casey").status_code == 303
+    answer = browser.get("/triage/reports" + query)
+    assert answer.status_code == 200
+    assert 'href="/triage/reports.csv?start=' in answer.text  # a link of checked values
+
+
+def test_a_start_after_today_with_no_end_is_refused(app, site):
+    browser = app.test_client()
+    assert sign_in(browser, "casey").status_code == 303
+    answer = browser.get("/triage/reports?start=2030-01-01")
+    assert answer.status_code == 422
+    assert "The last date can&#39;t be before the first." in answer.text

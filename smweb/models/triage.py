@@ -221,7 +221,7 @@ class ReplyTime(db.Model):
         # The report's two passes (services/reports.py), each read in its GROUP BY's order
         # from an index holding every column it needs: no sort, no row of the table read.
         Index("ix_reply_times_counts", "group_id", "category", "weekday", "received_at",
-              "replied_at", "due_at"),
+              "replied_at", "due_at", "closed_at"),
         Index("ix_reply_times_spread", "group_id", "replied_by_id", "business_tenths",
               "received_at", "replied_at", "due_at"),
         # A thread's messages still waiting for the team's reply.
@@ -240,6 +240,9 @@ class ReplyTime(db.Model):
     replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     business_seconds: Mapped[int | None]  # received to replied, in business time
     business_tenths: Mapped[int | None]  # the same in tenths of an hour, rounded down
+    # The team completed the thread without a reply to it (a "thank you"): no reply was
+    # needed, unless it was already overdue then.
+    closed_at: Mapped[datetime | None]
 
     message: Mapped[Message] = relationship()
     thread: Mapped[Thread] = relationship()

@@ -56,8 +56,16 @@ def message_received(thread: Thread, message: Message, at: datetime,
         due_at=sla.due_at(at, hours)))
 
 
-_WAITING = select(ReplyTime).where(ReplyTime.thread_id == bindparam("thread_id"),
-                                   ReplyTime.replied_at.is_(None))
+_WAITING = select(ReplyTime.message_id, ReplyTime.received_at).where(
+    ReplyTime.thread_id == bindparam("thread_id"), ReplyTime.replied_at.is_(None),
+    ReplyTime.closed_at.is_(None))
+# Only a message still waiting gets its first reply: of two replies sent at once, the first
+# to write keeps it.
+_REPLIED = (update(ReplyTime).where(ReplyTime.message_id == bindparam("id"),
+                                    ReplyTime.replied_at.is_(None))
+            .values(replied_at=bindparam("at"), replied_by_id=bindparam("by"),
+                    group_id=bindparam("team"), business_seconds=bindparam("seconds"),
+                    business_tenths=bindparam("tenths")))
 
 
 def team_replied(thread: Thread, author_id: int, at: datetime,
@@ -65,13 +73,20 @@ def team_replied(thread: Thread, author_id: int, at: datetime,
     """The team answered: each of the thread's waiting messages has its first reply."""
     if thread.id is None:  # a new thread: its id (and any message of the patient's) first
         db.session.flush()
-    for waiting in db.session.scalars(_WAITING, {"thread_id": thread.id}):
-        waiting.replied_at = at
-        waiting.replied_by_id = author_id
-        waiting.group_id = thread.group_id
-        waiting.business_seconds = int(
-            sla.business_time_between(waiting.received_at, at, hours).total_seconds())
-        waiting.business_tenths = waiting.business_seconds // TENTH_SECONDS
+    for waiting in db.session.execute(_WAITING, {"thread_id": thread.id}).all():
+        seconds = int(sla.business_time_between(waiting.received_at, at, hours)
+                      .total_seconds())
+        db.session.execute(_REPLIED, {"id": waiting.message_id, "at": at, "by": author_id,
+                                      "team": thread.group_id, "seconds": seconds,
+                                      "tenths": seconds // TENTH_SECONDS})
+
+
+def thread_completed(thread: Thread, at: datetime) -> None:
+    """The team completed the thread: what still waits needed no reply (a "thank you"),
+    and no later reply counts as its answer."""
+    db.session.execute(update(ReplyTime).where(
+        ReplyTime.thread_id == thread.id, ReplyTime.replied_at.is_(None),
+        ReplyTime.closed_at.is_(None)).values(closed_at=at))
 
 
 def thread_moved(thread: Thread, group_id: int) -> None:
@@ -134,7 +149,7 @@ class Report:
     period: Period
     teams_in_reach: list[TriageGroup]
     team: TriageGroup | None  # the one chosen; None: all of them
-    hours: sla.BusinessHours
+    hours: list[sla.BusinessHours]  # each facility's of the teams shown
     total: Figures
     teams: list[Figures] = field(default_factory=list)
     staff: list[Figures] = field(default_factory=list)
@@ -142,9 +157,10 @@ class Report:
     by_weekday: list[tuple[str, int]] = field(default_factory=list)
 
     @property
-    def reply_hours(self) -> float:
-        """3 business days, in hours of the facility's business day."""
-        return self.hours.day_length.total_seconds() * sla.REPLY_BUSINESS_DAYS / 3600
+    def business_hours(self) -> list[tuple[sla.BusinessHours, float]]:
+        """Each facility's business hours, and its 3 business days in hours."""
+        return [(h, h.day_length.total_seconds() * sla.REPLY_BUSINESS_DAYS / 3600)
+                for h in dict.fromkeys(self.hours)]
 
 
 def teams_in_reach(user: User) -> list[TriageGroup]:
@@ -164,19 +180,17 @@ def teams_in_reach(user: User) -> list[TriageGroup]:
                                    .order_by(TriageGroup.name, TriageGroup.id)))
 
 
-def default_period(user: User, today: date | None = None) -> Period:
-    """The last 30 days, today included."""
-    today = today or utcnow().date()
-    return Period(today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today)
-
-
 def parse_period(args, user: User) -> tuple[Period, dict[str, str]]:
     """The report's period from its form (`start`, `end`, year-month-day; blank: the last
-    30 days), and what was wrong with it, by field."""
+    30 days up to today at the user's facility), and what was wrong with it, by field."""
     start, end, errors = parse_date_range(args)
-    default = default_period(user)
-    period = Period(start or (end - timedelta(days=DEFAULT_PERIOD_DAYS - 1) if end
-                              else default.starts_on), end or default.ends_on)
+    reach = teams_in_reach(user)
+    today = sla.local_date(utcnow(), triage.hours_for(reach[0].facility)) if reach \
+        else utcnow().date()
+    end = end or today
+    period = Period(start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1), end)
+    if not errors and period.starts_on > period.ends_on:
+        errors["end"] = "The last date can't be before the first."
     if not errors and period.days > LONGEST_PERIOD_DAYS:
         errors["end"] = (f"Choose a period of at most {LONGEST_PERIOD_DAYS} days "
                          f"(this one has {period.days}).")
@@ -191,7 +205,10 @@ _RT = ReplyTime
 _IN_PERIOD = and_(_RT.group_id.in_(bindparam("teams", expanding=True)),
                   _RT.received_at >= bindparam("start"), _RT.received_at < bindparam("end"))
 _WITHIN = func.sum(case((_RT.replied_at <= _RT.due_at, 1), else_=0))
-_DECIDED = func.sum(case((or_(_RT.replied_at.is_not(None), _RT.due_at <= bindparam("now")), 1),
+# Out of: those answered, and those whose due time passed unanswered (before the team
+# completed the thread, if it did: a "thank you" completed in time needed no reply).
+_DECIDED = func.sum(case((or_(_RT.replied_at.is_not(None),
+                              _RT.due_at <= func.coalesce(_RT.closed_at, bindparam("now"))), 1),
                          else_=0))
 
 # Each team's counts, and the volume by category and by weekday.
@@ -234,70 +251,78 @@ _OVERDUE = (select(Thread.group_id.label("team"), Thread.assignee_id.label("pers
                    Thread.status.in_(ThreadStatus.OPEN), Thread.due_at <= bindparam("now"))
             .group_by(Thread.group_id, Thread.assignee_id))
 
-_ESCALATIONS = (select(Thread.group_id.label("team"), ThreadEvent.subject_user_id.label("person"),
-                       func.count().label("n"))
+# An escalation stays with the team that held the thread then (older events name none: the
+# thread's team).
+_ESCALATED_TEAM = func.coalesce(ThreadEvent.group_id, Thread.group_id)
+_ESCALATIONS = (select(_ESCALATED_TEAM.label("team"),
+                       ThreadEvent.subject_user_id.label("person"), func.count().label("n"))
                 .join(Thread, Thread.id == ThreadEvent.thread_id)
                 .where(ThreadEvent.kind == "escalated",
                        ThreadEvent.created_at >= bindparam("start"),
                        ThreadEvent.created_at < bindparam("end"),
-                       Thread.group_id.in_(bindparam("teams", expanding=True)))
-                .group_by(Thread.group_id, ThreadEvent.subject_user_id))
+                       _ESCALATED_TEAM.in_(bindparam("teams", expanding=True)))
+                .group_by(_ESCALATED_TEAM, ThreadEvent.subject_user_id))
 
 
 def response_times(user: User, period: Period, team_id: int | None = None,
                    now: datetime | None = None) -> Report:
     """The report for the teams in the user's reach (or the one chosen of them) over the
-    period; 404 for anyone with none, or a team out of reach."""
+    period; 404 for anyone with none, or a team out of reach. Each facility's teams are
+    read from its own midnight to its own midnight."""
     reach = teams_in_reach(user)
     chosen = [t for t in reach if team_id is None or t.id == team_id]
     if not chosen:
         raise NotFound()
-    hours = triage.hours_for(chosen[0].facility)
-    params = {"teams": [t.id for t in chosen], "now": now or utcnow(),
-              "start": sla.start_of_day(period.starts_on, hours),
-              "end": sla.start_of_day(period.ends_on + timedelta(days=1), hours)}
-    session = db.session
+    now = now or utcnow()
     teams = {t.id: Figures(t.name) for t in chosen}
     total = Figures(chosen[0].name if len(chosen) == 1 else "All care teams")
+    staff: dict[int, Figures] = {}
     categories = dict.fromkeys(CATEGORIES, 0)
     weekdays = [0] * 7
-    for row in session.execute(_COUNTS, params):
-        line = teams[row.key]
-        for figures in (line, total):
-            figures.received += row.received
-            figures.answered += row.answered
-            figures.within += row.within
-            figures.decided += row.decided
-        categories[row.category] = categories.get(row.category, 0) + row.received
-        weekdays[row.weekday] += row.received
-    staff: dict[int, Figures] = {}
 
     def person(person_id: int) -> Figures:
         return staff.setdefault(person_id, Figures(""))
 
-    for row in session.execute(_SPREAD, params):
-        line = person(row.person)
-        line.received += row.n
-        line.answered += row.n
-        line.decided += row.n
-        line.within += row.within
-        for figures in (teams[row.team], line, total):
-            figures.tenths[row.tenths] += row.n
+    by_facility: dict[int, list[TriageGroup]] = {}
+    for team in chosen:
+        by_facility.setdefault(team.facility_id, []).append(team)
+    session = db.session
+    for facility_teams in by_facility.values():
+        hours = triage.hours_for(facility_teams[0].facility)
+        params = {"teams": [t.id for t in facility_teams], "now": now,
+                  "start": sla.start_of_day(period.starts_on, hours),
+                  "end": sla.start_of_day(period.ends_on + timedelta(days=1), hours)}
+        for row in session.execute(_COUNTS, params):
+            for figures in (teams[row.key], total):
+                figures.received += row.received
+                figures.answered += row.answered
+                figures.within += row.within
+                figures.decided += row.decided
+            categories[row.category] = categories.get(row.category, 0) + row.received
+            weekdays[row.weekday] += row.received
+        for row in session.execute(_SPREAD, params):
+            line = person(row.person)
+            line.answered += row.n
+            line.decided += row.n
+            line.within += row.within
+            for figures in (teams[row.team], line, total):
+                figures.tenths[row.tenths] += row.n
+        for statement, name in ((_OVERDUE, "overdue_now"), (_ESCALATIONS, "escalations")):
+            for row in session.execute(statement, params):
+                lines = [teams[row.team], total] + ([person(row.person)] if row.person else [])
+                for figures in lines:
+                    setattr(figures, name, getattr(figures, name) + row.n)
     for figures in (*teams.values(), *staff.values(), total):
         figures.median_seconds = _percentile(figures.tenths, 0.5)
         figures.p90_seconds = _percentile(figures.tenths, 0.9)
-    for statement, name in ((_OVERDUE, "overdue_now"), (_ESCALATIONS, "escalations")):
-        for row in session.execute(statement, params):
-            for figures in (teams[row.team], total) + ((person(row.person),) if row.person
-                                                        else ()):
-                setattr(figures, name, getattr(figures, name) + row.n)
     names = dict(session.execute(select(User.id, User.display_name)
                                  .where(User.id.in_(list(staff)))).all()) if staff else {}
     for person_id, line in staff.items():
         line.name = names.get(person_id, "(account removed)")
     return Report(
         period=period, teams_in_reach=reach, team=chosen[0] if team_id else None,
-        hours=hours, total=total, teams=list(teams.values()),
+        hours=[triage.hours_for(ts[0].facility) for ts in by_facility.values()],
+        total=total, teams=list(teams.values()),
         staff=sorted(staff.values(), key=lambda f: f.name.casefold()),
         by_category=list(categories.items()),
         by_weekday=list(zip(WEEKDAYS, weekdays, strict=True)))
@@ -318,7 +343,8 @@ def to_csv(report: Report) -> str:
                 "" if f.p90_hours is None else f.p90_hours, f.overdue_now, f.escalations]
 
     rows = [line("Care team", f) for f in report.teams]
-    rows += [line("Staff member", f) for f in report.staff]
+    rows += [line("Staff member", f)[:2] + [""] + line("Staff member", f)[3:]
+             for f in report.staff]  # a staff member receives nothing: first replies only
     rows.append(line("Total", report.total))
     rows += [["Category", name, count] + [""] * 7 for name, count in report.by_category]
     rows += [["Weekday", name, count] + [""] * 7 for name, count in report.by_weekday]

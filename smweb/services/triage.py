@@ -147,6 +147,7 @@ def complete(actor: User, thread: Thread) -> None:
     thread.completed_at = utcnow()
     thread.due_at = None
     thread.warn_at = None
+    reports.thread_completed(thread, thread.completed_at)
     _event(thread, actor, "completed")
     db.session.commit()
 
@@ -227,7 +228,8 @@ def escalate_overdue(now: datetime | None = None) -> list[Thread]:
     ))
     for thread in overdue:
         thread.escalated_at = now
-        _event(thread, None, "escalated", subject_user_id=thread.assignee_id)
+        _event(thread, None, "escalated", subject_user_id=thread.assignee_id,
+               group_id=thread.group_id)
         coordinators = db.session.scalars(
             select(User).where(User.coordinator_of_id == thread.group.facility_id,
                                User.disabled.is_(False)))

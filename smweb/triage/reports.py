@@ -16,10 +16,10 @@ from . import bp
 def _chosen():
     """The period and care team asked for, and what was wrong with them, by field."""
     period, errors = reports.parse_period(request.args, current_user)
-    team_id = None
-    if raw := request.args.get("team", "").strip():
-        if (team_id := as_id(raw)) is None:
-            errors["team"] = "Choose a care team from the list."
+    raw = request.args.get("team", "").strip()
+    team_id = as_id(raw) if raw else None
+    if raw and team_id is None:
+        errors["team"] = "Choose a care team from the list."
     return period, team_id, errors
 
 
@@ -50,9 +50,11 @@ def _report(as_csv: bool):
         response.headers["Content-Disposition"] = (
             f'attachment; filename="response-times-{period.starts_on}-to-{period.ends_on}.csv"')
         return response
+    # the CSV link carries what was checked, never the query string as it came
+    csv_args = {"start": period.starts_on, "end": period.ends_on, "team": team_id or ""}
     return render_page("triage/reports.html", status=422 if errors else 200, report=report,
                        reach=reach, period=period, team_id=team_id, errors=errors,
-                       charts=_charts(report) if report else {}, args=request.args.to_dict())
+                       charts=_charts(report) if report else {}, csv_args=csv_args)
 
 
 def _charts(report: reports.Report) -> dict:
