@@ -339,6 +339,7 @@ ROUTES = [
     ("POST", "/triage/patients/{patient}", "triage.patient"),
     ("POST", "/triage/patients/{patient}/blocks/{block}/lift", "triage.lift_block"),
     ("GET", "/triage/audit.csv", "triage.audit_csv"),
+    ("GET", "/compose/find-your-team", "threads.find_your_team"),
     ("GET", "/triage/reports", "triage.reports_page"),
     ("GET", "/triage/reports?start=2026-11-01&end=2026-11-30", "triage.reports_page"),
     ("GET", "/triage/reports.csv", "triage.reports_csv"),

@@ -1,10 +1,14 @@
 """A user's preferences: signature, email notices, and the contact list shown in compose."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from sqlalchemy import bindparam, delete, insert, select
 
+from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
-from ..models import Preferences, TriageGroup, User, hidden_contacts
+from ..models import Message, Preferences, Thread, TriageGroup, User, hidden_contacts
 from ..models.people import signature_text
 from . import access
 from .refusals import NotAllowed
@@ -46,12 +50,44 @@ def hidden_group_ids(user: User) -> set[int]:
         select(hidden_contacts.c.group_id).where(hidden_contacts.c.user_id == user.id)))
 
 
-def compose_groups(patient: User) -> list[TriageGroup]:
-    """The care teams the patient chose to see in compose (their contact list)."""
+@dataclass
+class ComposeTeams:
+    """The care teams Compose offers a patient, and why others are not there."""
+
+    groups: list[tuple[str, list[TriageGroup]]]  # (heading, teams): recent first, by facility
+    hidden: list[TriageGroup]  # taken out of their contact list
+    restricted: list[TriageGroup]  # new messages restricted (blocking)
+
+
+RECENT = "Written to in the last 6 months"
+RECENT_DAYS = 183
+# The teams of the threads the patient wrote in lately: from their own messages' index
+# (ix_messages_author_sent), a range of a few rows.
+_RECENT = (select(Thread.group_id).join(Message, Message.thread_id == Thread.id)
+           .where(Message.author_id == bindparam("patient_id"),
+                  Message.sent_at >= bindparam("since")).distinct())
+
+
+def compose_teams(patient: User) -> ComposeTeams:
+    """The care teams the patient chose to see in Compose (their contact list): those written
+    to in the last 6 months first, then the rest by facility; and the ones left out, why."""
     from .blocking import blocked_group_ids
 
-    hidden = hidden_group_ids(patient) | blocked_group_ids(patient, "new")
-    return [g for g in access.groups_patient_may_write(patient) if g.id not in hidden]
+    teams = access.groups_patient_may_write(patient)
+    hidden, blocked = hidden_group_ids(patient), blocked_group_ids(patient, "new")
+    shown = [t for t in teams if t.id not in hidden | blocked]
+    recent = {row.group_id for row in read_rows(_RECENT, {
+        "patient_id": patient.id, "since": utcnow() - timedelta(days=RECENT_DAYS)})}
+    groups: dict[str, list[TriageGroup]] = {}
+    if any(t.id in recent for t in shown):
+        groups[RECENT] = [t for t in shown if t.id in recent]
+    for team in sorted((t for t in shown if t.id not in recent),
+                       key=lambda t: (t.facility.name, t.name)):
+        groups.setdefault(team.facility.name, []).append(team)
+    return ComposeTeams(
+        groups=list(groups.items()),
+        hidden=[t for t in teams if t.id in hidden and t.id not in blocked],
+        restricted=[t for t in teams if t.id in blocked])
 
 
 def save(user: User, *, signature_name: str, signature_title: str, signature_by_default: bool,

@@ -145,8 +145,10 @@ class ComposeForm(NewMessageForm):
     RECIPIENT = ("To (care team)", "Select a care team", "Select the care team to write to.",
                  "You can only write to your own care teams. Select one from the list.")
 
-    def __init__(self, groups, *args, **kwargs):
-        super().__init__([SelectChoice(str(g.id), g.name) for g in groups], *args, **kwargs)
+    def __init__(self, groups: list[tuple[str, list]], *args, **kwargs):
+        """`groups`: (heading, teams) pairs, each an <optgroup> of the list."""
+        super().__init__([SelectChoice(str(g.id), g.name, optgroup=heading)
+                          for heading, teams in groups for g in teams], *args, **kwargs)
 
     @property
     def group_id(self) -> int | None:

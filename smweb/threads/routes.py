@@ -3,7 +3,7 @@ the thread page with its reply form, printing, and attachment downloads."""
 
 import io
 
-from flask import abort, flash, request, send_file, url_for
+from flask import abort, flash, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from ..auth.guards import (
@@ -59,6 +59,14 @@ def _thread_url(thread):
     return url_for("threads.thread", thread_id=thread.id)
 
 
+@bp.get("/compose/find-your-team")
+@patient_messaging_required
+def find_your_team():
+    """Why a care team may be missing from Compose, and what to do about it."""
+    return render_template("threads/find_your_team.html",
+                           missing=preferences.compose_teams(current_user))
+
+
 @bp.route("/compose", methods=["GET", "POST"])
 @bp.route("/drafts/<id:draft_id>", methods=["GET", "POST"])
 @keeps_unsent_message
@@ -66,7 +74,7 @@ def _thread_url(thread):
 def compose(draft_id: int | None = None):
     """Write a new message to a care team: attach files, save it as a draft, or send it."""
     draft_id = draft_id or as_id(request.form.get("draft_id"))  # an autosave's draft
-    groups = preferences.compose_groups(current_user)
+    teams = preferences.compose_teams(current_user)
     data = None
     if request.method == "GET":
         draft = _draft_to_edit(draft_id)
@@ -75,14 +83,14 @@ def compose(draft_id: int | None = None):
             {"recipient": request.args.get("group", ""),
              "category": request.args.get("category", ""),
              "subject": request.args.get("subject", "")[:50]} if request.args else {})
-    form = ComposeForm(groups, data=data)
+    form = ComposeForm(teams.groups, data=data)
     page = MessagePage(
         form=form, form_id="compose-form", sent_notice=SENT_NOTICE, saved_where="in Drafts",
         draft_url=lambda d: url_for("threads.compose", draft_id=d.id), sent_url=_thread_url,
         render=lambda draft, status=200, notice="": _compose_page(
             form, draft, status, notice, "threads.compose",
-            new_blocked=bool(blocking.blocked_group_ids(current_user, "new")),
-            block_notice=blocking.notice("new")),
+            new_blocked=bool(teams.restricted), block_notice=blocking.notice("new"),
+            missing=teams),
     )
     if request.method == "GET":
         return page.render(draft)
