@@ -40,7 +40,7 @@ REFUSALS = [
     # the patient's mailbox is not a staff page, and the queue is not a patient's
     ("GET", "/mailbox/inbox", "nurse1", 404),
     ("GET", "/compose", "nurse1", 404),
-    ("GET", "/compose/find-your-team", "nurse1", 404),
+    *[(m, p, "nurse1", 404) for m, p, _ in ROUTES if p.startswith("/compose/")],
     ("POST", "/compose", "nurse1", 404),
     ("GET", "/triage/", "veteran1", 404),
     ("GET", "/triage/compose", "veteran1", 404),

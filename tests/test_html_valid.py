@@ -72,6 +72,8 @@ def test_every_page_is_valid_html(app, objects, tmp_path):
     # Forms sent back with their errors (the error summary, the fields marked).
     _save(pages, "compose-errors", post_form(clients["veteran1"], "/compose",
                                              {"action": "send"}, form_page="/compose"))
+    _save(pages, "renewal-errors", post_form(clients["veteran1"], "/compose/renewal",
+                                             {"action": "send"}, form_page="/compose/renewal"))
     _save(pages, "preferences-errors", post_form(
         clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
         form_page="/preferences"))

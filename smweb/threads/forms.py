@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..models import CATEGORIES
 from ..models.messaging import BODY_MAX, SUBJECT_MAX
 from ..parsing import as_id, coerce_id
+from ..services.requests import DAYS, PHARMACY, TIMES, AppointmentQuestion, Renewal
 
 
 class ChoiceField(SelectField):
@@ -196,3 +197,69 @@ class StaffReplyForm(ReplyForm):
 
 class StaffNewMessageForm(StaffComposeForm):
     education = education_field()
+
+
+class CheckboxesField(SelectMultipleField):
+    """Choices as checkboxes, which need no JavaScript; an unknown value is refused."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        known = {choice.value for choice in self.choices}
+        if any(str(value) not in known for value in self.data or []):
+            raise ValidationError("Choose from the list.")
+
+
+class RequestForm(SendsOnce):
+    """A request that routes (services/requests.py): to which of the patient's teams, a few
+    fields, and a note."""
+
+    recipient = ChoiceField(
+        "To (care team)", validators=[DataRequired("Select the care team to write to.")],
+        invalid_message="You can only write to your own care teams. Select one from the list.")
+    note = TextAreaField("Anything else the team should know (optional)",
+                         validators=[Length(max=2000, message="The note can be at most 2000 "
+                                                              "characters.")],
+                         render_kw={"rows": 4})
+
+    def __init__(self, groups: list[tuple[str, list]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recipient.choices = [SelectChoice("", "Select a care team")] + [
+            SelectChoice(str(g.id), g.name, optgroup=heading)
+            for heading, teams in groups for g in teams]
+
+    @property
+    def group_id(self) -> int | None:
+        return as_id(self.recipient.data)
+
+
+class RenewalForm(RequestForm):
+    medication = StringField("Medication name", validators=[
+        DataRequired("Enter the name of the medication."),
+        Length(max=100, message="The medication name can be at most 100 characters.")])
+    dose = StringField("Dose, if you know it", description="For example: 10 mg once a day",
+                       validators=[Length(max=100, message="The dose can be at most 100 "
+                                                           "characters.")])
+    pharmacy = ChoiceField("How you get it", default="mail",
+                           choices=[SelectChoice(k, v) for k, v in PHARMACY.items()],
+                           invalid_message="Choose how you get your medication.")
+
+    def request(self) -> Renewal:
+        return Renewal(self.medication.data or "", self.dose.data or "",
+                       self.pharmacy.data or "mail", self.note.data or "")
+
+
+class AppointmentForm(RequestForm):
+    visit = StringField("Which appointment", description="For example: my eye exam on May 3",
+                        validators=[DataRequired("Say which appointment it is about."),
+                                    Length(max=150, message="This can be at most 150 "
+                                                            "characters.")])
+    days = CheckboxesField("Days that suit you",
+                           choices=[SelectChoice(k, v) for k, v in DAYS.items()])
+    times = CheckboxesField("Times that suit you",
+                            choices=[SelectChoice(k, v) for k, v in TIMES.items()])
+
+    def request(self) -> AppointmentQuestion:
+        return AppointmentQuestion(self.visit.data or "", list(self.days.data or []),
+                                   list(self.times.data or []), self.note.data or "")

@@ -25,12 +25,21 @@ from ..services import (
     preferences,
     quick_texts,
     reading,
+    references,
+    requests,
     triage,
 )
 from ..services.drafts import DraftFields
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import ComposeForm, ReplyForm, StaffNewMessageForm, StaffReplyForm
+from .forms import (
+    AppointmentForm,
+    ComposeForm,
+    RenewalForm,
+    ReplyForm,
+    StaffNewMessageForm,
+    StaffReplyForm,
+)
 from .message_form import MessagePage, submit
 
 SENT_NOTICE = (
@@ -57,6 +66,43 @@ def _draft_to_edit(draft_id: int | None):
 
 def _thread_url(thread):
     return url_for("threads.thread", thread_id=thread.id)
+
+
+REQUESTS = {"renewal": ("Renew a medication", RenewalForm),
+            "appointment": ("Ask about an appointment", AppointmentForm)}
+
+
+@bp.route("/compose/renewal", methods=["GET", "POST"], defaults={"kind": "renewal"})
+@bp.route("/compose/appointment", methods=["GET", "POST"], defaults={"kind": "appointment"})
+@patient_messaging_required
+def compose_request(kind: str):
+    """A request that routes: a medication renewal or an appointment question, from a few
+    fields, sent to the chosen care team as a message laid out for it."""
+    title, form_class = REQUESTS[kind]
+    teams = preferences.compose_teams(current_user)
+    form = form_class(teams.groups)
+    status = 200
+    if form.validate_on_submit():
+        action = request.form.get("action", messaging.SEND)
+        if action not in (messaging.SEND, messaging.SEND_ANYWAY):
+            abort(400)
+        category, subject, body = requests.as_message(form.request())
+        outcome = messaging.submit(
+            current_user, action, DraftFields(group_id=form.group_id, category=category,
+                                              subject=subject, body=body),
+            form_key=form.form_key.data)
+        if outcome.result == messaging.SENT:
+            flash(f"{SENT_NOTICE} Reference number: {references.of(outcome.message.id)}.",
+                  "success")
+            return redirect_to(_thread_url(outcome.thread))
+        form.urgent = outcome.urgent  # words of an emergency: the warning, Send anyway
+        if outcome.refusal:
+            form.form_errors.append(outcome.refusal)
+            status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_page("threads/request.html", status=status, form=form, title=title,
+                       kind=kind, missing=teams)
 
 
 @bp.get("/compose/find-your-team")
