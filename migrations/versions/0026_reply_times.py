@@ -67,10 +67,13 @@ def _fill(bind, reply_times):
             "SELECT thread_id, created_at FROM thread_events WHERE kind = 'completed' "
             "ORDER BY thread_id, created_at")):
         completions.setdefault(row.thread_id, []).append(_moment(row.created_at))
-    messages = bind.execution_options(stream_results=True, yield_per=BATCH).execute(sa.text(
+    # Streamed (the statement's option, not the connection's: later migrations' statements
+    # must not run through a server-side cursor).
+    messages = bind.execute(sa.text(
         "SELECT m.id, m.thread_id, m.author_id, m.from_patient, m.sent_at, t.group_id, "
         "t.category, g.facility_id FROM messages m JOIN threads t ON t.id = m.thread_id "
-        "JOIN triage_groups g ON g.id = t.group_id ORDER BY m.thread_id, m.sent_at, m.id"))
+        "JOIN triage_groups g ON g.id = t.group_id ORDER BY m.thread_id, m.sent_at, m.id")
+        .execution_options(stream_results=True, yield_per=BATCH))
     rows, waiting, thread_id, closing = [], [], None, []
 
     def close(before):
