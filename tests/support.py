@@ -329,6 +329,8 @@ ROUTES = [
     ("POST", "/triage/threads/{thread}/complete", "triage.complete"),
     ("POST", "/triage/threads/{thread}/record", "triage.save_to_record"),
     ("POST", "/triage/threads/{thread}/notes", "triage.add_note"),
+    ("POST", "/triage/threads/{thread}/called-back", "triage.called_back"),
+    ("POST", "/threads/{thread}/call-back", "threads.ask_for_call_back"),
     ("GET", "/triage/records/{record}.json", "triage.export_record"),
     ("GET", "/triage/escalations", "triage.escalations"),
     ("GET", "/triage/audit", "triage.audit_trail"),

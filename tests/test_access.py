@@ -37,6 +37,8 @@ REFUSALS = [
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{folder}" in p
       for who in ("veteran2", "nurse1")],
     ("POST", "/mailbox/move", "nurse1", 404),
+    # a call-back is asked by the thread's own patient, and made by its team
+    ("POST", "/threads/{thread}/call-back", "nurse1", 404),
     # the patient's mailbox is not a staff page, and the queue is not a patient's
     ("GET", "/mailbox/inbox", "nurse1", 404),
     ("GET", "/compose", "nurse1", 404),

@@ -16,6 +16,7 @@ from .people import (
 from .sessions import RecoveryCode, SignInFailure, UserSession
 from .triage import (
     Block,
+    CallBack,
     EducationItem,
     Notification,
     QuickText,
@@ -37,6 +38,7 @@ __all__ = [
     "SignInFailure",
     "UserSession",
     "Block",
+    "CallBack",
     "EducationItem",
     "Notification",
     "QuickText",

@@ -247,3 +247,22 @@ class ReplyTime(db.Model):
     message: Mapped[Message] = relationship()
     thread: Mapped[Thread] = relationship()
     group: Mapped[TriageGroup] = relationship()
+
+
+class CallBack(db.Model):
+    """A patient's request for a phone call on a thread whose reply time has passed: in the
+    team's queue and the coordinator's escalations until someone on the team calls back."""
+
+    __tablename__ = "call_backs"
+    # The few still waiting, for the queue, the escalations and a thread.
+    __table_args__ = (Index("ix_call_backs_open", "done_at", "thread_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(40))
+    good_times: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    thread: Mapped[Thread] = relationship()

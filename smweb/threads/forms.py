@@ -263,3 +263,17 @@ class AppointmentForm(RequestForm):
     def request(self) -> AppointmentQuestion:
         return AppointmentQuestion(self.visit.data or "", list(self.days.data or []),
                                    list(self.times.data or []), self.note.data or "")
+
+
+class CallBackForm(FlaskForm):
+    """A patient asks for a phone call on an overdue thread (services/callbacks.py)."""
+
+    phone = StringField("Phone number to call", description="For example: 555-123-4567",
+                        validators=[DataRequired("Enter the number to call."),
+                                    Length(max=40, message="The number can be at most 40 "
+                                                           "characters.")],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    good_times = StringField("Good times to call (optional)",
+                             description="For example: weekday mornings",
+                             validators=[Length(max=100, message="This can be at most 100 "
+                                                                 "characters.")])

@@ -19,6 +19,7 @@ from ..services import (
     attachments,
     audit,
     blocking,
+    callbacks,
     drafts,
     education,
     messaging,
@@ -34,6 +35,7 @@ from ..templating import redirect_to, render_page
 from . import bp
 from .forms import (
     AppointmentForm,
+    CallBackForm,
     ComposeForm,
     RenewalForm,
     ReplyForm,
@@ -231,7 +233,7 @@ def _reply_form(data=None):
     return form
 
 
-def _reply_page(thread, form, messages=None) -> MessagePage:
+def _reply_page(thread, form, messages=None, call_back_form=None) -> MessagePage:
     """The thread page around its reply form. `messages`: the thread's, as the GET read them;
     a reply's answer reads them again when it renders (an htmx answer, which shows the form
     alone, reads them too: one to three statements, kept for one way to render)."""
@@ -249,6 +251,8 @@ def _reply_page(thread, form, messages=None) -> MessagePage:
             block_notice=blocking.notice("reply"),
             shelf=quick_texts.shelf_of(current_user) if current_user.is_staff else None,
             consult_only=current_user.is_staff and not access.works_thread(current_user, thread),
+            call_back=callbacks.open_for(thread),
+            call_back_form=call_back_form or CallBackForm(formdata=None),
         )
 
     return MessagePage(
@@ -258,6 +262,28 @@ def _reply_page(thread, form, messages=None) -> MessagePage:
         draft_url=lambda _draft: _thread_url(thread),
         sent_url=lambda t: url_for("threads.thread", thread_id=t.id, _anchor="latest"),
     )
+
+
+@bp.post("/threads/<id:thread_id>/call-back")
+@patient_messaging_required
+def ask_for_call_back(thread_id: int):
+    """The patient asks the team to phone them, once the reply time has passed."""
+    form = CallBackForm()
+    thread = access.get_thread_for(current_user, thread_id)
+    if form.validate_on_submit():
+        try:
+            call_back = callbacks.ask(current_user, thread_id, form.phone.data,
+                                      form.good_times.data or "")
+        except callbacks.CallBackError as refusal:
+            form.phone.errors = [str(refusal)]
+        else:
+            flash(f"We asked {thread.group.name} to call you at {call_back.phone}.",
+                  "success")
+            return redirect_to(_thread_url(thread))
+    elif form.csrf_token.errors:
+        abort(400)
+    body, _status = _reply_page(thread, _reply_form(), call_back_form=form).render(None)
+    return body, 422
 
 
 @bp.post("/threads/<id:thread_id>/reply")

@@ -16,6 +16,7 @@ from ..services import (
     access,
     audit,
     blocking,
+    callbacks,
     notes,
     people,
     records,
@@ -50,12 +51,14 @@ def queue():
                             sort=sort, after=request.args.get("after"),
                             before=request.args.get("before"), scope=scope)
     urgent = staff_queue.possibly_urgent(scope)
-    version = list_version(page.items, *staff_queue.SHOWN) + list_version(urgent)
+    call_backs = callbacks.waiting_for(scope.group_ids)
+    version = list_version(page.items, *staff_queue.SHOWN) + list_version(urgent) + \
+        list_version(call_backs)
     if unchanged_poll("queue-list", version):
         return "", 204
     return render_page(
         "triage/queue.html", fragment="queue_list", target="queue-list", page=page,
-        filter_name=name, urgent=urgent,
+        filter_name=name, urgent=urgent, call_backs=call_backs,
         filters=staff_queue.FILTERS, counts=staff_queue.counts(current_user, scope=scope),
         count_cap=staff_queue.COUNT_CAP, version=version, sort=sort, sorts=staff_queue.SORTS,
     )
@@ -134,6 +137,21 @@ def add_note(thread_id: int):
     return redirect_to(url_for("threads.thread", thread_id=thread_id))
 
 
+@bp.post("/threads/<id:thread_id>/called-back")
+@staff_required
+def called_back(thread_id: int):
+    """The patient who asked for a phone call was called."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        callbacks.called_back(current_user, thread_id)
+    except callbacks.CallBackError as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash("Marked called back.", "success")
+    return redirect_to(url_for("threads.thread", thread_id=thread_id))
+
+
 @bp.post("/threads/<id:thread_id>/complete")
 @staff_required
 def complete(thread_id: int):
@@ -182,7 +200,8 @@ def escalations():
     if not current_user.is_coordinator:
         abort(404)
     return render_page("triage/escalations.html",
-                       notifications=triage.escalations_for(current_user))
+                       notifications=triage.escalations_for(current_user),
+                       call_backs=callbacks.waiting_at_facility(current_user))
 
 
 @bp.route("/away", methods=["GET", "POST"])
