@@ -38,7 +38,10 @@ def test_inbox_lists_team_messages_newest_first_with_unread_mark(login, client):
     assert flu < refill  # 2 days ago before 6 days ago
     assert '<span class="badge">Unread</span> Flu shot clinic dates' in html
     assert "Dr. Sam Patel, Primary Care Team Blue" in html
-    assert "Echo results question" not in html  # no team message in it yet: only in Sent
+    listed = html[html.index('id="message-list"'):]
+    assert "Echo results question" not in listed  # no team message in it yet: only in Sent
+    # ... though the summary above the list says its reply is expected
+    assert "A reply from Cardiology is expected by" in html
     assert "call 911" in html  # the emergency notice stands before composing
 
 

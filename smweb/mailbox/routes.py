@@ -1,7 +1,7 @@
 """The patient's mailbox: folders (their own among them), moving threads between them, and
 search (for staff too)."""
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 
 from ..auth.guards import messaging_user_required, patient_messaging_required
@@ -13,6 +13,7 @@ from ..services import search as search_service
 from ..services.paging import Page
 from ..templating import (
     cursor_arg,
+    fragment_request,
     list_version,
     page_number,
     redirect_to,
@@ -33,10 +34,14 @@ def folder(folder: str):
     version = list_version(page.items, *mailbox.SHOWN[folder])
     if unchanged_poll("message-list", version):
         return "", 204
+    # The Inbox's first page opens with what waits (not its list's refreshes, nor paging).
+    summary = mailbox.summary(current_user, getattr(g.get("user_session"), "id", None)) \
+        if folder == "inbox" and page.number == 1 and not fragment_request("message-list") \
+        else None
     return render_page(
         "mailbox/folder.html", fragment="message_list", target="message-list", folder=folder,
         page=page, folder_title=mailbox.FOLDERS[folder], version=version, sort=sort,
-        sorts=mailbox.SORTS,
+        sorts=mailbox.SORTS, summary=summary,
     )
 
 
@@ -63,7 +68,7 @@ def custom_folder(folder_id: int):
     return render_page(
         "mailbox/folder.html", fragment="message_list", target="message-list", folder="custom",
         page=page, folder_title=folder.name, version=version, sort=sort, sorts=mailbox.SORTS,
-        custom=folder,
+        custom=folder, summary=None,
     )
 
 

@@ -26,6 +26,10 @@ class Thread(db.Model):
         Index("ix_threads_patient_inbox", "patient_id", "last_team_message_at"),
         Index("ix_threads_patient_recent", "patient_id", "last_message_at"),
         Index("ix_threads_group_recent", "group_id", "last_patient_message_at"),
+        # The Inbox's summary (services/mailbox.py): a patient's unread threads and the
+        # replies still expected, each one index range, whatever the mailbox's size.
+        Index("ix_threads_patient_unread", "patient_id", "unread_for_patient", "group_id"),
+        Index("ix_threads_patient_due", "patient_id", "due_at"),
         # The queue's "Possible urgent" (services/queue.py): the few flagged, never the rest.
         Index("ix_threads_urgent", "urgent_at", "group_id"),
         # The staff queue (services/triage.py, migration 0013): each filter is read as a few

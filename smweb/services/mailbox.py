@@ -17,7 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..database import read_rows
-from ..models import Draft, Facility, Message, Thread, TriageGroup, User
+from ..extensions import db
+from ..models import Draft, Facility, Message, Thread, TriageGroup, User, UserSession
 from ..models.messaging import thread_size_columns
 from . import paging
 from .paging import Page
@@ -198,3 +199,60 @@ def folder_page(patient: User, folder: str, number: int, size: int, sort: str = 
     params |= {name: value for (name, _kind), value in zip(place, values, strict=True)}
     rows = read_rows(_folder_query(folder, sort, "after" if after else "before"), params)
     return paging.keyed(rows, size, number, after, before, first, _place_of(sort))
+
+
+# --- "Since you last signed in": the top of the Inbox --------------------------------------
+
+NEW_COUNT_CAP = 100  # "100 or more": counting stops there, so a big mailbox costs no more
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    """What waits for the patient: unread replies by care team, the replies still expected
+    (soonest first) and the drafts not sent; and when they signed in before this time."""
+
+    new_by_team: list[tuple[str, int]]
+    new_capped: bool  # at least NEW_COUNT_CAP unread: the counts stopped there
+    expected: list  # rows: thread id, subject, due_at, team name
+    drafts: int
+    last_sign_in: datetime | None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.new_by_team or self.expected or self.drafts)
+
+
+_UNREAD_TEAMS = (
+    select(TriageGroup.name.label("team_name"))
+    .select_from(Thread).join(TriageGroup, TriageGroup.id == Thread.group_id)
+    .where(Thread.patient_id == bindparam("patient_id"), Thread.unread_for_patient.is_(True),
+           Thread.patient_deleted_at.is_(None))
+    .limit(NEW_COUNT_CAP))
+_EXPECTED = (
+    select(Thread.id, Thread.subject, Thread.due_at, TriageGroup.name.label("team_name"))
+    .join(TriageGroup, TriageGroup.id == Thread.group_id)
+    .where(Thread.patient_id == bindparam("patient_id"), Thread.due_at.is_not(None))
+    .order_by(Thread.due_at, Thread.id).limit(5))
+_DRAFTS = (select(func.count()).select_from(
+    select(Draft.id).where(Draft.author_id == bindparam("patient_id")).limit(NEW_COUNT_CAP)
+    .subquery()))
+_LAST_SIGN_IN = (select(UserSession.created_at)
+                 .where(UserSession.user_id == bindparam("patient_id"),
+                        UserSession.id != bindparam("session_id"))
+                 .order_by(UserSession.created_at.desc()).limit(1))
+
+
+def summary(patient: User, session_id: int | None) -> InboxSummary:
+    """The Inbox's summary for this patient (`session_id`: the session now, not counted as
+    the last sign-in). A few bounded index ranges, whatever the mailbox's size."""
+    params = {"patient_id": patient.id, "session_id": session_id or 0}
+    unread = [row.team_name for row in read_rows(_UNREAD_TEAMS, params)]
+    by_team: dict[str, int] = {}
+    for name in unread:
+        by_team[name] = by_team.get(name, 0) + 1
+    session = db.session
+    return InboxSummary(
+        new_by_team=sorted(by_team.items()), new_capped=len(unread) >= NEW_COUNT_CAP,
+        expected=read_rows(_EXPECTED, params),
+        drafts=session.execute(_DRAFTS, params).scalar_one(),
+        last_sign_in=session.execute(_LAST_SIGN_IN, params).scalar())
