@@ -9,7 +9,8 @@ from ..services import access, notes, records, triage
 from .forms import AssignForm, NoteForm, ReassignForm
 
 
-def staff_panel(thread: Thread) -> dict:
+def staff_panel(thread: Thread, on_team: bool | None = None) -> dict:
+    """`on_team`: whether the user works the thread, when the page already knows."""
     assign_form = AssignForm()
     # Starts empty: one click must not assign the thread to whoever is first in the list.
     assign_form.assignee.choices = [(0, "Choose a person"), *triage.assignees(thread)]
@@ -20,7 +21,7 @@ def staff_panel(thread: Thread) -> dict:
     note_form.ask.choices = [(0, "Nobody: a note only")] + [
         (u.id, u.display_name) for u in notes.colleagues_to_ask(current_user, thread)]
     return {
-        "on_team": access.works_thread(current_user, thread),
+        "on_team": access.works_thread(current_user, thread) if on_team is None else on_team,
         "notes": notes.notes_of(thread),
         "note_form": note_form,
         "status_label": ThreadStatus.LABELS.get(thread.status, thread.status),
