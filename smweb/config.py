@@ -55,8 +55,8 @@ class Config:
         "SMWEB_URGENT_WORDS",
         "chest pain, chest pressure, heart attack, can't breathe, cannot breathe, can not "
         "breathe, trouble breathing, hard to breathe, stroke, suicide, suicidal, kill myself, "
-        "end my life, overdose, overdosed, bleeding heavily, passed out, unconscious, "
-        "seizure").split(",") if w.strip()]
+        "hurt myself, want to die, end my life, overdose, bleeding heavily, passed out, "
+        "unconscious, seizure").split(",") if w.strip()]
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
     # A patient can't reply in a thread whose last message is older than this (PRODUCT.md).
     REPLY_WINDOW_DAYS = int(os.environ.get("SMWEB_REPLY_WINDOW_DAYS", "45"))

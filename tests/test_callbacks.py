@@ -69,11 +69,15 @@ def test_the_patient_asks_and_the_team_and_coordinator_see_it(app, overdue):
 def test_a_number_no_one_can_dial_is_refused_and_kept(app, overdue, phone, problem):
     patient = _browser(app, "veteran1")
     page = patient.get(f"/threads/{overdue}").text
+    patient.post(f"/threads/{overdue}/reply", data={  # a reply started, kept as a draft
+        "csrf_token": _token(page), "action": "save", "body": "Half a reply"})
     answer = patient.post(f"/threads/{overdue}/call-back", data={
         "csrf_token": _token(page), "phone": phone, "good_times": "after 5"})
     assert answer.status_code == 422
     assert problem in html.unescape(answer.text)
     assert 'value="after 5"' in answer.text  # what was typed, kept
+    assert "Half a reply" in answer.text  # and the reply started, still in its box
+    assert "There is a problem" in answer.text
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(CallBack.id))) == 0
 
@@ -93,8 +97,13 @@ def test_not_before_the_reply_time_nor_twice_nor_for_others(app, clock):
     page = patient.get(f"/threads/{thread_id}").text
     data = {"csrf_token": _token(page), "phone": "555-123-4567"}
     assert patient.post(f"/threads/{thread_id}/call-back", data=data).status_code == 303
-    again = patient.post(f"/threads/{thread_id}/call-back", data=data)
-    assert again.status_code == 422 and "already asked" in again.text
+    again = patient.post(f"/threads/{thread_id}/call-back", data=data)  # a double tap
+    assert again.status_code == 303
+    other_number = patient.post(f"/threads/{thread_id}/call-back",
+                                data={**data, "phone": "555-000-1111"})
+    assert other_number.status_code == 422 and "already asked" in other_number.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(CallBack.id))) == 1
     other = _browser(app, "veteran2")
     page = other.get("/compose").text
     assert other.post(f"/threads/{thread_id}/call-back", data={

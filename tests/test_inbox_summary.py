@@ -1,6 +1,6 @@
-"""The Inbox starts with what waits for the patient ("Since you last signed in"): new
-replies per care team, the replies still expected and by when, and drafts not sent, each a
-link; its cost is a few bounded index ranges, whatever the mailbox's size."""
+"""The Inbox starts with what waits for the patient ("Waiting for you", and when they last
+signed in): new replies per care team, the replies still expected and by when, and drafts
+not sent, each a link; its cost is a few bounded index ranges, whatever the mailbox's size."""
 
 from smweb.extensions import db
 from smweb.models import Draft, Thread, UserSession
@@ -21,7 +21,7 @@ def test_the_inbox_opens_with_what_waits(app):
     browser = app.test_client()
     assert sign_in(browser, "veteran1").status_code == 303
     page = browser.get("/mailbox/inbox").text
-    assert "<h2 id=\"summary-title\">Since you last signed in</h2>" in page
+    assert "<h2 id=\"summary-title\">Waiting for you</h2>" in page
     for team, count in unread:
         assert f"{count} new {'reply' if count == 1 else 'replies'} from {team}" in page
     assert unread  # the demo leaves veteran1 team replies unread
@@ -57,8 +57,8 @@ def test_not_in_the_lists_refresh_nor_other_folders(app):
     browser = app.test_client()
     assert sign_in(browser, "veteran1").status_code == 303
     fragment = browser.get("/mailbox/inbox", headers=htmx_fragment("message-list")).text
-    assert "Since you last signed in" not in fragment
-    assert "Since you last signed in" not in browser.get("/mailbox/sent").text
+    assert "Waiting for you" not in fragment
+    assert "Waiting for you" not in browser.get("/mailbox/sent").text
 
 
 def test_the_summary_costs_a_few_statements(app, client):
@@ -66,3 +66,21 @@ def test_the_summary_costs_a_few_statements(app, client):
     with_summary = count_statements(app, client, "/mailbox/inbox")
     without = count_statements(app, client, "/mailbox/inbox?page=2")
     assert with_summary - without <= 4
+
+
+def test_deleted_and_filed_threads_are_left_out(app):
+    with app.app_context():
+        veteran = user("veteran1")
+        waiting = new_thread(subject="Deleted one")
+        waiting.patient_deleted_at = waiting.created_at
+        unread = db.session.scalar(db.select(Thread).where(
+            Thread.patient_id == veteran.id, Thread.unread_for_patient.is_(True)))
+        before = sum(n for _t, n in mailbox.summary(veteran, None).new_by_team)
+        from smweb.services import folders
+
+        folder = folders.create(veteran, "Kept")
+        unread.folder_id = folder.id  # filed away: not in the Inbox's list
+        db.session.commit()
+        after = mailbox.summary(veteran, None)
+        assert sum(n for _t, n in after.new_by_team) == before - 1
+        assert "Deleted one" not in [row.subject for row in after.expected]

@@ -94,3 +94,32 @@ def test_the_compose_page_offers_the_requests(app, patient):
     page = patient.get("/compose").text
     assert 'href="/compose/renewal">Renew a medication</a>' in page
     assert 'href="/compose/appointment">Ask about an appointment</a>' in page
+
+
+def test_a_request_sent_after_the_session_ran_out_is_kept_as_a_draft(app, patient, clock):
+    page = patient.get("/compose/renewal").text
+    clock.advance(minutes=31)  # typing slowly on a phone
+    answer = patient.post("/compose/renewal", data={
+        **_form(page), "recipient": _blue(app), "medication": "Atorvastatin",
+        "action": "send"})
+    assert answer.status_code == 302
+    assert "/sign-in" in answer.location and "unsent=kept" in answer.location
+    with app.app_context():
+        from smweb.models import Draft
+
+        draft = db.session.scalar(db.select(Draft).where(Draft.subject ==
+                                                         "Renewal: Atorvastatin"))
+        assert draft is not None and "Medication: Atorvastatin" in draft.body
+        assert db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Renewal: Atorvastatin")) is None  # never sent
+
+
+def test_enter_in_a_field_after_the_warning_is_a_plain_send(app, patient):
+    page = patient.get("/compose/appointment").text
+    stopped = patient.post("/compose/appointment", data={
+        **_form(page), "recipient": _blue(app), "visit": "eye exam",
+        "note": "I get chest pain.", "action": "send"})
+    html_text = stopped.text
+    form_at = html_text.index('<form method="post" action="/compose/appointment"')
+    first = html_text.index('name="action"', form_at)
+    assert html_text[first:first + 40].startswith('name="action" value="send"')

@@ -13,7 +13,8 @@ from smweb.models import Draft, Message, Thread, TriageGroup
 from smweb.services.urgent import words_in
 from tests.support import htmx_fragment, sign_in, user
 
-PHRASES = ["chest pain", "can't breathe", "cannot breathe", "stroke", "suicidal", "overdose"]
+PHRASES = ["chest pain", "can't breathe", "cannot breathe", "stroke", "suicidal", "overdose",
+           "kill myself"]
 
 
 @pytest.mark.parametrize("text, found", [
@@ -26,6 +27,11 @@ PHRASES = ["chest pain", "can't breathe", "cannot breathe", "stroke", "suicidal"
     ("Chest\npain and I feel suicidal", ["chest pain", "suicidal"]),
     ("He had a stroke.", ["stroke"]),
     ("I overdosed on my pills", ["overdose"]),
+    ("I think I am overdosing", ["overdose"]),
+    ("I cant breath at night", ["can't breathe"]),  # the usual misspelling
+    ("I'm thinking about killing myself", ["kill myself"]),
+    ("I feel sui\u00adcidal", ["suicidal"]),  # a soft hyphen pasted in
+    ("I breathed fine, no chest", []),
     ("My painting class; a brushstroke", []),  # never inside another word
     ("chest painful", []),
     ("pain in my chest", []),
@@ -40,6 +46,7 @@ def test_the_sites_list_is_configuration(app):
     with app.app_context():
         assert "chest pain" in app.config["URGENT_WORDS"]
         assert words_in("I think I am having a heart attack") == ["heart attack"]
+        assert words_in("some days I want to die") == ["want to die"]
 
 
 def _form(page: str) -> dict:
@@ -125,3 +132,28 @@ def test_a_reply_with_urgent_words_stops_too_and_staff_are_never_stopped(app):
     sent = nurse.post(f"/threads/{thread_id}/reply", data={
         **_form(page), "action": "send", "body": "If you have chest pain, call 911."})
     assert sent.status_code == 303  # staff write about emergencies: never stopped
+
+
+def test_a_completed_thread_leaves_the_top_of_the_queue(app):
+    patient = app.test_client()
+    assert sign_in(patient, "veteran1").status_code == 303
+    fields = {**_form(patient.get("/compose").text), "recipient": str(_blue(app)),
+              "category": "General", "subject": "Breathing", "body": "I can't breathe well."}
+    assert patient.post("/compose", data={**fields, "action": "send_anyway"}).status_code \
+        == 303
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread).where(Thread.subject == "Breathing"))
+        first_flag, thread_id = thread.urgent_at, thread.id
+    again = patient.get(f"/threads/{thread_id}").text
+    patient.post(f"/threads/{thread_id}/reply", data={
+        **_form(again), "action": "send_anyway", "body": "Still can't breathe."})
+    with app.app_context():  # the first flag's time stays: oldest first in the list
+        assert db.session.get(Thread, thread_id).urgent_at == first_flag
+    nurse = app.test_client()
+    assert sign_in(nurse, "nurse1").status_code == 303
+    assert "Possible urgent (1)" in nurse.get("/triage/").text
+    page = nurse.get(f"/threads/{thread_id}").text
+    done = nurse.post(f"/triage/threads/{thread_id}/complete",
+                      data={"csrf_token": _form(page)["csrf_token"]})
+    assert done.status_code == 303
+    assert "Possible urgent" not in nurse.get("/triage/").text

@@ -30,8 +30,12 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index('ix_call_backs_open', 'call_backs', ['done_at', 'thread_id'])
+    op.create_index('uq_call_backs_one_waiting', 'call_backs', ['thread_id'], unique=True,
+                    sqlite_where=sa.text('done_at IS NULL'),
+                    postgresql_where=sa.text('done_at IS NULL'))
 
 
 def downgrade():
+    op.drop_index('uq_call_backs_one_waiting', table_name='call_backs')
     op.drop_index('ix_call_backs_open', table_name='call_backs')
     op.drop_table('call_backs')

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -254,8 +255,13 @@ class CallBack(db.Model):
     team's queue and the coordinator's escalations until someone on the team calls back."""
 
     __tablename__ = "call_backs"
-    # The few still waiting, for the queue, the escalations and a thread.
-    __table_args__ = (Index("ix_call_backs_open", "done_at", "thread_id"),)
+    __table_args__ = (
+        # The few still waiting, for the queue, the escalations and a thread.
+        Index("ix_call_backs_open", "done_at", "thread_id"),
+        # One waiting per thread, even when two asks arrive at once (a double tap).
+        Index("uq_call_backs_one_waiting", "thread_id", unique=True,
+              sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..database import read_rows
@@ -39,11 +40,15 @@ def ask(patient: User, thread_id: int, phone: str, good_times: str) -> CallBack:
     """The patient asks the team to call: the number is checked; the team's queue and the
     coordinators' escalations list it until it is made."""
     thread = access.get_thread_for(patient, thread_id)
-    if not may_ask(patient, thread):
-        if open_for(thread) is not None:
-            raise CallBackError("You already asked for a phone call on this conversation.")
-        raise CallBackError("You can ask for a phone call once the reply time has passed.")
     phone, good_times = phone.strip(), good_times.strip()
+    if not may_ask(patient, thread):
+        waiting = open_for(thread)
+        if waiting is not None and waiting.phone == phone:
+            return waiting  # the same ask again (a double tap): it is there
+        if waiting is not None:
+            raise CallBackError("You already asked for a phone call on this conversation, "
+                                f"at {waiting.phone}.")
+        raise CallBackError("You can ask for a phone call once the reply time has passed.")
     digits = sum(c.isdigit() for c in phone)
     if not _PHONE_CHARACTERS.match(phone) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
         raise CallBackError("Enter a phone number the team can call, for example "
@@ -55,7 +60,13 @@ def ask(patient: User, thread_id: int, phone: str, good_times: str) -> CallBack:
     db.session.add(call_back)
     db.session.add(ThreadEvent(thread_id=thread.id, actor_id=patient.id,
                                kind="call_back_asked"))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # asked twice at once: the other request's is the one
+        db.session.rollback()
+        if (waiting := open_for(thread)) is not None:
+            return waiting
+        raise
     return call_back
 
 

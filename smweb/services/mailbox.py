@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User, UserSession
@@ -214,6 +215,7 @@ class InboxSummary:
     new_by_team: list[tuple[str, int]]
     new_capped: bool  # at least NEW_COUNT_CAP unread: the counts stopped there
     expected: list  # rows: thread id, subject, due_at, team name
+    now: datetime  # an expected reply whose due time passed is overdue
     drafts: int
     last_sign_in: datetime | None
 
@@ -226,12 +228,13 @@ _UNREAD_TEAMS = (
     select(TriageGroup.name.label("team_name"))
     .select_from(Thread).join(TriageGroup, TriageGroup.id == Thread.group_id)
     .where(Thread.patient_id == bindparam("patient_id"), Thread.unread_for_patient.is_(True),
-           Thread.patient_deleted_at.is_(None))
+           Thread.patient_deleted_at.is_(None), Thread.folder_id.is_(None))  # the Inbox's
     .limit(NEW_COUNT_CAP))
 _EXPECTED = (
     select(Thread.id, Thread.subject, Thread.due_at, TriageGroup.name.label("team_name"))
     .join(TriageGroup, TriageGroup.id == Thread.group_id)
-    .where(Thread.patient_id == bindparam("patient_id"), Thread.due_at.is_not(None))
+    .where(Thread.patient_id == bindparam("patient_id"), Thread.due_at.is_not(None),
+           Thread.patient_deleted_at.is_(None))
     .order_by(Thread.due_at, Thread.id).limit(5))
 _DRAFTS = (select(func.count()).select_from(
     select(Draft.id).where(Draft.author_id == bindparam("patient_id")).limit(NEW_COUNT_CAP)
@@ -254,5 +257,5 @@ def summary(patient: User, session_id: int | None) -> InboxSummary:
     return InboxSummary(
         new_by_team=sorted(by_team.items()), new_capped=len(unread) >= NEW_COUNT_CAP,
         expected=read_rows(_EXPECTED, params),
-        drafts=session.execute(_DRAFTS, params).scalar_one(),
+        drafts=session.execute(_DRAFTS, params).scalar_one(), now=utcnow(),
         last_sign_in=session.execute(_LAST_SIGN_IN, params).scalar())

@@ -60,7 +60,7 @@ def _add_message(thread: Thread, author: User, body: str, form_key: str | None,
     now = utcnow()
     from_patient = author.id == thread.patient_id
     if possibly_urgent and from_patient:  # sent past the emergency warning: tops the team's queue
-        thread.urgent_at = now
+        thread.urgent_at = thread.urgent_at or now  # the first stays: oldest first
     message = Message(
         thread=thread, author_id=author.id, from_patient=from_patient, subject=thread.subject,
         body=body, sent_at=now, form_key=form_key or None,

@@ -147,6 +147,7 @@ def complete(actor: User, thread: Thread) -> None:
     thread.completed_at = utcnow()
     thread.due_at = None
     thread.warn_at = None
+    thread.urgent_at = None  # done with: off the top of the queue
     reports.thread_completed(thread, thread.completed_at)
     _event(thread, actor, "completed")
     db.session.commit()

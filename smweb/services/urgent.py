@@ -3,8 +3,9 @@ told not to wait for a reply but to call (911, the crisis line, their team), and
 send it: it then tops the team's queue, flagged "possible urgent" (queue.possibly_urgent).
 
 Matched on whole words, never inside another word ("stroke" is not in "brushstroke"), with
-case, apostrophes (can't, can’t, cant) and spacing ignored, and a plural or "-ed" allowed on
-a phrase's last word (chest pains, seizures)."""
+case, apostrophes (can't, can’t, cant), invisible characters and spacing ignored, and the
+usual endings allowed on each word (chest pains, seizures, killing myself, overdosing, and
+"can't breath", a final e dropped)."""
 
 import re
 from functools import cache
@@ -12,11 +13,23 @@ from functools import cache
 from flask import current_app
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")  # soft hyphen, zero width
 _NOT_A_LETTER = re.compile(r"[^\w]+")
+# What a word may end with and still be that word: plural, past, -ing (kill → killing).
+_ENDINGS = "(?:s|es|d|ed|ing)?"
 
 
 def _words(text: str) -> list[str]:
-    return _NOT_A_LETTER.sub(" ", _APOSTROPHES.sub("", text.casefold())).split()
+    text = _INVISIBLE.sub("", _APOSTROPHES.sub("", text.casefold()))
+    return _NOT_A_LETTER.sub(" ", text).split()
+
+
+def _stem(word: str) -> str:
+    """A phrase's word as a pattern: its endings allowed (a final e may drop: overdose →
+    overdosing, breathe → breath)."""
+    base = word[:-1] if word.endswith("e") and len(word) > 3 else word
+    tail = "e?" if base != word else ""
+    return re.escape(base) + tail + _ENDINGS
 
 
 @cache
@@ -24,9 +37,8 @@ def _patterns(phrases: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
     patterns = []
     for phrase in phrases:
         if words := _words(phrase):
-            *head, last = (re.escape(w) for w in words)
             patterns.append((phrase, re.compile(
-                r"(?<!\S)" + " ".join([*head, f"{last}(?:s|es|d|ed)?"]) + r"(?!\S)")))
+                r"(?<!\S)" + " ".join(_stem(w) for w in words) + r"(?!\S)")))
     return patterns
 
 

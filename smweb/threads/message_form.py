@@ -74,11 +74,12 @@ def submit(page: MessagePage, fields: DraftFields, draft_id: int | None = None):
     outcome = messaging.submit(current_user, action, fields, form_key=form.form_key.data,
                                draft_id=draft_id, savable=savable, complete=complete)
     if g.get("keeping_unsent"):
-        return _kept_while_signed_out(page, outcome)
+        return kept_while_signed_out(outcome, page.draft_url, page.sent_url)
     return answer(page, outcome)
 
 
-def _kept_while_signed_out(page: MessagePage, outcome: messaging.Outcome):
+def kept_while_signed_out(outcome: messaging.Outcome, draft_url: Callable[[Draft], str],
+                          sent_url: Callable[[Thread], str]):
     """The form came from a session that had timed out: what it carried is now the user's
     draft (or was sent before, by an earlier press). The browser goes to the sign-in page,
     which says so, and from there back to the draft. Nothing else is shown."""
@@ -86,8 +87,8 @@ def _kept_while_signed_out(page: MessagePage, outcome: messaging.Outcome):
         return None  # not kept (nothing to keep, or refused): auth.guards says signed out
     g.unsent_kept = True
     args = {"ended": g.get("session_ended"), "unsent": "kept" if outcome.result == KEPT else None,
-            "next": page.draft_url(outcome.draft) if outcome.result == KEPT
-            else page.sent_url(outcome.thread)}
+            "next": draft_url(outcome.draft) if outcome.result == KEPT
+            else sent_url(outcome.thread)}
     target = url_for("auth.sign_in", **args)
     if request.htmx:
         return make_response("", 401, redirect=target)

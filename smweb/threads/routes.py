@@ -3,7 +3,7 @@ the thread page with its reply form, printing, and attachment downloads."""
 
 import io
 
-from flask import abort, flash, render_template, request, send_file, url_for
+from flask import abort, flash, g, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from ..auth.guards import (
@@ -42,7 +42,7 @@ from .forms import (
     StaffNewMessageForm,
     StaffReplyForm,
 )
-from .message_form import MessagePage, submit
+from .message_form import MessagePage, kept_while_signed_out, submit
 
 SENT_NOTICE = (
     "Your message was sent. Your care team should reply within 3 business days. "
@@ -76,6 +76,7 @@ REQUESTS = {"renewal": ("Renew a medication", RenewalForm),
 
 @bp.route("/compose/renewal", methods=["GET", "POST"], defaults={"kind": "renewal"})
 @bp.route("/compose/appointment", methods=["GET", "POST"], defaults={"kind": "appointment"})
+@keeps_unsent_message
 @patient_messaging_required
 def compose_request(kind: str):
     """A request that routes: a medication renewal or an appointment question, from a few
@@ -84,6 +85,15 @@ def compose_request(kind: str):
     teams = preferences.compose_teams(current_user)
     form = form_class(teams.groups)
     status = 200
+    if g.get("keeping_unsent"):  # the session ran out of time: keep it as a draft, never send
+        category, subject, body = requests.as_message(form.request())
+        outcome = messaging.submit(
+            current_user, messaging.SAVE, DraftFields(group_id=form.group_id,
+                                                      category=category, subject=subject,
+                                                      body=body),
+            form_key=form.form_key.data)
+        return kept_while_signed_out(
+            outcome, lambda d: url_for("threads.compose", draft_id=d.id), _thread_url)
     if form.validate_on_submit():
         action = request.form.get("action", messaging.SEND)
         if action not in (messaging.SEND, messaging.SEND_ANYWAY):
@@ -282,7 +292,10 @@ def ask_for_call_back(thread_id: int):
             return redirect_to(_thread_url(thread))
     elif form.csrf_token.errors:
         abort(400)
-    body, _status = _reply_page(thread, _reply_form(), call_back_form=form).render(None)
+    # The page again, with the reply the patient had started still in its box.
+    draft = drafts.reply_draft_for(current_user, thread)
+    reply_form = _reply_form({"body": draft.body} if draft else None)
+    body, _status = _reply_page(thread, reply_form, call_back_form=form).render(draft)
     return body, 422
 
 

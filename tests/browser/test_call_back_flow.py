@@ -54,7 +54,8 @@ def test_an_overdue_thread_offers_a_phone_call(open_tab, a11y, js):
     page.get_by_label("Phone number to call").fill("call me")
     page.get_by_label("Good times to call (optional)").fill("weekday mornings")
     page.get_by_role("button", name="Ask for a phone call").click()
-    expect(page.get_by_text("Enter a phone number the team can call")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="There is a problem"))\
+        .to_contain_text("Enter a phone number the team can call")
     expect(page.get_by_label("Good times to call (optional)")).to_have_value("weekday mornings")
     page.get_by_label("Phone number to call").fill("555-867-5309")
     page.get_by_role("button", name="Ask for a phone call").click()

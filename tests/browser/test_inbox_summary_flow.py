@@ -1,4 +1,4 @@
-"""The Inbox's "Since you last signed in", in a real Chromium with JavaScript on and off (on
+"""The Inbox's "Waiting for you", in a real Chromium with JavaScript on and off (on
 a 320 px phone without it): veteran1 sees his new replies by team and the reply still
 expected from Cardiology, and its link opens that conversation."""
 
@@ -15,7 +15,7 @@ def test_the_inbox_says_what_waits(open_tab, a11y, js):
     tab = open_tab(js=js, size=None if js else PHONE)
     page = tab.page
     sign_in(tab, "veteran1", "Inbox")
-    waiting = page.get_by_role("region", name="Since you last signed in")
+    waiting = page.get_by_role("region", name="Waiting for you")
     expect(waiting).to_contain_text("new repl")
     expected = waiting.get_by_role("listitem").filter(
         has_text="A reply from Cardiology is expected by")
