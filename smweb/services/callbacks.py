@@ -91,6 +91,9 @@ _WAITING = (
     .join(Thread, Thread.id == CallBack.thread_id)
     .join(User, User.id == Thread.patient_id)
     .join(TriageGroup, TriageGroup.id == Thread.group_id)
+    # The few waiting first, then their threads by id: SQLite, left to itself, reads the
+    # team's every thread by its group index and looks each up here.
+    .with_hint(Thread, "NOT INDEXED", "sqlite")
     .where(CallBack.done_at.is_(None),
            Thread.group_id.in_(bindparam("groups", expanding=True)))
     .order_by(CallBack.created_at, CallBack.id))

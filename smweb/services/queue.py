@@ -118,6 +118,9 @@ _POSSIBLY_URGENT = (
     select(Thread.id, Thread.subject, Thread.urgent_at,
            _PATIENT.display_name.label("patient_name"))
     .join(_PATIENT, _PATIENT.id == Thread.patient_id)
+    # SQLite, left to itself, reads the team's every thread by its group index (40 ms for
+    # 25,000 threads, in make bench): this range holds only the flagged.
+    .with_hint(Thread, "INDEXED BY ix_threads_urgent", "sqlite")
     .where(Thread.urgent_at.is_not(None),
            Thread.group_id.in_(bindparam("groups", expanding=True)))
     .order_by(Thread.urgent_at, Thread.id).limit(50))
