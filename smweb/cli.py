@@ -36,6 +36,9 @@ def seed_demo_command() -> None:
         user = accounts.find_user(username)
         if user is not None and user.is_coordinator:
             kind = "coordinator"
+        for caregiver, patient, may_write in demo.DEMO_CAREGIVERS:
+            if caregiver == username:
+                kind = f"caregiver of {patient} ({'read and write' if may_write else 'read'})"
         click.echo(f"  {username:<13} {kind:<16} {name}")
     click.echo(f"Staff, coordinator and admin sign-ins then ask for a code from an authenticator "
                f"app with the demo-only key {demo.DEMO_TOTP_SECRET}")

@@ -62,7 +62,17 @@ def _common_context() -> dict:
 
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
             "is_library_url": is_library_url, "my_folders": _my_folders,
-            "may_restrict": _may_restrict, "session_remaining": _session_remaining}
+            "may_restrict": _may_restrict, "session_remaining": _session_remaining,
+            "may_write": _may_write}
+
+
+def _may_write() -> bool:
+    """Whether the page may offer to write, move or delete: always, except to a caregiver
+    the patient let read only (whose posts the gate refuses anyway: auth/guards.py)."""
+    from flask import g
+
+    acting = g.get("acting")
+    return acting is None or acting.may_write
 
 
 def _session_remaining() -> int | None:

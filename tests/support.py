@@ -18,6 +18,7 @@ from werkzeug.test import encode_multipart
 from smweb import clock as app_clock
 from smweb.extensions import db
 from smweb.models import (
+    Caregiver,
     Draft,
     Facility,
     QuickText,
@@ -31,6 +32,7 @@ from smweb.models.people import AccountLevel
 from smweb.services import (
     attachments,
     blocking,
+    caregivers,
     demo,
     drafts,
     folders,
@@ -364,6 +366,12 @@ ROUTES = [
     ("POST", "/preferences/opt-out", "auth.opt_out"),
     ("GET", "/premium-required", "auth.premium_required"),
     ("GET", "/account", "auth.account"),
+    ("GET", "/caregivers", "auth.caregivers_page"),
+    ("POST", "/caregivers", "auth.caregivers_page"),
+    ("POST", "/caregivers/{caregiver_link}/access", "auth.change_caregiver_access"),
+    ("POST", "/caregivers/{caregiver_link}/end", "auth.end_caregiver_access"),
+    ("GET", "/acting-for", "auth.acting_for"),
+    ("POST", "/acting-for", "auth.acting_for"),
     ("POST", "/account/sign-out-everywhere", "auth.sign_out_everywhere"),
     ("GET", "/account/password", "auth.change_password"),
     ("POST", "/account/password", "auth.change_password"),
@@ -404,8 +412,20 @@ def route_objects() -> dict[str, int]:
                            "Private reason")
     quick_text = db.session.scalar(db.select(QuickText.id).where(  # Blue's, doctor1 keeps it
         QuickText.title == "Lab results normal"))
+    # Caregivers: caregiver1 reads and writes for veteran1 (the demo's); caregiver2 acts for
+    # another patient (veteran2), caregiver3 for veteran1 read only, caregiver4 no longer.
+    caregiver_link = db.session.scalar(db.select(Caregiver.id).where(
+        Caregiver.caregiver_id == user("caregiver1").id))
+    for name, patient, may_write in (("caregiver2", "veteran2", True),
+                                     ("caregiver3", "veteran1", False),
+                                     ("caregiver4", "veteran1", True)):
+        helper = create_user(name, demo.DEMO_PASSWORD, name.title(), role=Role.CAREGIVER)
+        db.session.flush()
+        caregivers.add(user(patient), name, may_write, by=user(patient))
+    caregivers.end(db.session.scalar(db.select(Caregiver).where(
+        Caregiver.caregiver_id == helper.id)), by=veteran)
     return {"thread": thread.id, "draft": draft.id, "staff_draft": staff_draft.id,
-            "quick_text": quick_text,
+            "quick_text": quick_text, "caregiver_link": caregiver_link,
             "record": entry.id, "folder": folder.id, "patient": veteran.id,
             "block": block.id,
             "attachment": message.attachments[0].id,

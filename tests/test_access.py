@@ -16,6 +16,12 @@ PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup
           "auth.sign_out", "auth.signed_out", "auth.session_status", "auth.help_page",
           "static", "assets.htmx"}
 
+def _patient_side(path: str) -> bool:
+    """A route a caregiver reaches for the patient (past the caregiver's gate)."""
+    return path.startswith(("/mailbox", "/folders", "/search", "/compose", "/threads",
+                            "/drafts", "/attachments"))
+
+
 # Who must be refused, with what, for each object-bearing or role-bound route.
 REFUSALS = [
     # another patient and staff of another team can't see veteran1's thread
@@ -67,6 +73,20 @@ REFUSALS = [
     # response-time reports are for coordinators and group administrators
     *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/triage/reports")
       for who in ("veteran1", "nurse1", "cardio1")],
+    # a caregiver of another patient sees nothing of veteran1's
+    *[(m, p, "caregiver2", 404) for m, p, _ in ROUTES
+      if any(k in p for k in ("{thread}", "{draft}", "{folder}")) and _patient_side(p)],
+    *[("GET", f"/attachments/{{{k}}}", "caregiver2", 404)
+      for k in ("attachment", "draft_attachment")],
+    # a read-only caregiver posts nothing; an ended caregiver opens nothing
+    *[(m, p, "caregiver3", 403) for m, p, _ in ROUTES if m == "POST" and _patient_side(p)],
+    *[(m, p, "caregiver4", 403) for m, p, _ in ROUTES if _patient_side(p)],
+    # who may act for a patient is the patient's own to say, and only caregivers choose
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/caregivers")
+      for who in ("caregiver1", "nurse1", "admin1")],
+    *[(m, p, "veteran2", 404) for m, p, _ in ROUTES if "{caregiver_link}" in p],
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/acting-for")
+      for who in ("veteran1", "nurse1")],
     # patient-only routes are refused to a patient who is not allowed messaging
     ("GET", "/threads/{thread}", "basic1", 302),
 ]

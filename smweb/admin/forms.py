@@ -16,7 +16,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..parsing import coerce_id
 
 ROLES = [SelectChoice("patient", "Patient"), SelectChoice("staff", "Staff"),
-         SelectChoice("admin", "Admin")]
+         SelectChoice("admin", "Admin"),
+         SelectChoice("caregiver", "Caregiver (acts for patients who give access)")]
 LEVELS = [SelectChoice("basic", "Basic"), SelectChoice("premium", "Premium (identity verified)")]
 
 

@@ -79,3 +79,29 @@ class PreferencesForm(FlaskForm):
     contacts = SelectMultipleField("Care teams shown when you write a message", coerce=coerce_id,
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())
+
+
+ACCESS_CHOICES = [("read", "Read only: reads your messages"),
+                  ("write", "Read and write: also writes, moves and deletes for you")]
+
+
+class CaregiverForm(FlaskForm):
+    """A patient gives a caregiver's account access."""
+
+    username = StringField(
+        "Your caregiver's username",
+        description="They create their account with the help desk, and tell you its username.",
+        validators=[DataRequired("Enter your caregiver's username."), Length(max=64)],
+        render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    access = RadioField("What they may do", choices=ACCESS_CHOICES, default="read",
+                        validators=[InputRequired("Choose what they may do.")])
+
+
+class CaregiverAccessForm(FlaskForm):
+    access = RadioField("What they may do", choices=ACCESS_CHOICES,
+                        validators=[InputRequired("Choose what they may do.")])
+
+
+class ActingForForm(FlaskForm):
+    patient = RadioField("Whose messages", coerce=coerce_id,
+                         validators=[InputRequired("Choose whose messages to open.")])

@@ -2,13 +2,16 @@
 
 from functools import wraps
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
-from ..services import blocking
-from ..services.refusals import Refusal
+from ..services import blocking, caregivers, origin
+from ..services.refusals import Forbidden, Refusal
+
+READ_ONLY = ("Your access to {name}'s messages is read only: you can read them, but not "
+             "write, move or delete. {name} can change that on their Caregivers page.")
 
 
 def blocked_page():
@@ -22,6 +25,8 @@ def patient_messaging_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
+        if current_user.is_caregiver:
+            return _as_caregiver(view, *args, **kwargs)
         if not current_user.is_patient:
             abort(404)
         if not current_user.is_premium:
@@ -30,6 +35,56 @@ def patient_messaging_required(view):
             return blocked_page()
         if current_user.opted_in_at is None:
             return redirect(url_for("auth.terms"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _as_caregiver(view, *args, **kwargs):
+    """A caregiver's request for the patient they act for: past the caregiver's gate (asked
+    on every request, so an ended access ends now), the view serves the patient's messages
+    as it would the patient — through the same gate for every thread, draft and file — with
+    the caregiver named as the one acting (audit trail, "Sent by ... for ..."). A read-only
+    caregiver's every post is refused before the view runs: nothing they send changes a
+    thing."""
+    caregiver = current_user._get_current_object()
+    try:
+        acting = caregivers.acting_for(caregiver, session.get("acting_for"))
+    except caregivers.NotChosen:
+        return redirect(url_for("auth.acting_for", next=request.full_path
+                                if request.method == "GET" else None))
+    session["acting_for"] = acting.patient.id  # kept: an access ended later says so
+    if request.method == "POST" and not acting.may_write:
+        raise Forbidden(READ_ONLY.format(name=acting.patient.display_name))
+    g.acting = acting
+    g._login_user = acting.patient  # flask-login's current user, for this view only
+    try:
+        with origin.caregiver_acting(caregiver.id):
+            return view(*args, **kwargs)
+    finally:
+        g._login_user = caregiver
+
+
+def own_patient_account_required(view):
+    """A patient's own account, never a caregiver acting for it: who may act for the
+    patient is the patient's to say."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_patient:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def caregiver_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_caregiver:
+            abort(404)
         return view(*args, **kwargs)
 
     return wrapped

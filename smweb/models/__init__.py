@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .background import JobRun, Notice
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import (
+    Caregiver,
     Facility,
     Preferences,
     Role,
@@ -31,6 +32,7 @@ from .triage import (
 )
 
 __all__ = [
+    "Caregiver",
     "AuditEvent",
     "JobRun",
     "Notice",

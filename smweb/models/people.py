@@ -25,6 +25,8 @@ class Role(StrEnum):
     PATIENT = "patient"
     STAFF = "staff"
     ADMIN = "admin"  # the site's administrators: accounts, facilities, care teams
+    # Someone a patient lets read (or read and write) their messages: no mailbox of their own
+    CAREGIVER = "caregiver"
 
 
 class AccountLevel(StrEnum):
@@ -134,8 +136,9 @@ class User(UserMixin, db.Model):
 
     @property
     def needs_second_factor(self) -> bool:
-        """Staff, coordinators and admins must use a second factor; patients may."""
-        return not self.is_patient
+        """Staff, coordinators and admins must use a second factor; patients and
+        caregivers may."""
+        return self.is_staff or self.is_admin
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account can't stay signed in
@@ -152,6 +155,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def is_caregiver(self) -> bool:
+        return self.role == Role.CAREGIVER
 
     @property
     def is_coordinator(self) -> bool:
@@ -210,3 +217,33 @@ hidden_contacts = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("group_id", ForeignKey("triage_groups.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+class Caregiver(db.Model):
+    """Proxy access: a caregiver's own account may read a patient's messages, or read and
+    write them, until the patient (or an admin) ends it. An ended link stays, for the record;
+    at most one is current per caregiver and patient (a partial unique index)."""
+
+    __tablename__ = "caregivers"
+    __table_args__ = (
+        Index("uq_caregivers_current", "caregiver_id", "patient_id", unique=True,
+              sqlite_where=db.text("ended_at IS NULL"),
+              postgresql_where=db.text("ended_at IS NULL")),
+        Index("ix_caregivers_patient", "patient_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    may_write: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None]
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    patient: Mapped[User] = relationship(foreign_keys=[patient_id], lazy="joined")
+    caregiver: Mapped[User] = relationship(foreign_keys=[caregiver_id], lazy="joined")
+
+    @property
+    def access(self) -> str:
+        return "Read and write" if self.may_write else "Read only"

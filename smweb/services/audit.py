@@ -45,6 +45,9 @@ ACTIONS = {
     "sessions_end": "Ended sessions",
     "search": "Searched messages",
     "note_add": "Added a staff note",
+    "caregiver_add": "Gave a caregiver access",
+    "caregiver_change": "Changed a caregiver's access",
+    "caregiver_end": "Ended a caregiver's access",
 }
 
 
@@ -106,10 +109,13 @@ def add(action: str, actor: User | None = None, *, thread: Thread | None = None,
     if patient_id is None and actor is not None and actor.is_patient:
         patient_id = actor.id
     came_from = origin.current()
+    actor_id = actor.id if actor else None
+    if came_from.caregiver_id is not None and actor is not None and actor.is_patient:
+        actor_id = came_from.caregiver_id  # the caregiver did it, for the patient
     # One INSERT statement, not an object for the session to track and flush: nothing reads
     # the row back in the request that writes it.
     write(_APPEND, {
-        "at": utcnow(), "action": action, "actor_id": actor.id if actor else None,
+        "at": utcnow(), "action": action, "actor_id": actor_id,
         "patient_id": patient_id, "facility_id": facility_id,
         "thread_id": thread.id if thread else None, "message_id": message_id,
         "attachment_id": attachment_id, "record_entry_id": record_entry_id,

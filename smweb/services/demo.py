@@ -10,6 +10,7 @@ from sqlalchemy import update
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
+    Caregiver,
     EducationItem,
     Facility,
     Message,
@@ -40,7 +41,10 @@ DEMO_ACCOUNTS = [
     ("cardio1", "Dr. Morgan Chen", Role.STAFF, AccountLevel.BASIC, False, ["cardio"]),
     ("coordinator1", "Coordinator Kim Park", Role.STAFF, AccountLevel.BASIC, False, []),
     ("admin1", "Site Admin Lou Grant", Role.ADMIN, AccountLevel.BASIC, False, []),
+    ("caregiver1", "Sam Rivera", Role.CAREGIVER, AccountLevel.BASIC, False, []),
 ]
+# (caregiver, patient, may write): proxy access, as the patient gave it.
+DEMO_CAREGIVERS = [("caregiver1", "veteran1", True)]
 
 DEMO_EDUCATION = [
     ("Managing high blood pressure", "Home readings, salt, and when to call.",
@@ -120,13 +124,17 @@ def _people(now) -> tuple[dict, dict]:
             username, DEMO_PASSWORD, name, role=role, account_level=level,
             opted_in_at=now if opted_in else None,
         )
-        if role != Role.PATIENT:
+        if user.needs_second_factor:
             enrol_with_secret(user, DEMO_TOTP_SECRET)
         target = user.care_groups if role == Role.PATIENT else user.staff_groups
         target.extend(groups[key] for key in group_keys)
         users[username] = user
     users["coordinator1"].coordinator_of = facility
     db.session.flush()  # ids, for the roles and for read_by_team_user_id
+    db.session.add_all(
+        Caregiver(caregiver_id=users[caregiver].id, patient_id=users[patient].id,
+                  may_write=may_write, created_at=now, created_by_id=users[patient].id)
+        for caregiver, patient, may_write in DEMO_CAREGIVERS)
     for username, group_key, role in DEMO_ROLES:
         db.session.execute(update(group_members).where(
             group_members.c.user_id == users[username].id,

@@ -21,6 +21,7 @@ from . import (
     drafts,
     education,
     notifications,
+    origin,
     quick_texts,
     triage,
     urgent,
@@ -64,6 +65,7 @@ def _add_message(thread: Thread, author: User, body: str, form_key: str | None,
     message = Message(
         thread=thread, author_id=author.id, from_patient=from_patient, subject=thread.subject,
         body=body, sent_at=now, form_key=form_key or None,
+        sent_by_id=origin.current().caregiver_id if from_patient else None,
     )
     db.session.add(message)
     thread.last_message_at = now

@@ -29,6 +29,7 @@ class ShownMessage(NamedTuple):
     sent_at: datetime
     body: str
     author_name: str
+    sent_by_name: str | None  # a caregiver who wrote it for the patient
     read_by_team_at: datetime | None
     reader_name: str | None  # who on the team opened it first
     read_by_patient_at: datetime | None  # a team message: when the patient opened it
@@ -37,16 +38,19 @@ class ShownMessage(NamedTuple):
 
 
 _AUTHOR, _READER = aliased(User, name="author"), aliased(User, name="reader")
+_SENT_BY = aliased(User, name="sent_by")
 _IN_THREAD = Message.thread_id == bindparam("thread_id")
 _MESSAGES = (
     select(Message.id, Message.from_patient, Message.sent_at, Message.body,
-           _AUTHOR.display_name.label("author_name"), Message.read_by_team_at,
+           _AUTHOR.display_name.label("author_name"),
+           _SENT_BY.display_name.label("sent_by_name"), Message.read_by_team_at,
            _READER.display_name.label("reader_name"), Message.read_by_patient_at,
            select(func.count(Attachment.id)).where(Attachment.message_id == Message.id)
            .scalar_subquery().label("files"),
            select(func.count()).where(message_education.c.message_id == Message.id)
            .scalar_subquery().label("items"))
     .join(_AUTHOR, _AUTHOR.id == Message.author_id)
+    .outerjoin(_SENT_BY, _SENT_BY.id == Message.sent_by_id)
     .outerjoin(_READER, _READER.id == Message.read_by_team_user_id)
     .where(_IN_THREAD).order_by(Message.sent_at, Message.id)
 )
@@ -77,8 +81,8 @@ def messages_of(thread: Thread) -> list[ShownMessage]:
         for row in read_rows(_EDUCATION, params):
             items[row.message_id].append(row)
     return [ShownMessage(row.id, row.from_patient, row.sent_at, row.body, row.author_name,
-                         row.read_by_team_at, row.reader_name, row.read_by_patient_at,
-                         files[row.id], items[row.id])
+                         row.sent_by_name, row.read_by_team_at, row.reader_name,
+                         row.read_by_patient_at, files[row.id], items[row.id])
             for row in rows]
 
 

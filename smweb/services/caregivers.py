@@ -1,0 +1,139 @@
+"""Caregivers (proxy access): a patient lets someone they trust read their messages, or
+read and write them, from that person's own account.
+
+This is the caregiver's gate. Every request a caregiver makes for a patient asks it first
+(auth/guards.py): `acting_for` answers with the current link, or refuses — never chosen,
+ended, or for a patient whose messaging is closed. Past it, the request is served as the
+patient's (the same one-gate functions of services/access.py find each thread, draft and
+file), with the caregiver named in the origin (services/origin.py): the audit trail records
+the caregiver as the one who acted, and a message sent says who wrote it.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import Caregiver, User
+from . import audit, blocking
+from .refusals import Forbidden, NotAllowed, NotFound
+
+
+class NotChosen(Exception):
+    """The caregiver has not said (in this session) whose messages they are acting on."""
+
+
+class AccessEnded(Forbidden):
+    """The link is gone: ended by the patient or an admin, or never there."""
+
+    def __init__(self, patient_name: str | None = None):
+        whose = f"{patient_name}'s" if patient_name else "this patient's"
+        super().__init__(f"Your access to {whose} messages has ended.")
+
+
+class CaregiverError(NotAllowed):
+    pass
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A caregiver acting for a patient, as the gate allowed it for this request."""
+
+    caregiver: User
+    patient: User
+    may_write: bool
+    several: bool  # the caregiver has other patients to switch to
+
+
+def current_links(caregiver: User) -> list[Caregiver]:
+    """The patients this caregiver may act for now, A to Z."""
+    return list(db.session.scalars(
+        select(Caregiver).join(User, User.id == Caregiver.patient_id)
+        .where(Caregiver.caregiver_id == caregiver.id, Caregiver.ended_at.is_(None),
+               User.disabled.is_(False))
+        .order_by(User.display_name, Caregiver.id)))
+
+
+def acting_for(caregiver: User, patient_id: int | None) -> Acting:
+    """The gate: the caregiver's current link to this patient. NotChosen when no patient was
+    chosen and there is more than one (or none) to choose; AccessEnded when the chosen one's
+    link ended; Forbidden when the patient's own messaging is closed."""
+    links = current_links(caregiver)
+    if patient_id is None:
+        if not links and (ended := _last_ended(caregiver)) is not None:
+            raise AccessEnded(ended.patient.display_name)
+        if len(links) != 1:
+            raise NotChosen()
+        patient_id = links[0].patient_id
+    link = next((link for link in links if link.patient_id == patient_id), None)
+    if link is None:
+        patient = db.session.get(User, patient_id)
+        raise AccessEnded(patient.display_name if patient is not None else None)
+    patient = link.patient
+    if not patient.can_use_messaging or blocking.is_blocked_from_all(patient):
+        raise Forbidden(f"{patient.display_name}'s secure messaging is not open now. "
+                        "They can call their care team, or the help desk, to ask why.")
+    return Acting(caregiver, patient, link.may_write, several=len(links) > 1)
+
+
+def _last_ended(caregiver: User) -> Caregiver | None:
+    return db.session.scalar(
+        select(Caregiver).where(Caregiver.caregiver_id == caregiver.id,
+                                Caregiver.ended_at.is_not(None))
+        .order_by(Caregiver.ended_at.desc()).limit(1))
+
+
+def caregivers_of(patient: User) -> list[Caregiver]:
+    """The patient's caregivers with access now, A to Z."""
+    return list(db.session.scalars(
+        select(Caregiver).join(User, User.id == Caregiver.caregiver_id)
+        .where(Caregiver.patient_id == patient.id, Caregiver.ended_at.is_(None))
+        .order_by(User.display_name, Caregiver.id)))
+
+
+def link_of(patient: User, link_id: int) -> Caregiver:
+    """One of the patient's current caregivers; 404 for anyone else's, or an ended one."""
+    link = db.session.get(Caregiver, link_id)
+    if link is None or link.patient_id != patient.id or link.ended_at is not None:
+        raise NotFound()
+    return link
+
+
+def add(patient: User, caregiver_username: str, may_write: bool, by: User) -> Caregiver:
+    """Give a caregiver's account access to the patient's messages (an admin does this, or
+    the patient). Audited as `by`."""
+    if not patient.is_patient:
+        raise CaregiverError("Only a patient's messages can be shared with a caregiver.")
+    caregiver = db.session.scalar(
+        select(User).where(User.username == caregiver_username.strip().lower()))
+    if caregiver is None or not caregiver.is_caregiver or caregiver.disabled:
+        raise CaregiverError(
+            "There is no caregiver account with that username. An administrator creates "
+            "the caregiver's account first (role: Caregiver).")
+    existing = db.session.scalar(select(Caregiver).where(
+        Caregiver.patient_id == patient.id, Caregiver.caregiver_id == caregiver.id,
+        Caregiver.ended_at.is_(None)))
+    if existing is not None:
+        raise CaregiverError(f"{caregiver.display_name} already has access "
+                             f"({existing.access.lower()}).")
+    link = Caregiver(patient_id=patient.id, caregiver_id=caregiver.id, may_write=may_write,
+                     created_at=utcnow(), created_by_id=by.id)
+    db.session.add(link)
+    audit.add("caregiver_add", by, target_user=patient)
+    db.session.commit()
+    return link
+
+
+def change_access(link: Caregiver, may_write: bool, by: User) -> None:
+    link.may_write = may_write
+    audit.add("caregiver_change", by, target_user=link.patient)
+    db.session.commit()
+
+
+def end(link: Caregiver, by: User) -> None:
+    """End the caregiver's access at once: their next request is refused."""
+    link.ended_at, link.ended_by_id = utcnow(), by.id
+    audit.add("caregiver_end", by, target_user=link.patient)
+    db.session.commit()
+
