@@ -3,6 +3,7 @@ whose messages to open."""
 
 from flask import flash, request, session, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..forms import EmptyForm
 from ..parsing import local_path
@@ -72,8 +73,8 @@ def acting_for():
     """A caregiver chooses whose messages to open (and switches between patients)."""
     links = caregivers.current_links(current_user)
     form = ActingForForm()
-    form.patient.choices = [(link.patient_id, f"{link.patient.display_name} "
-                             f"({link.access.lower()})") for link in links]
+    form.patient.choices = [SelectChoice(link.patient_id, f"{link.patient.display_name} "
+                                         f"({link.access.lower()})") for link in links]
     next_url = local_path(request.values.get("next"))
     status = 200
     if form.validate_on_submit():

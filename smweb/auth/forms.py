@@ -7,6 +7,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -81,8 +82,8 @@ class PreferencesForm(FlaskForm):
                                    option_widget=CheckboxInput())
 
 
-ACCESS_CHOICES = [("read", "Read only: reads your messages"),
-                  ("write", "Read and write: also writes, moves and deletes for you")]
+ACCESS_CHOICES = [SelectChoice("read", "Read only: reads your messages"),
+                  SelectChoice("write", "Read and write: also writes, moves and deletes for you")]
 
 
 class CaregiverForm(FlaskForm):
