@@ -381,6 +381,8 @@ ROUTES = [
     ("POST", "/account/two-step/off", "auth.two_step_off"),
     ("POST", "/session/extend", "auth.extend_session"),
     ("POST", "/admin/users/{patient}/sessions/end", "admin.end_sessions"),
+    ("POST", "/admin/users/{patient}/caregivers", "admin.link_caregiver"),
+    ("POST", "/admin/users/{patient}/caregivers/{caregiver_link}/end", "admin.end_caregiver"),
     ("POST", "/admin/users/{patient}/two-step/reset", "admin.reset_two_step"),
 ]
 

@@ -75,7 +75,12 @@ def test_a_read_only_caregiver_reads_but_is_offered_no_writing_and_may_not_post(
     sam = _browser(app, "caregiver1")
     inbox = html.unescape(sam.get("/mailbox/inbox").text)
     assert "Acting for Alex Rivera" in inbox and "read only" in inbox
-    assert ">Compose</a>" not in inbox
+    assert ">Compose</a>" not in inbox and 'id="move-form"' not in inbox
+    for writing_page in ("/compose", "/compose/renewal", "/folders"):
+        refused = sam.get(writing_page)
+        assert refused.status_code == 403
+        assert "Your access to Alex Rivera's messages is read only" in html.unescape(
+            refused.text)
     with app.app_context():
         thread_id = db.session.scalar(db.select(Message.thread_id).limit(1))
     page = sam.get(f"/threads/{thread_id}").text
@@ -147,7 +152,10 @@ def test_a_caregiver_of_several_patients_chooses_and_switches(app, two_patients)
     sam = app.test_client()
     signed_in = sign_in(sam, "caregiver1")
     first = sam.get(signed_in.location)
-    assert first.status_code == 302 and first.location.startswith("/acting-for")
+    assert first.status_code == 303 and first.location.startswith("/acting-for")
+    refresh = sam.get("/mailbox/inbox", headers={"HX-Request": "true",
+                                                 "HX-Target": "message-list"})
+    assert "/acting-for" in refresh.headers["HX-Location"]  # the whole page goes there
     chooser = html.unescape(sam.get(first.location).text)
     assert "Alex Rivera (read and write)" in chooser and "Jordan Smith (read only)" in chooser
     missing = sam.post("/acting-for", data={"csrf_token": csrf_token(sam, "/acting-for")})
@@ -177,3 +185,28 @@ def test_a_caregiver_never_manages_the_patients_caregivers(app):
     assert sam.get("/caregivers").status_code == 404
     page = sam.get("/account").text
     assert "caregiver1" in page and "Choose whose messages to open" in page
+
+
+def test_an_admin_links_and_ends_a_caregiver(app):
+    with app.app_context():
+        jordan = user("veteran2").id
+    admin = _browser(app, "admin1")
+    page = f"/admin/users/{jordan}"
+    assert "No caregiver acts for Jordan Smith." in admin.get(page).text
+    wrong = post_form(admin, f"{page}/caregivers", {"username": "nurse1", "access": "read"},
+                      form_page=page)
+    assert wrong.status_code == 303
+    assert "There is no caregiver account with that username." in admin.get(page).text
+    linked = post_form(admin, f"{page}/caregivers", {"username": "caregiver1",
+                                                      "access": "read"}, form_page=page)
+    assert linked.status_code == 303
+    shown = html.unescape(admin.get(page).text)
+    assert "Sam Rivera can now act for Jordan Smith (read only)." in shown
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).where(
+            AuditEvent.action == "caregiver_add", AuditEvent.patient_id == jordan))
+        assert event.actor_id == user("admin1").id
+    ended = post_form(admin, f"{page}/caregivers/{_link(app, patient='veteran2')}/end",
+                      form_page=page)
+    assert ended.status_code == 303
+    assert "Sam Rivera no longer acts for Jordan Smith." in html.unescape(admin.get(page).text)

@@ -4,12 +4,13 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..auth.forms import CaregiverForm
 from ..auth.guards import admin_required
 from ..extensions import db
 from ..forms import EmptyForm
 from ..models import Facility, TriageGroup, User
 from ..models.people import MEMBER_ROLES
-from ..services import admin, health, people, sessions
+from ..services import admin, caregivers, health, people, sessions
 from ..templating import cursor_arg, fragment_request, page_number, redirect_to, render_page
 from . import bp
 from .forms import EditUserForm, FacilityForm, GroupForm, NewUserForm, PasswordForm
@@ -90,7 +91,9 @@ def edit_user(user_id: int):
     return render_page("admin/edit_user.html", user=user, form=form, groups=groups,
                        memberships=admin.memberships_of(user), member_roles=MEMBER_ROLES,
                        password_form=PasswordForm(), status=status,
-                       active_sessions=len(sessions.active_for(user)))
+                       active_sessions=len(sessions.active_for(user)),
+                       caregiver_links=caregivers.caregivers_of(user) if user.is_patient
+                       else [], caregiver_form=CaregiverForm(formdata=None))
 
 
 def _account_action(user_id: int, act):
@@ -99,6 +102,37 @@ def _account_action(user_id: int, act):
     if EmptyForm().validate_on_submit():
         flash(act(user), "success")
     return redirect_to(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<id:user_id>/caregivers")
+@admin_required
+def link_caregiver(user_id: int):
+    """Give a caregiver's account access to this patient's messages (the patient asked at
+    the help desk)."""
+    patient = _get(User, user_id)
+    form = CaregiverForm()
+    if form.validate_on_submit():
+        try:
+            link = caregivers.add(patient, form.username.data, form.access.data == "write",
+                                  by=current_user)
+        except caregivers.CaregiverError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"{link.caregiver.display_name} can now act for {patient.display_name} "
+                  f"({link.access.lower()}).", "success")
+    else:
+        flash("Enter the caregiver's username and choose what they may do.", "error")
+    return redirect_to(url_for("admin.edit_user", user_id=patient.id))
+
+
+@bp.post("/users/<id:user_id>/caregivers/<id:link_id>/end")
+@admin_required
+def end_caregiver(user_id: int, link_id: int):
+    def act(patient):
+        link = caregivers.link_of(patient, link_id)
+        caregivers.end(link, by=current_user)
+        return f"{link.caregiver.display_name} no longer acts for {patient.display_name}."
+    return _account_action(user_id, act)
 
 
 @bp.post("/users/<id:user_id>/sessions/end")

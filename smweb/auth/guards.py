@@ -9,7 +9,10 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import login_manager
 from ..services import blocking, caregivers, origin
 from ..services.refusals import Forbidden, Refusal
+from ..templating import redirect_to
 
+# Pages that exist only to write: a read-only caregiver is told why, not shown a form.
+WRITING_PAGES = {"threads.compose", "threads.compose_request", "mailbox.manage_folders"}
 READ_ONLY = ("Your access to {name}'s messages is read only: you can read them, but not "
              "write, move or delete. {name} can change that on their Caregivers page.")
 
@@ -51,10 +54,11 @@ def _as_caregiver(view, *args, **kwargs):
     try:
         acting = caregivers.acting_for(caregiver, session.get("acting_for"))
     except caregivers.NotChosen:
-        return redirect(url_for("auth.acting_for", next=request.full_path
-                                if request.method == "GET" else None))
+        return redirect_to(url_for("auth.acting_for", next=request.full_path
+                                   if request.method == "GET" else None))
     session["acting_for"] = acting.patient.id  # kept: an access ended later says so
-    if request.method == "POST" and not acting.may_write:
+    if not acting.may_write and (request.method != "GET"
+                                 or request.endpoint in WRITING_PAGES):
         raise Forbidden(READ_ONLY.format(name=acting.patient.display_name))
     g.acting = acting
     g._login_user = acting.patient  # flask-login's current user, for this view only
