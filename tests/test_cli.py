@@ -6,7 +6,7 @@ from smweb.extensions import db
 from smweb.models import Thread, User
 
 DEMO_USERNAMES = {"veteran1", "veteran2", "basic1", "nurse1", "doctor1", "clerk1", "cardio1",
-                  "coordinator1", "admin1"}
+                  "coordinator1", "admin1", "caregiver1"}
 
 
 def test_seed_demo_prints_sign_ins_and_runs_once(app):

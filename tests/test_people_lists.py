@@ -137,7 +137,9 @@ def names_of(client, path: str) -> list[str]:
 
 
 def test_the_admin_finds_accounts_by_part_of_a_name_or_username(admin):
-    assert USERNAME_CELL.findall(page_text(admin, "/admin/?q=rivera")) == ["veteran1"]
+    # Alex Rivera, and his caregiver Sam Rivera
+    assert USERNAME_CELL.findall(page_text(admin, "/admin/?q=rivera")) == ["caregiver1",
+                                                                          "veteran1"]
     assert USERNAME_CELL.findall(page_text(admin, "/admin/?q=COORD")) == ["coordinator1"]
     # staff and admins too, by name; A to Z by username
     assert USERNAME_CELL.findall(page_text(admin, "/admin/?q=dr.")) == ["cardio1", "doctor1"]
@@ -182,9 +184,9 @@ def test_the_search_words_survive_paging(coordinator, add_patients):
 def test_the_admin_pages_through_every_account(admin, add_patients):
     add_patients(60)
     pages = walk(admin, "/admin/", USERNAME_CELL)
-    assert [len(p) for p in pages] == [25, 25, 19]  # 60 and the demo's 9
+    assert [len(p) for p in pages] == [25, 25, 20]  # 60 and the demo's 10
     shown = [username for page in pages for username in page]
-    assert shown == sorted(shown) and len(set(shown)) == 69
+    assert shown == sorted(shown) and len(set(shown)) == 70
     found = walk(admin, searched("paged patient", "/admin/"), USERNAME_CELL)
     assert [len(p) for p in found] == [25, 25, 10]
 
@@ -260,7 +262,7 @@ def test_the_htmx_answer_is_just_the_list(coordinator, admin):
 
     fragment = page_text(admin, "/admin/?q=riv", htmx_fragment("account-list"))
     assert fragment.lstrip().startswith('<section id="account-list"')
-    assert USERNAME_CELL.findall(fragment) == ["veteran1"]
+    assert USERNAME_CELL.findall(fragment) == ["caregiver1", "veteran1"]
     assert "Facilities and care teams" not in fragment and "<html" not in fragment
 
 

@@ -37,18 +37,12 @@ def upgrade():
                     postgresql_where=sa.text('ended_at IS NULL'))
     op.create_index('ix_caregivers_patient', 'caregivers', ['patient_id', 'ended_at'])
     # Plain ADD COLUMN (no batch copy of the table): the search triggers on messages stay.
-    # SQLite takes the reference inline (it can't add a constraint to a table).
-    if op.get_bind().dialect.name == 'sqlite':
-        op.execute('ALTER TABLE messages ADD COLUMN sent_by_id INTEGER REFERENCES users (id)')
-    else:
-        op.add_column('messages', sa.Column(
-            'sent_by_id', sa.Integer(),
-            sa.ForeignKey('users.id', name='fk_messages_sent_by_id_users'), nullable=True))
+    # A plain id, no foreign key, so SQLite can drop it again the same way.
+    op.add_column('messages', sa.Column('sent_by_id', sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_column('sent_by_id')
+    op.drop_column('messages', 'sent_by_id')  # SQLite 3.35+: ALTER TABLE DROP COLUMN
     op.drop_index('ix_caregivers_patient', table_name='caregivers')
     op.drop_index('uq_caregivers_current', table_name='caregivers')
     op.drop_table('caregivers')

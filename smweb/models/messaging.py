@@ -117,8 +117,9 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # A patient's message written for them by their caregiver (services/caregivers.py).
-    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A patient's message written for them by their caregiver (services/caregivers.py): the
+    # caregiver's user id, a plain column (migration 0030 adds it without a table copy).
+    sent_by_id: Mapped[int | None]
     from_patient: Mapped[bool]
     # The thread's subject (fixed once the thread exists), copied here so one full-text index
     # covers subject and body together (migration 0009, PostgreSQL).
