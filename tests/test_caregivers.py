@@ -8,7 +8,7 @@ import html
 import pytest
 
 from smweb.extensions import db
-from smweb.models import AuditEvent, Caregiver, Message, Role
+from smweb.models import AuditEvent, Caregiver, Message, Role, Thread
 from smweb.services import caregivers, demo
 from smweb.services.accounts import create_user
 from tests.support import csrf_token, post_form, send_with_files, sign_in, user
@@ -210,3 +210,52 @@ def test_an_admin_links_and_ends_a_caregiver(app):
                       form_page=page)
     assert ended.status_code == 303
     assert "Sam Rivera no longer acts for Jordan Smith." in html.unescape(admin.get(page).text)
+
+
+def test_a_form_for_one_patient_is_not_sent_as_another_after_a_switch(app, two_patients):
+    with app.app_context():
+        alex, jordan = user("veteran1").id, user("veteran2").id
+    sam = _browser(app, "caregiver1")
+    sam.post("/acting-for", data={"csrf_token": csrf_token(sam, "/acting-for"),
+                                  "patient": str(alex)})
+    compose = sam.get("/compose").text
+    assert f'name="acting_for" value="{alex}"' in compose
+    # ... another window switches to Jordan (read only there, so back to a writable one)
+    with app.app_context():
+        caregivers.change_access(caregivers.link_of(user("veteran2"), _link(
+            app, patient="veteran2")), True, by=user("veteran2"))
+    sam.post("/acting-for", data={"csrf_token": csrf_token(sam, "/acting-for"),
+                                  "patient": str(jordan)})
+    refused = send_with_files(sam, app, [], subject="Meant for Alex", body="Alex's question.",
+                              acting_for=str(alex))
+    assert refused.status_code == 422
+    assert "this form was for another patient" in html.unescape(refused.text)
+    with app.app_context():
+        assert db.session.scalar(db.select(Message).where(
+            Message.body == "Alex's question.")) is None
+
+
+def test_a_caregiver_opening_a_reply_leaves_it_unread_for_the_patient(app):
+    with app.app_context():
+        thread_id = db.session.scalar(db.select(Message.thread_id).join(Message.thread).where(
+            Message.body.like("Flu shots%")))
+    sam = _browser(app, "caregiver1")
+    assert "Flu shots are offered" in sam.get(f"/threads/{thread_id}").text
+    with app.app_context():
+        thread = db.session.get(Thread, thread_id)
+        assert thread.unread_for_patient
+        assert all(m.read_by_patient_at is None for m in thread.messages)
+    alex = _browser(app, "veteran1")
+    alex.get(f"/threads/{thread_id}")
+    with app.app_context():
+        assert not db.session.get(Thread, thread_id).unread_for_patient
+
+
+def test_an_account_no_longer_a_patient_is_not_acted_for(app):
+    with app.app_context():
+        user("veteran1").role = Role.STAFF
+        db.session.commit()
+    sam = _browser(app, "caregiver1")
+    answer = sam.get("/mailbox/inbox")
+    assert answer.status_code == 303 and answer.location.startswith("/acting-for")
+    assert "No patient has given you access" in sam.get(answer.location).text

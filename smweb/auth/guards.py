@@ -8,11 +8,14 @@ from werkzeug.exceptions import HTTPException
 
 from ..extensions import login_manager
 from ..services import blocking, caregivers, origin
-from ..services.refusals import Forbidden, Refusal
+from ..services.refusals import Forbidden, NotAllowed, Refusal
 from ..templating import redirect_to
 
 # Pages that exist only to write: a read-only caregiver is told why, not shown a form.
 WRITING_PAGES = {"threads.compose", "threads.compose_request", "mailbox.manage_folders"}
+SWITCHED = ("Nothing was sent: this form was for another patient, and you switched to "
+            "{name} in another window. Go back, switch to that patient again (Whose "
+            "messages), then send it.")
 READ_ONLY = ("Your access to {name}'s messages is read only: you can read them, but not "
              "write, move or delete. {name} can change that on their Caregivers page.")
 
@@ -57,6 +60,9 @@ def _as_caregiver(view, *args, **kwargs):
         return redirect_to(url_for("auth.acting_for", next=request.full_path
                                    if request.method == "GET" else None))
     session["acting_for"] = acting.patient.id  # kept: an access ended later says so
+    if request.method == "POST" and request.form.get("acting_for", str(acting.patient.id)) \
+            != str(acting.patient.id):
+        raise NotAllowed(SWITCHED.format(name=acting.patient.display_name))
     if not acting.may_write and (request.method != "GET"
                                  or request.endpoint in WRITING_PAGES):
         raise Forbidden(READ_ONLY.format(name=acting.patient.display_name))

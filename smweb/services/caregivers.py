@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Caregiver, User
+from ..models import Caregiver, Role, User
 from . import audit, blocking
 from .refusals import Forbidden, NotAllowed, NotFound
 
@@ -51,7 +51,7 @@ def current_links(caregiver: User) -> list[Caregiver]:
     return list(db.session.scalars(
         select(Caregiver).join(User, User.id == Caregiver.patient_id)
         .where(Caregiver.caregiver_id == caregiver.id, Caregiver.ended_at.is_(None),
-               User.disabled.is_(False))
+               User.disabled.is_(False), User.role == Role.PATIENT)
         .order_by(User.display_name, Caregiver.id)))
 
 

@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
 from ..models import Attachment, Draft, EducationItem, Message, Thread, User, message_education
-from . import access, audit, drafts
+from . import access, audit, drafts, origin
 
 
 class ShownMessage(NamedTuple):
@@ -114,12 +114,15 @@ def print_thread(user: User, thread_id: int) -> OpenedThread:
 
 def _mark_opened(user: User, thread: Thread) -> None:
     """The first team member to open the patient's messages marks them READ (the receipt in
-    the patient's Sent folder); the patient opening the team's marks the thread read."""
+    the patient's Sent folder); the patient opening the team's marks the thread read — not a
+    caregiver acting for them: the team's "Read by patient" and the patient's Unread stay
+    the patient's own."""
     if user.is_staff and thread.unread_for_team:
         db.session.execute(_MARK_READ_BY_TEAM, {"in_thread": thread.id, "now": utcnow(),
                                                 "reader_id": user.id})
         thread.unread_for_team = False
-    elif user.id == thread.patient_id and thread.unread_for_patient:
+    elif user.id == thread.patient_id and thread.unread_for_patient and \
+            origin.current().caregiver_id is None:
         db.session.execute(_MARK_READ_BY_PATIENT, {"in_thread": thread.id, "now": utcnow()})
         thread.unread_for_patient = False
 
