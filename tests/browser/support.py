@@ -159,6 +159,7 @@ def assert_fits(page: Page) -> None:
 
 def start_message(page: Page, subject: str, body: str) -> None:
     nav_link(page, "Compose").click()
+    page.get_by_label("To (care team)").wait_for()  # the new page, loaded
     if page.viewport_size["width"] < 400:
         assert_fits(page)
     page.get_by_label("To (care team)").select_option(label=CARE_TEAM)
