@@ -79,3 +79,30 @@ class PreferencesForm(FlaskForm):
     contacts = SelectMultipleField("Care teams shown when you write a message", coerce=coerce_id,
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())
+
+
+RULES_HINT = ("At least 12 characters. Any characters, spaces too: a short sentence you "
+                     "can remember works well. Not a common password.")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Forgot your password? The username, or the email address the account has."""
+
+    who = StringField(
+        "Username or email address",
+        validators=[DataRequired("Enter your username or your email address."),
+                    Length(max=254, message="That is longer than any username or address.")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a new password (from the link in the email)."""
+
+    new = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), Length(max=256)],
+        description=RULES_HINT, render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired("Enter the new password again."),
+                                          EqualTo("new", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"})

@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .background import JobRun, Notice
+from .links import EmailLink
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import (
     Facility,
@@ -32,6 +33,7 @@ from .triage import (
 
 __all__ = [
     "AuditEvent",
+    "EmailLink",
     "JobRun",
     "Notice",
     "RecoveryCode",

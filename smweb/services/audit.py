@@ -45,6 +45,10 @@ ACTIONS = {
     "sessions_end": "Ended sessions",
     "search": "Searched messages",
     "note_add": "Added a staff note",
+    "password_reset_link": "Chose a new password by an email link",
+    "sign_up": "Signed up",
+    "email_confirm": "Confirmed an email address",
+    "identity_verify": "Verified a patient's identity in person",
 }
 
 
