@@ -84,6 +84,12 @@ class Config:
     SIGN_IN_MAX_FAILURES = int(os.environ.get("SMWEB_SIGN_IN_MAX_FAILURES", "5"))
     SIGN_IN_MAX_FAILURES_PER_IP = int(os.environ.get("SMWEB_SIGN_IN_MAX_FAILURES_PER_IP", "30"))
     SIGN_IN_LOCKOUT_MINUTES = int(os.environ.get("SMWEB_SIGN_IN_LOCKOUT_MINUTES", "15"))
+    # Emails with a link ("Forgot your password?", "send it again") and sign-ups, within the
+    # same window: per name or address typed, per account, and per network address.
+    EMAIL_LINKS_PER_TYPED = int(os.environ.get("SMWEB_EMAIL_LINKS_PER_TYPED", "3"))
+    EMAIL_LINKS_PER_ACCOUNT = int(os.environ.get("SMWEB_EMAIL_LINKS_PER_ACCOUNT", "3"))
+    EMAIL_LINKS_PER_IP = int(os.environ.get("SMWEB_EMAIL_LINKS_PER_IP", "20"))
+    SIGN_UPS_PER_IP = int(os.environ.get("SMWEB_SIGN_UPS_PER_IP", "10"))
     REDIS_URL = os.environ.get("SMWEB_REDIS_URL", "")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]

@@ -11,10 +11,11 @@ from tests.support import ROUTES, csrf_token, sign_in, user
 # too); the `objects` fixture (conftest.py) gives the ids their paths take.
 
 # Open to anyone: signing in (the code and setup steps check their own pending sign-in),
-# signing out, help, static files.
+# signing out, help, static files; "Forgot your password?" and the link it sends (which
+# checks its own token: tests/test_password_reset.py).
 PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup",
           "auth.sign_out", "auth.signed_out", "auth.session_status", "auth.help_page",
-          "static", "assets.htmx"}
+          "auth.forgot_password", "auth.reset_password", "static", "assets.htmx"}
 
 def _patient_side(path: str) -> bool:
     """A route a caregiver reaches for the patient (past the caregiver's gate)."""

@@ -106,3 +106,30 @@ class CaregiverAccessForm(FlaskForm):
 class ActingForForm(FlaskForm):
     patient = RadioField("Whose messages", coerce=coerce_id,
                          validators=[InputRequired("Choose whose messages to open.")])
+
+
+RULES_HINT = ("At least 12 characters. Any characters, spaces too: a short sentence you "
+                     "can remember works well. Not a common password.")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Forgot your password? The username, or the email address the account has."""
+
+    who = StringField(
+        "Username or email address",
+        validators=[DataRequired("Enter your username or your email address."),
+                    Length(max=254, message="That is longer than any username or address.")],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a new password (from the link in the email)."""
+
+    new = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password."), Length(max=256)],
+        description=RULES_HINT, render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "New password again", validators=[DataRequired("Enter the new password again."),
+                                          EqualTo("new", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"})

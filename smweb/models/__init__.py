@@ -2,6 +2,7 @@
 
 from .audit import AuditEvent
 from .background import JobRun, Notice
+from .links import EmailLink
 from .messaging import CATEGORIES, Attachment, Draft, Folder, Message, Thread
 from .people import (
     Caregiver,
@@ -34,6 +35,7 @@ from .triage import (
 __all__ = [
     "Caregiver",
     "AuditEvent",
+    "EmailLink",
     "JobRun",
     "Notice",
     "RecoveryCode",

@@ -18,7 +18,8 @@ class Notice(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # "message" (one per new message) or "digest" (the daily one)
+    # "message" (one per new message), "digest" (the daily one), or an email with a one-use
+    # link: "reset" (choose a new password) or "verify" (confirm the address; email_links.py)
     kind: Mapped[str] = mapped_column(String(8))
     staff: Mapped[bool] = mapped_column(default=False)  # "new work in your queue" wording
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -119,6 +119,13 @@ class User(UserMixin, db.Model):
     totp_last_counter: Mapped[int | None] = mapped_column(BigInteger)
     # Set by an admin's password reset: the next sign-in leads to "choose a new password".
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A patient who made the account on the sign-up page confirms the email address by a
+    # link before going on (email_confirmed_at); accounts made by an admin are not asked.
+    signed_up: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_confirmed_at: Mapped[datetime | None]
+    # Staff who checked the patient's identity in person (which made the account premium).
+    identity_verified_at: Mapped[datetime | None]
+    identity_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     # Flask-Login keeps this in the session cookie (login_manager.id_attribute), not the user
     # id: the token of a server-side session, which signing out ends for good.
@@ -130,6 +137,14 @@ class User(UserMixin, db.Model):
     care_groups: Mapped[list[TriageGroup]] = relationship(
         secondary=patient_groups, back_populates="patients", order_by=TriageGroup.name
     )
+
+    identity_verified_by: Mapped["User | None"] = relationship(
+        remote_side="User.id", foreign_keys=[identity_verified_by_id])
+
+    @property
+    def needs_email_confirmation(self) -> bool:
+        """Signed up here and has not yet opened the link sent to the address given."""
+        return self.signed_up and self.email_confirmed_at is None
 
     def get_session_token(self) -> str | None:
         return self.session_token

@@ -48,6 +48,10 @@ ACTIONS = {
     "caregiver_add": "Gave a caregiver access",
     "caregiver_change": "Changed a caregiver's access",
     "caregiver_end": "Ended a caregiver's access",
+    "password_reset_link": "Chose a new password by an email link",
+    "sign_up": "Signed up",
+    "email_confirm": "Confirmed an email address",
+    "identity_verify": "Verified a patient's identity in person",
 }
 
 

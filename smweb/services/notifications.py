@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, or_, select, update
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, Notice, Preferences, Thread, User, group_members
+from . import email_links
 
 # After a failed try the next comes NOTICE_RETRY_SECONDS later, doubling, at most an hour.
 RETRY_MOST = timedelta(hours=1)
@@ -42,6 +43,35 @@ def _compose(notice_id: int, to: str, staff: bool) -> EmailMessage:
     lines += [cfg["SITE_URL"].rstrip("/") + "/sign-in", "",
               "For your privacy, this email does not include the message. Please do not "
               "reply to this email."]
+    email.set_content("\n".join(lines))
+    return email
+
+
+def _compose_link(notice: Notice, to: str) -> EmailMessage:
+    """An email with a one-use link (a new password, confirming the address): the link is
+    made now, as it goes (email_links.issue). It says nothing of any message."""
+    cfg = current_app.config
+    service = cfg["SERVICE_NAME"]
+    username = db.session.get(User, notice.user_id).username
+    purpose, link = email_links.issue(notice)
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_FROM"]
+    email["To"] = to
+    domain = cfg["MAIL_FROM"].rpartition("@")[2] or "localhost"
+    email["Message-ID"] = f"<smweb-notice-{notice.id}@{domain}>"
+    if purpose is email_links.RESET:
+        email["Subject"] = f"Choose a new password for {service}"
+        lines = [f"Someone asked to choose a new password for the {service} account with "
+                 f"the username {username}. To choose one, open this link:", "", link, "",
+                 "The link works once, for 30 minutes.",
+                 "If you did not ask, ignore this email: your password stays as it is."]
+    else:
+        email["Subject"] = f"Confirm your email address for {service}"
+        lines = [f"To confirm this is the email address of the {service} account with the "
+                 f"username {username}, open this link:", "", link, "",
+                 "The link works once, for 24 hours.",
+                 "If you did not make this account, ignore this email."]
+    lines += ["", "Please do not reply to this email."]
     email.set_content("\n".join(lines))
     return email
 
@@ -259,8 +289,16 @@ def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> D
                 db.session.commit()
                 done.dropped += 1
                 continue
+            link_purpose = email_links.BY_NOTICE_KIND.get(notice.kind)
+            if link_purpose is not None and notice.created_at < now - link_purpose.lasts:
+                # a link asked for longer ago than it would last: the person has moved on
+                notice.dropped, notice.claimed_until = "expired", None
+                db.session.commit()
+                done.dropped += 1
+                continue
             try:
-                relay.send(_compose(notice.id, address, notice.staff))
+                relay.send(_compose_link(notice, address) if link_purpose is not None
+                           else _compose(notice.id, address, notice.staff))
             except Exception as error:  # any failure is this notice's, recorded: never a loop
                 _failed(notice, error, utcnow(), done)
                 if _relay_down(error):

@@ -7,6 +7,7 @@ names one (a sorted set per key). Keys use the name as typed, whether or not suc
 exists, so a lockout tells nothing about which accounts exist.
 """
 
+import hashlib
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,28 @@ def clear(username: str) -> None:
     for step in STEPS:
         key, _limit = _keys(username, None, step)[0]
         _store().clear(key)
+
+
+# --- requests that send an email or make an account: the same store, counted per key --------
+
+def hashed(text: str) -> str:
+    """A key's part from what a person typed (an email address): the store keeps no
+    address, only this."""
+    return hashlib.sha256(text.strip().lower().encode()).hexdigest()[:40]
+
+
+def requests_paused(keys: list[tuple[str, int]]) -> datetime | None:
+    """When requests under these (key, limit) may start again, if one is at its limit."""
+    store = _store()
+    until = [store.locked_until(key, limit) for key, limit in keys]
+    return max((u for u in until if u is not None), default=None)
+
+
+def count_request(keys: list[tuple[str, int]]) -> None:
+    """Count one request under each key (it counts as a failure would, within the window)."""
+    store = _store()
+    for key, _limit in keys:
+        store.add(key)
 
 
 def prune() -> int:
