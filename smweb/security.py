@@ -32,6 +32,9 @@ CACHEABLE_ENDPOINTS = frozenset({"static", "assets.htmx"})
 PASSWORD_CHANGE_ALLOWS = frozenset({"auth.change_password", "auth.sign_out", "auth.help_page",
                                     "auth.signed_out", "auth.extend_session",
                                     "auth.session_status"})
+# Pages an account made on the sign-up page may open before its email address is confirmed.
+EMAIL_CONFIRMATION_ALLOWS = PASSWORD_CHANGE_ALLOWS - {"auth.change_password"} | {
+    "auth.confirm_email_sent", "auth.confirm_email"}
 
 
 def init_app(app: Flask) -> None:
@@ -82,7 +85,8 @@ def _is_poll() -> bool:
 
 def _note_activity():
     """Keeps the session alive while the person works (at most one write a minute), and
-    holds a person whose password was reset to choosing a new one."""
+    holds a person whose password was reset to choosing a new one, and one who signed up
+    to confirming the email address."""
     if request.endpoint in CACHEABLE_ENDPOINTS or not current_user.is_authenticated:
         return None
     row = g.get("user_session")
@@ -90,6 +94,9 @@ def _note_activity():
         sessions.touch(row)
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ALLOWS:
         return redirect_to(url_for("auth.change_password"), full_reload=True)
+    if (current_user.needs_email_confirmation
+            and request.endpoint not in EMAIL_CONFIRMATION_ALLOWS):
+        return redirect_to(url_for("auth.confirm_email_sent"), full_reload=True)
     return None
 
 

@@ -13,6 +13,7 @@ from smweb import create_app
 from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.services import demo
+from tests.mailrelay import Relay
 from tests.support import Clock, route_objects, sign_in
 
 
@@ -115,3 +116,14 @@ def objects(app) -> dict[str, int]:
     """An object of each kind the access matrix's paths name (tests.support.ROUTES)."""
     with app.app_context():
         return route_objects()
+
+
+@pytest.fixture
+def relay(app, monkeypatch):
+    """A real SMTP relay on loopback that the app sends its email to (tests/mailrelay.py)."""
+    running = Relay().start()
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", running.port)
+    yield running
+    running.stop()

@@ -2,12 +2,30 @@
 refuse: the far side of every email-notice test."""
 
 import asyncio
+import email
+import email.policy
 import re
 import socket
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+
+SITE = "http://127.0.0.1:5000"
+
+
+def body_of(content: str) -> str:
+    """An email's text as a mail program shows it (decoded from quoted-printable)."""
+    return email.message_from_string(content, policy=email.policy.default).get_content()
+
+
+def link_in(content: str, path: str) -> str:
+    """The path of the one-use link in an email (`path` is where it leads, before the
+    token)."""
+    found = re.search(re.escape(SITE + path) + r"[A-Za-z0-9_-]+", body_of(content))
+    assert found, content
+    return found.group(0).removeprefix(SITE)
+
 
 MESSAGE_ID = re.compile(r"^Message-ID: (\S+)", re.MULTILINE | re.IGNORECASE)
 

@@ -22,16 +22,6 @@ SECRETS = ("knee", "hurts", "Refill", "Alex", "Rivera", "Pat Lee", "Patel", "Rob
            "Primary Care", "Team Blue", "Demo VA", "Cardiology")
 
 
-@pytest.fixture
-def relay(app, monkeypatch):
-    running = Relay().start()
-    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", running.port)
-    yield running
-    running.stop()
-
-
 def want_each(addresses: dict[str, str]) -> None:
     for username, address in addresses.items():
         preferences.save(user(username), signature_name="", signature_title="",

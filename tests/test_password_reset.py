@@ -3,32 +3,19 @@ through a real SMTP conversation (tests/mailrelay.py) with a link that works onc
 minutes, a new password by the change's rules, the other sessions ended, and staff still
 asked for their second factor."""
 
-import email
-import email.policy
 import hashlib
-import re
 
 import pytest
 
 from smweb.extensions import db
 from smweb.models import AuditEvent, EmailLink, Notice, Preferences, UserSession
-from tests.mailrelay import Relay
+from tests import mailrelay
+from tests.mailrelay import body_of
 from tests.support import csrf_token, demo_code, forget_used_codes, sign_in, user
 
 ANSWER = ("If an account matches, we sent a link to its email address. The link works once, "
           "for 30 minutes.")
 NEW_PASSWORD = "a kettle hums on the blue stove"  # noqa: S105 - a test account's
-LINK = re.compile(r"http://127\.0\.0\.1:5000(/reset-password/[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def relay(app, monkeypatch):
-    smtp = Relay().start()
-    monkeypatch.setitem(app.config, "MAIL_BACKEND", "smtp")
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", smtp.port)
-    yield smtp
-    smtp.stop()
 
 
 def give_email(app, username: str, address: str) -> None:
@@ -45,15 +32,8 @@ def ask(client, who: str):
         "who": who, "csrf_token": csrf_token(client, "/forgot-password")})
 
 
-def body_of(content: str) -> str:
-    """The email's text as a mail program shows it (decoded from quoted-printable)."""
-    return email.message_from_string(content, policy=email.policy.default).get_content()
-
-
 def link_in(content: str) -> str:
-    found = LINK.search(body_of(content))
-    assert found, content
-    return found.group(1)
+    return mailrelay.link_in(content, "/reset-password/")
 
 
 def test_the_sign_in_page_leads_to_forgot_your_password(client):

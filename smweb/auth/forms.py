@@ -133,3 +133,42 @@ class NewPasswordForm(FlaskForm):
         "New password again", validators=[DataRequired("Enter the new password again."),
                                           EqualTo("new", "The two new passwords differ.")],
         render_kw={"autocomplete": "new-password"})
+
+
+class SignUpForm(FlaskForm):
+    """A patient's own new account (basic until their identity is checked in person)."""
+
+    display_name = StringField(
+        "Your full name", validators=[DataRequired("Enter your full name."), Length(max=120)],
+        description="As on your photo ID: staff check it when they verify who you are.",
+        render_kw={"autocomplete": "name"})
+    username = StringField(
+        "Choose a username",
+        validators=[DataRequired("Choose a username."),
+                    Length(max=64, message="Use at most 64 characters.")],
+        description="3 to 64 letters or digits; you type it to sign in.",
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    email = EmailField(
+        "Email address", validators=[
+            DataRequired("Enter your email address: we send a link to it."), Length(max=254),
+            Email("Enter an email address like name@example.com.")],
+        description="We send a link to confirm it, and later only notices that a message is "
+                    "waiting: never a message itself.",
+        render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired("Choose a password."), Length(max=256)],
+        description=RULES_HINT, render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(
+        "Password again", validators=[DataRequired("Enter the password again."),
+                                      EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"})
+
+
+class ConfirmAgainForm(FlaskForm):
+    """Send the confirmation link again, to this (perhaps corrected) address."""
+
+    email = EmailField(
+        "Email address", validators=[
+            DataRequired("Enter your email address."), Length(max=254),
+            Email("Enter an email address like name@example.com.")],
+        render_kw={"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"})

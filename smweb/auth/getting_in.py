@@ -1,14 +1,17 @@
-"""Getting back in: "Forgot your password?" and the link that lets the person choose a new
-one."""
+"""Getting in and back in: signing up (and the link that confirms the email address),
+"Forgot your password?" and the link that lets the person choose a new one."""
 
 from flask import flash, g, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from ..clock import utcnow
-from ..services import accounts, email_links, password_reset, sessions
+from ..extensions import db
+from ..forms import EmptyForm
+from ..models import Preferences
+from ..services import accounts, email_links, password_reset, sessions, sign_up
 from ..templating import redirect_to, render_page
 from . import bp
-from .forms import ForgotPasswordForm, NewPasswordForm
+from .forms import ConfirmAgainForm, ForgotPasswordForm, NewPasswordForm, SignUpForm
 from .routes import _finish_sign_in, home_for
 
 ANSWER = ("If an account matches, we sent a link to its email address. The link works once, "
@@ -35,6 +38,82 @@ def forgot_password():
         status = 422
     return render_page("auth/forgot_password.html", form=form, status=status,
                        sent=request.args.get("sent") == "1" and status == 200, answer=ANSWER)
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+def sign_up_page():
+    """A patient makes their own (basic) account, is signed in, and is asked to open the
+    link sent to the email address given."""
+    if current_user.is_authenticated:
+        return redirect_to(home_for(current_user))
+    form = SignUpForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = sign_up.sign_up(form.display_name.data, form.username.data,
+                                   form.email.data, form.password.data, request.remote_addr)
+        except sign_up.SignUpError as refusal:
+            getattr(form, refusal.field).errors.append(str(refusal))
+            status = refusal.status
+        except sign_up.Paused as refusal:
+            form.form_errors.append(str(refusal))
+            status = 429
+        else:
+            _finish_sign_in(user, False, None)
+            flash("Your account is made. One more step: confirm your email address.",
+                  "success")
+            return redirect_to(url_for("auth.confirm_email_sent"), full_reload=True)
+    elif form.is_submitted():
+        status = 422
+    return render_page("auth/sign_up.html", form=form, status=status)
+
+
+@bp.route("/confirm-email", methods=["GET", "POST"])
+@login_required
+def confirm_email_sent():
+    """Until the address is confirmed, the account stays on this page (security.py): it
+    says where the link went, and sends it again — to a corrected address if need be."""
+    if not current_user.needs_email_confirmation:
+        return redirect_to(home_for(current_user))
+    prefs = db.session.get(Preferences, current_user.id)
+    form = ConfirmAgainForm(data={"email": prefs.email if prefs else ""})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            sign_up.send_again(current_user, form.email.data)
+        except sign_up.Paused as refusal:
+            form.form_errors.append(str(refusal))
+            status = 429
+        else:
+            flash(f"We sent a new link to {form.email.data.strip()}. Links sent before "
+                  "no longer work.", "success")
+            return redirect_to(url_for("auth.confirm_email_sent"))
+    elif form.is_submitted():
+        status = 422
+    return render_page("auth/confirm_email_sent.html", form=form, status=status,
+                       sent_to=prefs.email if prefs else "")
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """The link in the email: a button confirms (a mail scanner opening the link confirms
+    nothing and uses nothing up). Then the account goes on, or the person signs in."""
+    try:
+        user = sign_up.check_link(token)
+    except email_links.LinkRefused as refusal:
+        return link_refused(refusal, email_links.VERIFY)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_up.confirm(token)
+        except email_links.LinkRefused as refusal:
+            return link_refused(refusal, email_links.VERIFY)
+        if current_user.is_authenticated and current_user.id == user.id:
+            flash("Your email address is confirmed.", "success")
+            return redirect_to(home_for(user))
+        return redirect_to(url_for("auth.sign_in", confirmed=1))
+    return render_page("auth/confirm_email.html", form=form, token=token,
+                       username=user.username, status=422 if form.is_submitted() else 200)
 
 
 def link_refused(refusal: email_links.LinkRefused, purpose: email_links.Purpose):

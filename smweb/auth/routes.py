@@ -120,6 +120,8 @@ def sign_in():
     elif notice and request.args.get("unsent"):
         notice += (" What you did last was not saved or sent. A message you were writing "
                    "saves itself as a draft while you type: look in Drafts.")
+    if request.args.get("confirmed") == "1":
+        notice = "Your email address is confirmed. Sign in to go on."
     return render_page("auth/sign_in.html", form=form, status=status, notice=notice)
 
 

@@ -31,6 +31,7 @@ class Purpose:
 RESET = Purpose("reset_password", "reset", "/reset-password/", timedelta(minutes=30))
 VERIFY = Purpose("verify_email", "verify", "/confirm-email/", timedelta(hours=24))
 BY_NOTICE_KIND = {p.notice_kind: p for p in (RESET, VERIFY)}
+BY_NAME = {p.name: p for p in (RESET, VERIFY)}
 
 
 class LinkRefused(NotAllowed):
@@ -44,6 +45,11 @@ class LinkRefused(NotAllowed):
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_key(user: User) -> list[tuple[str, int]]:
+    """The limit on emails with a link to one account, whatever asked for them."""
+    return [(f"link-account:{user.id}", current_app.config["EMAIL_LINKS_PER_ACCOUNT"])]
 
 
 def queue(user: User, purpose: Purpose) -> None:
@@ -90,7 +96,13 @@ def use(link: EmailLink) -> None:
     if taken.rowcount != 1:
         db.session.rollback()
         raise LinkRefused("used")
+    retire(link.user, BY_NAME[link.purpose], now)
+
+
+def retire(user: User, purpose: Purpose, now=None) -> None:
+    """Every link of this kind sent to the account so far stops working (in the caller's
+    transaction): one was used, or a new one is on its way."""
     db.session.execute(
-        update(EmailLink).where(EmailLink.user_id == link.user_id,
-                                EmailLink.purpose == link.purpose, EmailLink.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+        update(EmailLink).where(EmailLink.user_id == user.id,
+                                EmailLink.purpose == purpose.name, EmailLink.used_at.is_(None))
+        .values(used_at=now or utcnow()).execution_options(synchronize_session=False))

@@ -42,10 +42,6 @@ def _keys(typed: str, ip: str | None) -> list[tuple[str, int]]:
     return keys
 
 
-def account_key(user: User) -> list[tuple[str, int]]:
-    return [(f"link-account:{user.id}", current_app.config["EMAIL_LINKS_PER_ACCOUNT"])]
-
-
 def _matching(typed: str) -> list[User]:
     """Accounts that may receive the email: the username, or an account's email address
     (for notices), as typed; never a disabled one, nor one without an address."""
@@ -66,9 +62,9 @@ def ask(typed: str, ip: str | None) -> None:
     throttle.count_request(keys)
     queued = 0
     for user in _matching(typed):
-        if throttle.requests_paused(account_key(user)):
+        if throttle.requests_paused(email_links.account_key(user)):
             continue  # silently: a 429 here would say the account exists
-        throttle.count_request(account_key(user))
+        throttle.count_request(email_links.account_key(user))
         email_links.queue(user, email_links.RESET)
         queued += 1
     db.session.commit()
