@@ -365,6 +365,8 @@ ROUTES = [
     ("POST", "/preferences", "auth.preferences"),
     ("POST", "/preferences/opt-out", "auth.opt_out"),
     ("GET", "/premium-required", "auth.premium_required"),
+    ("GET", "/confirm-email", "auth.confirm_email_sent"),
+    ("POST", "/confirm-email", "auth.confirm_email_sent"),
     ("GET", "/account", "auth.account"),
     ("GET", "/caregivers", "auth.caregivers_page"),
     ("POST", "/caregivers", "auth.caregivers_page"),

@@ -15,7 +15,8 @@ from tests.support import ROUTES, csrf_token, sign_in, user
 # checks its own token: tests/test_password_reset.py).
 PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup",
           "auth.sign_out", "auth.signed_out", "auth.session_status", "auth.help_page",
-          "auth.forgot_password", "auth.reset_password", "static", "assets.htmx"}
+          "auth.forgot_password", "auth.reset_password", "auth.sign_up_page",
+          "auth.confirm_email", "static", "assets.htmx"}
 
 def _patient_side(path: str) -> bool:
     """A route a caregiver reaches for the patient (past the caregiver's gate)."""

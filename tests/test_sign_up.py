@@ -10,6 +10,7 @@ from tests.mailrelay import body_of, link_in
 from tests.support import csrf_token, sign_in, user
 
 PASSWORD = "a heron waits by the cold river"  # noqa: S105 - a test account's
+OTHER = "another long phrase to remember"  # noqa: S105
 FORM = {"display_name": "Jordan  Lee Smith", "username": "jsmith", "email": "jordan@example.org",
         "password": PASSWORD, "confirm": PASSWORD}
 
@@ -186,8 +187,28 @@ def test_a_link_lasts_24_hours(app, client, relay, clock):
     assert unknown.status_code == 404
 
 
+def test_make_my_account_pressed_twice_makes_one_account_and_goes_on(app, client, relay):
+    again = app.test_client()  # the second press left before the first one's cookie came
+    assert sign_up(client).location == "/confirm-email"
+    assert sign_up(again).location == "/confirm-email"
+    assert "<strong>jordan@example.org</strong>" in again.get("/confirm-email").get_data(
+        as_text=True)
+    assert len(relay.accepted) == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(EmailLink.id))) == 1
+    # not with another password, and not once the address is confirmed
+    other = sign_up(app.test_client(), password=OTHER, confirm=OTHER)
+    assert other.status_code == 422 and "This username is taken." in other.get_data(
+        as_text=True)
+    path = confirm_path(relay)
+    client.post(path, data={"csrf_token": csrf_token(client, path)})
+    late = sign_up(app.test_client())
+    assert late.status_code == 422 and "This username is taken." in late.get_data(as_text=True)
+
+
 def test_sign_ups_from_one_address_are_limited(app, client, relay, monkeypatch):
-    monkeypatch.setitem(app.config, "SIGN_UPS_PER_IP", 2)
+    monkeypatch.setitem(app.config, "SIGN_UPS_PER_IP", 3)
+    assert sign_up(app.test_client(), username="veteran1").status_code == 422  # counts too
     for n in range(2):
         fresh = app.test_client()
         assert sign_up(fresh, username=f"person{n}").status_code == 303

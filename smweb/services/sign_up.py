@@ -2,13 +2,15 @@
 confirms the email address by a link (24 hours, once), and messaging waits until staff who
 check the person's identity in person make it premium (services/identity.py).
 
-The limit is per network address (SIGN_UPS_PER_IP a window): a 429 that says when to try
-again. A username already taken is said so: the person has to choose another, and usernames
-are not secret (they are typed at the desk). An email address is never said to be in use."""
+The limit is per network address (SIGN_UPS_PER_IP tries a window, refused ones too): a 429
+that says when to try again. A username already taken is said so: the person has to choose
+another, and usernames are not secret (they are typed at the desk). An email address is
+never said to be in use."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +58,23 @@ def check_username(username: str) -> str:
     return username
 
 
+TWICE_WITHIN = timedelta(minutes=10)
+
+
+def _pressed_twice(username: str, password: str) -> User | None:
+    """The account this very sign-up made a moment ago (Make my account pressed twice, or
+    the page sent again after Back): the same person goes on, with no second email."""
+    user = accounts.find_user(username)
+    if (user is None or not user.needs_email_confirmation
+            or user.created_at < utcnow() - TWICE_WITHIN):
+        return None
+    try:
+        accounts.password_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
+
+
 def _ip_keys(ip: str | None) -> list[tuple[str, int]]:
     return [(f"sign-up-ip:{ip}", current_app.config["SIGN_UPS_PER_IP"])] if ip else []
 
@@ -68,13 +87,15 @@ def sign_up(display_name: str, username: str, email: str, password: str,
     keys = _ip_keys(ip)
     if until := throttle.requests_paused(keys):
         raise Paused(until)
+    throttle.count_request(keys)  # tries count too: no guessing a new account's password
     display_name = " ".join(display_name.split())
+    if (twice := _pressed_twice(username, password)) is not None:
+        return twice
     username = check_username(username)
     try:
         accounts.check_new_password(password, username=username, display_name=display_name)
     except accounts.PasswordError as refusal:
         raise SignUpError(str(refusal), "password") from None
-    throttle.count_request(keys)
     user = accounts.create_user(username, password, display_name, role=Role.PATIENT,
                                 account_level=AccountLevel.BASIC, signed_up=True)
     try:
