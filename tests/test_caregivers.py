@@ -121,9 +121,9 @@ def test_the_patient_gives_access_by_username_and_bad_input_says_why(app):
         create_user("helper9", demo.DEMO_PASSWORD, "Robin Helper", role=Role.CAREGIVER)
         db.session.commit()
     jordan = _browser(app, "veteran2")
-    for name, why in (("", "Enter your caregiver's username."),
-                      ("nobody", "There is no caregiver account with that username."),
-                      ("nurse1", "There is no caregiver account with that username.")):
+    nobody = "There is no caregiver account with that username or email address."
+    for name, why in (("", "Enter your caregiver's username or email address."),
+                      ("nobody", nobody), ("nurse1", nobody)):
         answer = post_form(jordan, "/caregivers", {"username": name, "access": "read"},
                            form_page="/caregivers")
         assert answer.status_code == 422
@@ -196,7 +196,8 @@ def test_an_admin_links_and_ends_a_caregiver(app):
     wrong = post_form(admin, f"{page}/caregivers", {"username": "nurse1", "access": "read"},
                       form_page=page)
     assert wrong.status_code == 303
-    assert "There is no caregiver account with that username." in admin.get(page).text
+    assert ("There is no caregiver account with that username or email address."
+            in admin.get(page).text)
     linked = post_form(admin, f"{page}/caregivers", {"username": "caregiver1",
                                                       "access": "read"}, form_page=page)
     assert linked.status_code == 303

@@ -11,8 +11,8 @@ from tests.support import csrf_token, sign_in, user
 
 PASSWORD = "a heron waits by the cold river"  # noqa: S105 - a test account's
 OTHER = "another long phrase to remember"  # noqa: S105
-FORM = {"display_name": "Jordan  Lee Smith", "username": "jsmith", "email": "jordan@example.org",
-        "password": PASSWORD, "confirm": PASSWORD}
+FORM = {"kind": "patient", "display_name": "Jordan  Lee Smith", "username": "jsmith",
+        "email": "jordan@example.org", "password": PASSWORD, "confirm": PASSWORD}
 
 
 def sign_up(client, **changes):
@@ -117,7 +117,7 @@ def test_what_was_typed_wrong_is_said_by_its_box_and_kept(app, client, relay):
     empty = client.post("/sign-up", data={"csrf_token": csrf_token(client, "/sign-up")})
     assert empty.status_code == 422
     html = empty.get_data(as_text=True)
-    for text in ("Enter your full name.", "Choose a username.",
+    for text in ("Choose who the account is for.", "Enter your full name.", "Choose a username.",
                  "Enter your email address: we send a link to it.", "Choose a password."):
         assert text in html
     cases = [
@@ -227,3 +227,28 @@ def test_a_signed_in_person_is_not_shown_sign_up(client, username, login):
     answer = client.get("/sign-up")
     assert answer.status_code == 303
     assert answer.location in {"/mailbox/inbox", "/triage/"}
+
+
+def test_a_caregiver_signs_up_and_the_patient_gives_access_by_email(app, client, relay, login):
+    assert sign_up(client, kind="caregiver", email="Sam.R@example.org").status_code == 303
+    with app.app_context():
+        assert user("jsmith").role == "caregiver"
+    alex = app.test_client()
+    sign_in(alex, "veteran1")
+    give = {"username": "sam.r@example.org", "access": "read",
+            "csrf_token": csrf_token(alex, "/caregivers")}
+    early = alex.post("/caregivers", data=give)  # the address is not confirmed yet
+    assert early.status_code == 422
+    assert "There is no caregiver account with that username or email address." in \
+        early.get_data(as_text=True)
+    path = confirm_path(relay)
+    done = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert done.location == "/mailbox/inbox"
+    waiting = client.get("/acting-for").get_data(as_text=True)
+    assert "No patient has given you access to their messages." in waiting
+    assert "<strong>jsmith</strong> (or your email address)" in waiting
+    assert alex.post("/caregivers", data=give).status_code == 303
+    assert "Jordan Lee Smith" in alex.get("/caregivers").get_data(as_text=True)
+    opened = client.get("/mailbox/inbox")
+    assert opened.status_code == 200
+    assert "Acting for Alex Rivera" in opened.get_data(as_text=True)

@@ -90,9 +90,11 @@ class CaregiverForm(FlaskForm):
     """A patient gives a caregiver's account access."""
 
     username = StringField(
-        "Your caregiver's username",
-        description="They create their account with the help desk, and tell you its username.",
-        validators=[DataRequired("Enter your caregiver's username."), Length(max=64)],
+        "Your caregiver's username or email address",
+        description="They sign up for an account of their own (choosing \"as a caregiver\"), "
+                    "or the help desk makes one, and tell you its username or email address.",
+        validators=[DataRequired("Enter your caregiver's username or email address."),
+                    Length(max=254)],
         render_kw={"autocapitalize": "none", "spellcheck": "false"})
     access = RadioField("What they may do", choices=ACCESS_CHOICES, default="read",
                         validators=[InputRequired("Choose what they may do.")])
@@ -138,6 +140,11 @@ class NewPasswordForm(FlaskForm):
 class SignUpForm(FlaskForm):
     """A patient's own new account (basic until their identity is checked in person)."""
 
+    kind = RadioField("Who is this account for?", default="patient", choices=[
+        SelectChoice("patient", "Me, the patient: I write to my care teams"),
+        SelectChoice("caregiver", "Me, as a caregiver: a patient lets me read or write their "
+                                  "messages")],
+        validators=[InputRequired("Choose who the account is for.")])
     display_name = StringField(
         "Your full name", validators=[DataRequired("Enter your full name."), Length(max=120)],
         description="As on your photo ID: staff check it when they verify who you are.",

@@ -51,7 +51,8 @@ def sign_up_page():
     if form.validate_on_submit():
         try:
             user = sign_up.sign_up(form.display_name.data, form.username.data,
-                                   form.email.data, form.password.data, request.remote_addr)
+                                   form.email.data, form.password.data, request.remote_addr,
+                                   caregiver=form.kind.data == "caregiver")
         except sign_up.SignUpError as refusal:
             getattr(form, refusal.field).errors.append(str(refusal))
             status = refusal.status

@@ -11,11 +11,11 @@ the caregiver as the one who acted, and a message sent says who wrote it.
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Caregiver, Role, User
+from ..models import Caregiver, Preferences, Role, User
 from . import audit, blocking
 from .refusals import Forbidden, NotAllowed, NotFound
 
@@ -100,17 +100,35 @@ def link_of(patient: User, link_id: int) -> Caregiver:
     return link
 
 
+def _caregiver_named(typed: str) -> User:
+    """The caregiver account with this username, or with this (confirmed) email address."""
+    typed = typed.strip().lower()
+    found = list(db.session.scalars(
+        select(User).outerjoin(Preferences, Preferences.user_id == User.id)
+        .where(User.role == Role.CAREGIVER, User.disabled.is_(False),
+               or_(User.username == typed,
+                   and_(func.lower(Preferences.email) == typed,
+                        or_(User.signed_up.is_(False), User.email_confirmed_at.is_not(None)))))
+        .limit(2)))
+    if len(found) == 1:
+        return found[0]
+    if any(person.username == typed for person in found):
+        return next(person for person in found if person.username == typed)
+    if found:
+        raise CaregiverError("Several caregiver accounts have that email address: enter the "
+                             "username of the right one.")
+    raise CaregiverError(
+        "There is no caregiver account with that username or email address. Your caregiver "
+        "signs up first, choosing \"as a caregiver\" (or the help desk makes the account), "
+        "and confirms their email address.")
+
+
 def add(patient: User, caregiver_username: str, may_write: bool, by: User) -> Caregiver:
     """Give a caregiver's account access to the patient's messages (an admin does this, or
-    the patient). Audited as `by`."""
+    the patient), named by its username or email address. Audited as `by`."""
     if not patient.is_patient:
         raise CaregiverError("Only a patient's messages can be shared with a caregiver.")
-    caregiver = db.session.scalar(
-        select(User).where(User.username == caregiver_username.strip().lower()))
-    if caregiver is None or not caregiver.is_caregiver or caregiver.disabled:
-        raise CaregiverError(
-            "There is no caregiver account with that username. An administrator creates "
-            "the caregiver's account first (role: Caregiver).")
+    caregiver = _caregiver_named(caregiver_username)
     existing = db.session.scalar(select(Caregiver).where(
         Caregiver.patient_id == patient.id, Caregiver.caregiver_id == caregiver.id,
         Caregiver.ended_at.is_(None)))

@@ -80,9 +80,10 @@ def _ip_keys(ip: str | None) -> list[tuple[str, int]]:
 
 
 def sign_up(display_name: str, username: str, email: str, password: str,
-            ip: str | None) -> User:
-    """A new basic patient account, and the email with the link that confirms its address
-    (sent by the worker), in one commit. Refused (SignUpError, Paused) before anything is
+            ip: str | None, caregiver: bool = False) -> User:
+    """A new basic patient account (or a caregiver's: it opens what patients give it
+    access to), and the email with the link that confirms its address (sent by the
+    worker), in one commit. Refused (SignUpError, Paused) before anything is
     written. The caller signs the person in."""
     keys = _ip_keys(ip)
     if until := throttle.requests_paused(keys):
@@ -96,7 +97,8 @@ def sign_up(display_name: str, username: str, email: str, password: str,
         accounts.check_new_password(password, username=username, display_name=display_name)
     except accounts.PasswordError as refusal:
         raise SignUpError(str(refusal), "password") from None
-    user = accounts.create_user(username, password, display_name, role=Role.PATIENT,
+    user = accounts.create_user(username, password, display_name,
+                                role=Role.CAREGIVER if caregiver else Role.PATIENT,
                                 account_level=AccountLevel.BASIC, signed_up=True)
     try:
         db.session.flush()  # the username's unique index: another sign-up may just have won
