@@ -52,12 +52,22 @@ def test_every_page_is_valid_html(app, objects, tmp_path):
         _save(pages, path.strip("/"), anonymous.get(path))
     bad_sign_in = anonymous.post("/sign-in", data={"username": "", "password": ""})
     _save(pages, "sign-in-refused", bad_sign_in)
+    _save(pages, "sign-up", anonymous.get("/sign-up"))
+    _save(pages, "sign-up-errors", post_form(anonymous, "/sign-up", {"username": "a b"},
+                                             form_page="/sign-up"))
+    newcomer = app.test_client()
+    secret = "a heron waits by the cold river"  # noqa: S105 - a test account's
+    assert post_form(newcomer, "/sign-up", {
+        "kind": "patient", "display_name": "Jordan Lee", "username": "jlee",
+        "email": "jordan@example.org", "password": secret, "confirm": secret},
+        form_page="/sign-up").status_code == 303
+    _save(pages, "confirm-email-sent", newcomer.get("/confirm-email"))
 
     clients = {}
     for who in VIEWERS:
         clients[who] = app.test_client()
         assert sign_in(clients[who], who).status_code == 303, who
-    saved = set()
+    saved = {"auth.confirm_email_sent"}
     for method, path, endpoint in ROUTES:
         if method != "GET":
             continue
