@@ -63,7 +63,18 @@ def _common_context() -> dict:
     return {"now": utcnow(), "status_labels": ThreadStatus.LABELS,
             "is_library_url": is_library_url, "my_folders": _my_folders,
             "may_restrict": _may_restrict, "session_remaining": _session_remaining,
-            "may_write": _may_write}
+            "may_write": _may_write, "may_verify_identity": _may_verify_identity}
+
+
+def _may_verify_identity() -> bool:
+    """Whether the signed-in staff member checks patients' identity at a desk (the nav's
+    "Verify identity")."""
+    from flask_login import current_user
+
+    from .services.identity import may_verify
+
+    return current_user.is_authenticated and current_user.is_staff and \
+        may_verify(current_user)
 
 
 def _may_write() -> bool:

@@ -72,6 +72,9 @@ REFUSALS = [
     *[(m, p, "veteran1", 404) for m, p, _ in ROUTES if p.startswith("/triage/quick-texts")],
     *[(m, p, who, 404) for m, p, _ in ROUTES if "{quick_text}" in p
       for who in ("nurse1", "cardio1")],
+    # identity is verified at a desk: coordinators, clerks and group administrators only
+    *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/triage/identity")
+      for who in ("nurse1", "cardio1", "veteran1", "basic1", "caregiver1", "admin1")],
     # response-time reports are for coordinators and group administrators
     *[(m, p, who, 404) for m, p, _ in ROUTES if p.startswith("/triage/reports")
       for who in ("veteran1", "nurse1", "cardio1")],

@@ -87,6 +87,10 @@ def test_every_page_is_valid_html(app, objects, tmp_path):
     _save(pages, "preferences-errors", post_form(
         clients["veteran1"], "/preferences", {"notify": "each", "email": ""},
         form_page="/preferences"))
+    _save(pages, "identity-errors", post_form(  # no name, the photo ID box not ticked
+        clients["doctor1"], f"/triage/identity/{objects['patient']}",
+        {"step": "verify", "display_name": ""},
+        form_page=f"/triage/identity/{objects['patient']}"))
     # a reply with words of an emergency, stopped at the warning
     urgent = post_form(clients["veteran1"], f"/threads/{objects['thread']}/reply",
                        {"action": "send", "body": "Now I have chest pain."},

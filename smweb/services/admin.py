@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, insert, select
 
+from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
 from ..models import Facility, Role, TriageGroup, User, group_members, patient_groups
@@ -58,20 +59,30 @@ def update_user(actor: User, user: User, *, role: str, account_level: str, disab
                 memberships: dict[int, str] | None = None) -> None:
     """Change a user's role, account level, whether the account may sign in and (when given)
     a patient's care teams or a staff member's memberships: all of it or nothing, with an
-    audit row for each kind of change, in one commit. The last working admin account can't
-    be demoted or disabled; a disabled account's sessions end."""
+    audit row for each kind of change, in one commit. Making a patient's basic account
+    premium records the admin as the one who verified the identity (making it basic again
+    clears that). The last working admin account can't be demoted or disabled; a disabled
+    account's sessions end."""
     if role not in {r.value for r in Role} or account_level not in {a.value for a in AccountLevel}:
         raise AdminError("Choose a role and account level from the lists.")
     if user.is_admin and (role != Role.ADMIN or disabled) and _admins_left(user) == 0:
         raise AdminError("This is the last admin account: make another admin first.")
     if memberships is not None and any(r not in MEMBER_ROLES for r in memberships.values()):
         raise AdminError("Choose a role in each care team from the list.")
+    verified_now = role == Role.PATIENT and user.account_level == AccountLevel.BASIC and \
+        account_level == AccountLevel.PREMIUM
     if (user.role, user.account_level, user.disabled) != (role, account_level, disabled):
         user.role, user.account_level, user.disabled = role, account_level, disabled
         audit.add("account_change", actor, target_user=user)
+    if verified_now:  # an admin who makes a patient premium vouches for the identity
+        user.identity_verified_at, user.identity_verified_by = utcnow(), actor
+    elif account_level == AccountLevel.BASIC:  # a staff desk may verify it again
+        user.identity_verified_at = user.identity_verified_by = None
     teams_changed = care_teams is not None and _set_care_teams(user, care_teams)
     if memberships is not None and _set_memberships(user, memberships) or teams_changed:
         audit.add("membership_change", actor, target_user=user)
+    if verified_now:  # after the care teams: its row names the patient's facility
+        audit.add("identity_verify", actor, target_user=user)
     if disabled:
         sessions.end_all(user, "disabled")
     db.session.commit()

@@ -106,6 +106,9 @@ def add(action: str, actor: User | None = None, *, thread: Thread | None = None,
         facility_id = thread.group.facility_id
     elif target_user is not None:  # an administrative change to someone's account
         facility_id = _facility_of(target_user)
+        if facility_id is None and actor is not None and actor.is_staff:
+            # a patient of no care team yet (just verified at a desk): the staff's facility
+            facility_id = _facility_of(actor)
         if target_user.is_patient:
             patient_id = target_user.id
     else:

@@ -1,6 +1,15 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..parsing import coerce_id
 
@@ -47,3 +56,29 @@ class NoteForm(FlaskForm):
         render_kw={"rows": 3, "maxlength": 2000})
     ask = SelectField("Ask a colleague for advice", coerce=coerce_id, validate_choice=False,
                       id="note-ask")
+
+
+class _TeamsField(SelectMultipleField):
+    """Care teams as checkboxes (the choices: the teams in the staff member's reach)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class VerifyIdentityForm(FlaskForm):
+    # Which form this is: a verification posted after someone else verified the patient (in
+    # another window) is refused, not taken for a linking of teams.
+    step = HiddenField(default="verify")
+    display_name = StringField("Name as on the photo ID", validators=[
+        DataRequired("Enter the patient's name as it is on the photo ID."), Length(max=120)],
+        render_kw={"maxlength": 120, "autocomplete": "off"})
+    teams = _TeamsField("Care teams the patient may write to", coerce=coerce_id,
+                        validate_choice=False)
+    photo_id_checked = BooleanField("I checked a photo ID in person", validators=[
+        DataRequired("Tick “I checked a photo ID in person” once you have seen the "
+                     "patient's photo ID.")])
+
+
+class LinkTeamsForm(FlaskForm):
+    step = HiddenField(default="link")
+    teams = _TeamsField("Link more care teams", coerce=coerce_id, validate_choice=False)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from smweb.extensions import db
-from smweb.models import Thread
+from smweb.models import Thread, User
 from tests.browser.support import LIVE, heading, sign_in
 
 pytestmark = pytest.mark.browser
@@ -32,6 +32,14 @@ def _refill_thread() -> str:
             Thread.subject == "Refill for blood pressure pills"))
         db.session.remove()
     return f"/threads/{thread_id}"
+
+
+def _identity_page(username: str) -> str:
+    """The Verify identity page of a patient's account."""
+    with LIVE["app"].app_context():
+        user_id = db.session.scalar(db.select(User.id).where(User.username == username))
+        db.session.remove()
+    return f"/triage/identity/{user_id}"
 
 
 def _fits(page, width: int, name: str) -> None:
@@ -88,7 +96,8 @@ def test_every_page_fits_and_lists_say_it_all(open_tab, a11y, size):
             a11y.check(staff, f"staff {path} at {width} px")
     for who, home, paths in (
             ("coordinator1", "Your care teams' messages",
-             ["/triage/escalations", "/triage/audit", "/triage/patients"]),
+             ["/triage/escalations", "/triage/audit", "/triage/patients",
+              "/triage/identity?q=rivera", _identity_page("veteran1")]),
             ("admin1", "Administration", ["/admin/", "/admin/health", "/admin/users/new"])):
         other = open_tab(js=True, size=size)
         sign_in(other, who, home)
