@@ -1,8 +1,8 @@
 """Getting in and back in, in a real Chromium with JavaScript on and off (without it on a
 320 px phone): a person signs up, opens the link in the email (the live site writes each
-email into its outbox folder), has a basic account, is verified in person by clerk1, accepts
-the terms and writes to the care team; and someone who forgot the password asks for a link,
-opens it, chooses a new password and is signed in."""
+email into its outbox folder), has a basic account, is verified in person by clerk1 (who
+first forgets the photo-ID box), accepts the terms and writes to the care team; and someone
+who forgot the password asks for a link, opens it, chooses a new password and is signed in."""
 
 import uuid
 from pathlib import Path
@@ -24,7 +24,10 @@ from tests.browser.support import (
     assert_fits,
     expected_422,
     heading,
+    nav_link,
     notice,
+    sign_in,
+    start_message,
 )
 from tests.mailrelay import link_in
 
@@ -84,6 +87,37 @@ def test_sign_up_confirm_the_address_and_wait_for_the_desk(open_tab, a11y, js):
     expect(page.get_by_text(f"Tell them your username: {username}")).to_be_visible()
     if not js:
         assert_fits(page)
+
+    # At the desk, clerk1 checks the photo ID and verifies the account.
+    clerk = open_tab(js=js)
+    sign_in(clerk, "clerk1", "Your care teams' messages")
+    nav_link(clerk.page, "Verify identity").click()
+    expect(heading(clerk.page)).to_have_text("Verify a patient's identity")
+    clerk.page.get_by_label("Username, email address or name").fill(username)
+    clerk.page.get_by_role("button", name="Find").click()
+    clerk.page.get_by_role("link", name="Jordan Lee").click()
+    expect(heading(clerk.page)).to_have_text("Jordan Lee")
+    clerk.page.get_by_role("button", name="Verify identity").click()  # too fast: no tick
+    expect(clerk.page.get_by_role("alert").first).to_be_visible()
+    clerk.page.get_by_label(CARE_TEAM).check()
+    clerk.page.get_by_label("I checked a photo ID in person").check()
+    clerk.page.get_by_role("button", name="Verify identity").click()
+    expect(clerk.page.get_by_text("Identity verified by Clerk Robin Diaz on")).to_be_visible()
+    if js:
+        a11y.check(clerk, "an account verified in person")
+    clerk.assert_clean(allow=expected_422)
+
+    # The patient's next click: premium now; the terms, then a message to the team.
+    page.goto("/mailbox/inbox")
+    expect(heading(page)).to_have_text("Before you use Secure Messaging")
+    page.get_by_label("I have read and accept these terms.").check()
+    page.get_by_role("button", name="Accept and continue").click()
+    expect(heading(page)).to_have_text("Inbox")
+    subject = f"Hello from {username}"[:50]
+    start_message(page, subject, "My first message, after the desk checked my ID.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(notice(page, "Your message was sent.")).to_be_visible()
+    expect(heading(page)).to_have_text(subject)
     tab.assert_clean(allow=expected_422)
 
 
