@@ -127,7 +127,7 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
 
 @dataclass(frozen=True)
 class StoredFile:
-    """An upload that passed every check and whose bytes are safely on disk; its row is
+    """An upload that passed every check and whose bytes are safely stored; its row is
     made by attach()."""
 
     filename: str
@@ -285,6 +285,10 @@ def read_verified(attachment: Attachment) -> bytes:
     except FileNotFoundError as error:
         current_app.logger.error("attachment %s: stored file is missing", attachment.id)
         raise IntegrityFailure from error
+    except OSError as error:  # the disk, or the object store, could not give it
+        current_app.logger.error("attachment %s: stored file can't be read: %s",
+                                 attachment.id, error)
+        raise IntegrityFailure from error
     if sha256(data) != attachment.sha256:
         current_app.logger.error("attachment %s: SHA-256 mismatch, not served", attachment.id)
         raise IntegrityFailure
@@ -313,10 +317,12 @@ def sweep(min_age_seconds: int = 3600) -> SweepReport:
     cutoff = time.time() - min_age_seconds
     removed = []
     for key in sorted(present - named):
-        path = store.root / key
-        if path.stat().st_mtime > cutoff:
+        try:
+            if store.modified(key) > cutoff:
+                continue
+        except FileNotFoundError:  # gone meanwhile
             continue
-        path.unlink(missing_ok=True)
+        store.delete(key)
         removed.append(key)
     missing = list(db.session.scalars(
         db.select(Attachment.id).where(Attachment.storage_key.not_in(present))
