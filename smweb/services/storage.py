@@ -125,6 +125,8 @@ class S3Storage(Storage):
     """Objects in a bucket of an S3-compatible store (AWS S3, SeaweedFS, MinIO, Ceph ...),
     given to smweb alone: the sweep removes what no row names."""
 
+    LIST_PAGE = 1000  # keys per listing request (S3's own maximum)
+
     def __init__(self, bucket: str, endpoint_url: str | None, access_key_id: str,
                  secret_access_key: str, region: str = "us-east-1"):
         self.bucket = bucket
@@ -180,7 +182,7 @@ class S3Storage(Storage):
     def keys(self) -> Iterator[str]:
         token: dict = {}
         while True:
-            page = self._call("list_objects_v2", **token)
+            page = self._call("list_objects_v2", MaxKeys=self.LIST_PAGE, **token)
             for item in page.get("Contents", []):
                 if item["Key"].isalnum():  # anything else is not ours: never swept
                     yield item["Key"]
