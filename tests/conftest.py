@@ -140,8 +140,8 @@ def seaweed(tmp_path_factory) -> seaweed_server.Seaweed:
                                    "dependency: make install)")
     folder = tmp_path_factory.mktemp("seaweed")
     try:
-        process, server = seaweed_server.start(binary, folder)
+        running = seaweed_server.start(binary, folder)
     except RuntimeError as error:
         pytest.fail(f"{error}\n{seaweed_server.log_tail(folder)}", pytrace=False)
-    yield server
-    seaweed_server.stop(process)
+    yield running.server
+    seaweed_server.stop(running)

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +74,17 @@ def _free_ports(count: int) -> list[int]:
             s.close()
 
 
-def start(binary: Path, folder: Path) -> tuple[subprocess.Popen, Seaweed]:
+@dataclass
+class Running:
+    process: subprocess.Popen
+    server: Seaweed
+    ports: list[int]
+
+
+def start(binary: Path, folder: Path) -> Running:
     """Start `weed server` with data in `folder`; return once its S3 gateway takes a bucket."""
-    master, volume, filer, s3, *grpc = _free_ports(8)
+    ports = _free_ports(8)
+    master, volume, filer, s3, *grpc = ports
     config = folder / "s3.json"
     config.write_text(json.dumps({"identities": [{
         "name": "smweb", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
@@ -90,16 +99,18 @@ def start(binary: Path, folder: Path) -> tuple[subprocess.Popen, Seaweed]:
              f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.max=8",
              "-volume.preStopSeconds=0",
              "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
+             f"-filer.localSocket={folder / 'filer.sock'}",
              "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={config}",
-             "-s3.port.iceberg=0", "-s3.port.lance=0"],
+             f"-s3.localSocket={folder / 's3.sock'}", "-s3.port.iceberg=0",
+             "-s3.port.lance=0"],
             stdout=log, stderr=subprocess.STDOUT, cwd=folder)
-    server = Seaweed(endpoint_url=f"http://127.0.0.1:{s3}")
+    running = Running(process, Seaweed(endpoint_url=f"http://127.0.0.1:{s3}"), ports)
     try:
-        _create_bucket_when_ready(process, server)
+        _create_bucket_when_ready(process, running.server)
     except BaseException:
-        stop(process)
+        stop(running)
         raise
-    return process, server
+    return running
 
 
 def _create_bucket_when_ready(process: subprocess.Popen, server: Seaweed) -> None:
@@ -119,8 +130,9 @@ def _create_bucket_when_ready(process: subprocess.Popen, server: Seaweed) -> Non
     raise RuntimeError(f"SeaweedFS's S3 gateway did not start in {START_TIMEOUT:.0f} s: {last}")
 
 
-def stop(process: subprocess.Popen) -> None:
+def stop(running: Running) -> None:
     # Its data is thrown away: no need to wait out its graceful stop (some 10 s).
+    process = running.process
     if process.poll() is None:
         process.terminate()
         try:
@@ -128,6 +140,10 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # The gRPC sockets weed puts in the temp folder whatever it is told (named by their port).
+    for port in running.ports:
+        for path in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+            path.unlink(missing_ok=True)
 
 
 def empty_bucket(server: Seaweed) -> None:
