@@ -299,3 +299,17 @@ def test_move_attachments_to_s3_and_back(app, login, client, seaweed, monkeypatc
     assert {folder.read(r.storage_key) for r in rows[1:]} == {c for _n, c in files[1:]}
     assert rows[0].storage_key not in set(folder.keys())
     _empty_folder(app.config["ATTACHMENTS_DIR"])
+
+
+def test_move_to_an_unreachable_store_stops_and_says_so(app, login, client, monkeypatch):
+    _empty_folder(app.config["ATTACHMENTS_DIR"])
+    login("veteran1")
+    assert send_with_files(client, app, [("a.txt", b"A")]).status_code == 303
+    # nothing listens on port 9 (discard) of loopback
+    for name, value in {"S3_ENDPOINT_URL": "http://127.0.0.1:9", "S3_BUCKET": "nowhere",
+                        "S3_ACCESS_KEY_ID": "key", "S3_SECRET_ACCESS_KEY": "secret"}.items():
+        monkeypatch.setitem(app.config, name, value)
+    result = move(app, "s3")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # no traceback
+    assert "copied 0 so far; run it again once the store works" in result.output
+    _empty_folder(app.config["ATTACHMENTS_DIR"])

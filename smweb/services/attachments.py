@@ -14,7 +14,7 @@ from ..models import Attachment, Draft, Message, User
 from . import access, file_content
 from .refusals import NotFound
 from .scanning import ScannerUnavailable, scanner
-from .storage import open_storage, sha256, storage
+from .storage import Storage, open_storage, sha256, storage
 
 MB = 1024 * 1024
 
@@ -366,24 +366,32 @@ def copy_to_store(kind: str) -> MoveReport:
     report = MoveReport(target=target.where)
     for key, digest in rows:
         try:
-            if sha256(target.read(key)) == digest:
-                report.already_there += 1
-                continue
-        except FileNotFoundError:
-            pass
-        try:
-            data = source.read(key)
-        except OSError as error:
-            report.problems.append(f"attachment file {key} can't be read from the site: {error}")
-            continue
-        if sha256(data) != digest:
-            report.problems.append(f"attachment file {key} does not match its checksum on the "
-                                   "site: not copied")
-            continue
-        target.put(key, data)
-        if sha256(target.read(key)) != digest:
-            report.problems.append(f"the copy of attachment file {key} does not match its "
-                                   "checksum")
-            continue
-        report.copied += 1
+            _copy_one(key, digest, source, target, report)
+        except OSError as error:  # the target can't be written: stop; a rerun goes on
+            raise MoveError(f"{error} (copied {report.copied} so far; run it again once "
+                            "the store works)") from error
     return report
+
+
+def _copy_one(key: str, digest: str, source: Storage, target: Storage,
+              report: MoveReport) -> None:
+    try:
+        if sha256(target.read(key)) == digest:
+            report.already_there += 1
+            return
+    except FileNotFoundError:
+        pass
+    try:
+        data = source.read(key)
+    except OSError as error:
+        report.problems.append(f"attachment file {key} can't be read from the site: {error}")
+        return
+    if sha256(data) != digest:
+        report.problems.append(f"attachment file {key} does not match its checksum on the "
+                               "site: not copied")
+        return
+    target.put(key, data)
+    if sha256(target.read(key)) != digest:
+        report.problems.append(f"the copy of attachment file {key} does not match its checksum")
+        return
+    report.copied += 1
