@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from . import tasks
 from .extensions import db
 from .models import RecordEntry
-from .services import accounts, backup, demo, health, jobs, records, search_index
+from .services import accounts, attachments, backup, demo, health, jobs, records, search_index
 
 smweb_cli = AppGroup("smweb", help="smweb administration commands.")
 
@@ -91,6 +91,24 @@ def sweep_attachments_command(min_age: int) -> None:
         ids = ", ".join(str(i) for i in report.missing)
         click.echo(f"Attachment rows whose file is missing: {ids}", err=True)
         raise SystemExit(1)
+
+
+@smweb_cli.command("move-attachments")
+@click.option("--to", "kind", required=True, type=click.Choice(["s3", "local"]),
+              help="The store to copy into (its SMWEB_S3_* or SMWEB_ATTACHMENTS_DIR settings).")
+def move_attachments_command(kind: str) -> None:
+    """Copy every attachment into the other store, checked; then switch SMWEB_STORAGE."""
+    try:
+        report = attachments.copy_to_store(kind)
+    except attachments.MoveError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(str(report))
+    for problem in report.problems:
+        click.echo(f"Problem: {problem}", err=True)
+    if report.problems:
+        raise SystemExit(1)
+    click.echo(f"Once nothing new is uploaded meanwhile (run it again to copy what is), set "
+               f"SMWEB_STORAGE={kind} and restart smweb and its worker.")
 
 
 @smweb_cli.command("escalate")

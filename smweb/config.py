@@ -94,7 +94,16 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
     # Attachments: stored outside the web root; large mode raises the limits (PRODUCT.md).
+    # Where their bytes live: "local" (the folder ATTACHMENTS_DIR) or "s3" (a bucket of an
+    # S3-compatible object store, smweb's alone). `flask smweb move-attachments` copies them
+    # from one to the other before a switch (README, Attachments in object storage).
+    STORAGE = os.environ.get("SMWEB_STORAGE", "local")
     ATTACHMENTS_DIR = os.environ.get("SMWEB_ATTACHMENTS_DIR", str(INSTANCE_PATH / "attachments"))
+    S3_ENDPOINT_URL = os.environ.get("SMWEB_S3_ENDPOINT_URL", "")  # empty: AWS S3 itself
+    S3_BUCKET = os.environ.get("SMWEB_S3_BUCKET", "")
+    S3_ACCESS_KEY_ID = os.environ.get("SMWEB_S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("SMWEB_S3_SECRET_ACCESS_KEY", "")
+    S3_REGION = os.environ.get("SMWEB_S3_REGION", "us-east-1")
     LARGE_ATTACHMENTS = _bool("SMWEB_LARGE_ATTACHMENTS", False)
     SCANNER = os.environ.get("SMWEB_SCANNER", "none")  # "none" or "clamd"
     CLAMD_ADDRESS = os.environ.get("SMWEB_CLAMD_ADDRESS", "/var/run/clamav/clamd.ctl")

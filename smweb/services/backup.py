@@ -1,21 +1,20 @@
 """Backups of a SQLite site while it runs: the database through SQLite's online backup API,
-then the attachment files, then a check of the copy.
+then the attachment files (from the folder or the object store, into the backup's folder),
+then a check of the copy.
 
-The order matters: an attachment's file is written and fsynced before the row that names it
-commits, so every row in the database copy already has its file on disk when the files are
-copied after it.
+The order matters: an attachment's file is stored and confirmed before the row that names it
+commits, so every row in the database copy already has its file when the files are copied
+after it.
 """
 
 import hashlib
-import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app
-
 from ..clock import utcnow
 from ..extensions import db
+from .storage import storage
 
 
 class BackupError(Exception):
@@ -63,20 +62,31 @@ def backup(destination: Path) -> BackupReport:
     files = destination / "attachments"
     report = BackupReport(database=target, attachments=files, integrity=_integrity(target))
     files.mkdir(exist_ok=True)
-    stored = Path(current_app.config["ATTACHMENTS_DIR"])
+    store = storage()  # the folder or the bucket: either way the files land in `files`
     for row_key, expected in _attachment_rows(target):
         kept = files / row_key
         if not kept.exists():
-            original = stored / row_key
-            if not original.exists():
+            try:
+                data = store.read(row_key)
+            except FileNotFoundError:
                 report.problems.append(f"attachment file {row_key} is missing from the site")
                 continue
-            shutil.copy2(original, kept)
+            except OSError as error:
+                report.problems.append(f"attachment file {row_key} can't be read: {error}")
+                continue
+            _write_whole(kept, data)
             report.files_copied += 1
         if hashlib.sha256(kept.read_bytes()).hexdigest() != expected:
             report.problems.append(f"attachment file {row_key} does not match its checksum")
         report.files_checked += 1
     return report
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """A file that is there is whole: an interrupted backup leaves only a .partial."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 def _integrity(path: Path) -> str:

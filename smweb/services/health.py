@@ -124,9 +124,12 @@ def _scanner_check() -> Check | None:
 def _store_check() -> Check:
     store = storage()
     if not store.writable():
-        return Check("Attachment store", False, f"{store.root} can't be written")
+        return Check("Attachment store", False, f"{store.where} can't be written")
     free = store.free_bytes()
-    detail = f"{store.root} writable, {free / 1024 ** 3:.1f} GiB free"
+    if free is None:  # object storage: no disk of ours to fill
+        return Check("Attachment store", True, f"object storage: reachable, {store.where} "
+                                               "writable")
+    detail = f"{store.where} writable, {free / 1024 ** 3:.1f} GiB free"
     return Check("Attachment store", free >= MIN_FREE_BYTES, detail)
 
 
