@@ -93,7 +93,8 @@ def start(binary: Path, folder: Path) -> Running:
     data.mkdir()
     with (folder / "weed.log").open("wb") as log:  # the server keeps its own descriptor
         process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
-            [str(binary), "-logtostderr", "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            [str(binary), "-logtostderr", "server", f"-dir={data}", "-ip=127.0.0.1",
+             "-ip.bind=127.0.0.1",
              f"-master.port={master}", f"-master.port.grpc={grpc[0]}",
              "-master.volumeSizeLimitMB=64",
              f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.max=8",
