@@ -6,6 +6,8 @@ import os
 
 import flask_migrate
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import MetaData, text
 
 from smweb import clock as app_clock
@@ -23,6 +25,17 @@ def _database_url(tmp_path_factory) -> str:
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'smweb-test.db'}"
+
+
+class ClosingClient(FlaskClient):
+    """Reads each response whole and closes it, as a WSGI server does once it has sent it
+    (a download's temporary file is closed then, not left to the garbage collector)."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ClosingClient  # every app a test makes, not only the fixture's
 
 
 @pytest.fixture(scope="session")

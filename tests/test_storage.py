@@ -3,8 +3,10 @@ SeaweedFS S3 gateway (tests/seaweed.py). Writes confirmed before the row, bytes 
 match never served, the sweep, the backup, the health check, and move-attachments between the
 two; each test leaves the suite's app on its local folder."""
 
+import hashlib
 import sqlite3
 import time
+import tracemalloc
 from dataclasses import dataclass
 
 import flask_migrate
@@ -15,7 +17,14 @@ from smweb.config import TestConfig
 from smweb.extensions import db
 from smweb.models import Attachment, Thread
 from smweb.services import attachments, demo, drafts, health
-from smweb.services.storage import LocalStorage, S3Storage, open_storage, sha256, storage
+from smweb.services.storage import (
+    CHUNK,
+    LocalStorage,
+    S3Storage,
+    open_storage,
+    sha256,
+    storage,
+)
 from tests import samples
 from tests.seaweed import Seaweed, empty_bucket
 from tests.support import send_with_files, sign_in, upload, user
@@ -94,6 +103,15 @@ def test_save_read_delete_and_list(backend, ctx):
         store.read("../secret_key")
 
 
+def test_a_large_object_is_read_a_piece_at_a_time(backend, ctx):
+    store = storage()
+    data = bytes(range(256)) * (CHUNK * 5 // 2 // 256)
+    key = store.save(data)
+    pieces = list(store.chunks(key))
+    assert len(pieces) >= 3 and all(len(piece) <= CHUNK for piece in pieces)
+    assert b"".join(pieces) == data == store.read(key)
+
+
 def test_listing_goes_through_every_page(backend, ctx, monkeypatch):
     monkeypatch.setattr(S3Storage, "LIST_PAGE", 2)
     store = storage()
@@ -136,6 +154,50 @@ def test_compose_with_attachment_then_download(backend, login, client, app):
     assert download.status_code == 200
     assert download.data == samples.STANDARD["scan.pdf"]
     assert download.headers["Content-Type"] == "application/pdf"
+
+
+LARGE = 4 * 1024 * 1024  # beyond what a download keeps in memory (attachments.SPOOLED_IN_MEMORY)
+
+
+def test_a_large_download_is_streamed_not_held_whole(backend, login, client, app):
+    text = (b"A line of the patient's blood pressure log, one reading a day.\n" * 70000)[:LARGE]
+    login("veteran1")
+    assert send_with_files(client, app, [("log.txt", text)]).status_code == 303
+    attachment = sent_attachment(app)
+    tracemalloc.start()
+    try:
+        response = client.get(f"/attachments/{attachment.id}", buffered=False)
+        received = hashlib_of(response)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(LARGE)
+    assert received == sha256(text)
+    # Read whole, the file alone would take LARGE bytes (and a copy for the response).
+    assert peak < LARGE // 2, f"the download held {peak} bytes in memory at its peak"
+
+
+def hashlib_of(response) -> str:
+    """The SHA-256 of a streamed response's body, read as a browser does, a piece at a time."""
+    digest = hashlib.sha256()
+    try:
+        for piece in response.response:
+            digest.update(piece)
+    finally:
+        response.close()
+    return digest.hexdigest()
+
+
+def test_a_large_file_damaged_in_its_last_byte_is_never_served(backend, login, client, app):
+    text = b"x" * LARGE
+    login("veteran1")
+    send_with_files(client, app, [("log.txt", text)])
+    attachment = sent_attachment(app)
+    backend.spoil(app, attachment.storage_key, text[:-1] + b"y")
+    response = client.get(f"/attachments/{attachment.id}")
+    assert response.status_code == 500
+    assert len(response.data) < 100_000
 
 
 @pytest.mark.parametrize("damage", ["changed", "missing"])

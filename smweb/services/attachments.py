@@ -1,10 +1,13 @@
 """Attachment rules: how many, how large, which types (by content, not just by name), no empty
 files, no second copy; stored durably before the row that names them is committed."""
 
+import hashlib
+import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import BinaryIO
 
 from flask import current_app
 from werkzeug.datastructures import FileStorage
@@ -278,10 +281,31 @@ class IntegrityFailure(Exception):
     """The stored bytes no longer match their SHA-256: never served."""
 
 
-def read_verified(attachment: Attachment) -> bytes:
-    """The attachment's bytes, checked against the SHA-256 recorded when it was stored."""
+SPOOLED_IN_MEMORY = 1024 * 1024  # a larger download waits in an unnamed temporary file
+
+
+def open_verified(attachment: Attachment) -> BinaryIO:
+    """The attachment's bytes, read a piece at a time from the store into a temporary file
+    (in memory up to SPOOLED_IN_MEMORY, beyond on disk, unnamed, gone once closed) while
+    their SHA-256 is worked out: only bytes that match the one recorded when they were
+    stored are given back, at the start of the file. IntegrityFailure otherwise. The
+    caller closes it (send_file does, once it has sent it)."""
+    copy = tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY)  # noqa: SIM115
     try:
-        data = storage().read(attachment.storage_key)
+        _copy_checked(attachment, copy)
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return copy
+
+
+def _copy_checked(attachment: Attachment, copy: BinaryIO) -> None:
+    digest = hashlib.sha256()
+    try:
+        for piece in storage().chunks(attachment.storage_key):
+            digest.update(piece)
+            copy.write(piece)
     except FileNotFoundError as error:
         current_app.logger.error("attachment %s: stored file is missing", attachment.id)
         raise IntegrityFailure from error
@@ -289,10 +313,9 @@ def read_verified(attachment: Attachment) -> bytes:
         current_app.logger.error("attachment %s: stored file can't be read: %s",
                                  attachment.id, error)
         raise IntegrityFailure from error
-    if sha256(data) != attachment.sha256:
+    if digest.hexdigest() != attachment.sha256:
         current_app.logger.error("attachment %s: SHA-256 mismatch, not served", attachment.id)
         raise IntegrityFailure
-    return data
 
 
 @dataclass

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
 
 KINDS = ("local", "s3")
+CHUNK = 256 * 1024  # bytes read from a store at a time
 
 
 class Storage(Protocol):
@@ -31,7 +32,11 @@ class Storage(Protocol):
         """Write `data` under `key` and return only once it is durably stored and confirmed."""
         ...
 
-    def read(self, key: str) -> bytes: ...
+    def chunks(self, key: str) -> Iterator[bytes]:
+        """The bytes under `key`, a piece at a time (at most CHUNK each): a large file is
+        never held whole in memory."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
     def keys(self) -> Iterator[str]:
@@ -45,6 +50,9 @@ class Storage(Protocol):
     def free_bytes(self) -> int | None:
         """Space left, or None when the store doesn't say (object storage)."""
         ...
+
+    def read(self, key: str) -> bytes:
+        return b"".join(self.chunks(key))
 
     def save(self, data: bytes) -> str:
         """Store new bytes under a fresh key. Only once this returns may the caller commit
@@ -103,8 +111,10 @@ class LocalStorage(Storage):
         finally:
             os.close(dir_fd)
 
-    def read(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
+    def chunks(self, key: str) -> Iterator[bytes]:
+        with self._path(key).open("rb") as stored:
+            while piece := stored.read(CHUNK):
+                yield piece
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -167,10 +177,10 @@ class S3Storage(Storage):
         if not confirmed:
             raise OSError(f"{self.where}: object {key} was not stored as sent")
 
-    def read(self, key: str) -> bytes:
+    def chunks(self, key: str) -> Iterator[bytes]:
         body = self._call("get_object", key)["Body"]
         try:
-            return body.read()
+            yield from body.iter_chunks(CHUNK)
         except (BotoCoreError, OSError) as error:  # the connection broke mid-object
             raise OSError(f"{self.where}: reading {key} failed") from error
         finally:

@@ -1,8 +1,6 @@
 """Writing and reading messages, for patients and staff alike: the new-message forms, drafts,
 the thread page with its reply form, printing, and attachment downloads."""
 
-import io
-
 from flask import abort, flash, g, render_template, request, send_file, url_for
 from flask_login import current_user
 
@@ -325,12 +323,14 @@ def download(attachment_id: int):
     """Download an attachment of a thread the user is on (or of their own draft)."""
     attachment = attachments.get_attachment_for(current_user, attachment_id)
     try:
-        data = attachments.read_verified(attachment)
+        verified = attachments.open_verified(attachment)
     except attachments.IntegrityFailure:
         abort(500)
     audit.record("attachment_download", current_user, attachment_id=attachment.id,
                  thread=attachment.message.thread if attachment.message else None)
-    return send_file(
-        io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True,
+    response = send_file(
+        verified, mimetype=attachment.content_type, as_attachment=True,
         download_name=attachment.filename, max_age=0, etag=False, last_modified=None,
     )
+    response.content_length = attachment.size  # checked: the bytes are the ones stored
+    return response
