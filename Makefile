@@ -19,12 +19,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # What the tests drive for real, from Debian: Chromium (the browser tests), Java (the Nu HTML
-# checker) and clamd (the ClamAV scanner tests, with a signature file of their own: no
-# download). Installed with apt
+# checker), HAProxy (in front of two app servers) and clamd (the ClamAV scanner tests, with a
+# signature file of their own: no download). Installed with apt
 # when run as root; otherwise make stops and says the command to run.
 system-packages:
 	@need=""; [ -x $(CHROMIUM) ] || need="chromium"; \
 	command -v java >/dev/null || need="$$need default-jre-headless"; \
+	command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need="$$need haproxy"; \
 	clam=""; command -v clamd >/dev/null || [ -x /usr/sbin/clamd ] || clam="clamav-daemon"; \
 	if [ -z "$$need$$clam" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \

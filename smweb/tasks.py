@@ -139,9 +139,12 @@ def run_scheduled(name: str) -> object | None:
     """A scheduled run: skipped (None) when another worker has the job or just ran it."""
     def work():
         try:
-            return jobs.run(name, WORK[name], scheduled=True)
+            result = jobs.run(name, WORK[name], scheduled=True)
         except jobs.JobBusy:
+            log.info("job %s: skipped, another worker has it or has just run it", name)
             return None
+        log.info("job %s: ran", name)
+        return result
     return _in_app(work)
 
 

@@ -105,6 +105,15 @@ class Browser:
         except urllib.error.HTTPError as answer:
             return answer.code, answer.headers.get("Location"), answer.read().decode()
 
+    def download(self, path: str, timeout: float = 30) -> tuple[int, bytes]:
+        """A file's bytes as they came (status, body)."""
+        request = urllib.request.Request(self.base + path)  # noqa: S310 - http://127.0.0.1
+        try:
+            with self.opener.open(request, timeout=timeout) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.read()
+
     def hidden_fields(self, path: str) -> dict:
         """The hidden fields of the page's forms: the CSRF token, a message form's key."""
         return dict(HIDDEN.findall(self.request(path)[2]))
