@@ -70,8 +70,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.send_mail
 	$(BIN)/python -m bench.reports
 
-load: $(STAMP)
+# Then two app servers behind HAProxy (PostgreSQL, Redis, SeaweedFS), one killed halfway
+# through 60 s of 50 users: tests/test_two_servers.py, at full length.
+load: $(STAMP) system-packages
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	SMWEB_TEST_DATABASE_URL=$${SMWEB_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		SMWEB_LOAD_USERS=50 SMWEB_LOAD_SECONDS=60 \
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/test_two_servers.py -k killed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -123,9 +123,13 @@ class Browser:
         return self.request(path, urllib.parse.urlencode(fields).encode())
 
     def post_multipart(self, path: str, fields: dict, files: list[tuple[str, str, bytes]],
-                       form_page: str | None = None):
-        """A form with files, as a browser encodes it: files are (field, filename, bytes)."""
-        fields = {**self.hidden_fields(form_page or path), **fields}
+                       form_page: str | None = None, hidden: dict | None = None):
+        """A form with files, as a browser encodes it: files are (field, filename, bytes).
+        `hidden`: the form's hidden fields as a page gave them before (a resend of the same
+        form), else read from the form's page now."""
+        if hidden is None:
+            hidden = self.hidden_fields(form_page or path)
+        fields = {**hidden, **fields}
         boundary = secrets.token_hex(12)
         parts = []
         for name, value in fields.items():

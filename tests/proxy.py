@@ -22,6 +22,8 @@ defaults
     timeout client 120s
     timeout server 120s
     option forwardfor
+    retries 3
+    option redispatch
 
 frontend smweb
     bind 127.0.0.1:{port}

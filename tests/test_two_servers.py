@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ import redis
 import sqlalchemy as sa
 
 from tests import proxy
-from tests.liveapp import Browser, free_port, prepare_site, process, server, site_env
+from tests.liveapp import HIDDEN, Browser, free_port, prepare_site, process, server, site_env
 from tests.support import demo_code
 
 SUITE_DATABASE = os.environ.get("SMWEB_TEST_DATABASE_URL", "")
@@ -31,9 +32,11 @@ pytestmark = pytest.mark.skipif(
            "needs")
 
 
-def fresh_database(name: str) -> str:
-    """A database `name` on the suite's PostgreSQL server, empty; its URL."""
+def fresh_database(suffix: str) -> str:
+    """A database named after the suite's and `suffix` on its PostgreSQL server, empty; its
+    URL. (Two checkouts' suites on one server each keep their own.)"""
     url = sa.engine.make_url(SUITE_DATABASE)
+    name = f"{url.database}_{suffix}"
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -68,7 +71,7 @@ def site(tmp_path, seaweed):
     """The site's settings, shared by both servers as the README's set-up says."""
     fresh_redis()
     env = {**site_env(tmp_path),
-           "DATABASE_URL": fresh_database("smweb_two_servers"),
+           "DATABASE_URL": fresh_database("two_servers"),
            "SMWEB_REDIS_URL": REDIS_URL, "SMWEB_QUEUE": "redis",
            "SMWEB_STORAGE": "s3", "SMWEB_TRUST_PROXY_HOPS": "1",
            "SMWEB_MAIL_BACKEND": "outbox", "SMWEB_MAIL_OUTBOX": str(tmp_path / "outbox"),
@@ -165,3 +168,161 @@ def test_a_scheduled_job_runs_once_for_the_site(servers, site, tmp_path):
             "SELECT started_at FROM job_runs WHERE name = 'escalate'")).scalar()
     engine.dispose()
     assert started is not None
+
+
+# --- a server killed under load (issue 21, point 4) ----------------------------------------
+# Short in `make test`; `make load` runs it with SMWEB_LOAD_USERS=50 SMWEB_LOAD_SECONDS=60.
+LOAD_USERS = int(os.environ.get("SMWEB_LOAD_USERS", "8"))
+LOAD_SECONDS = float(os.environ.get("SMWEB_LOAD_SECONDS", "8"))
+SENT = 303
+
+
+def _one_user(front: str, number: int, stop: float, records: list, team_of: dict) -> None:
+    """A patient until the time is up: reading the Inbox and threads, sending a message with
+    a file, replying. Each write carries a marker; the form's hidden fields are kept so that a
+    failed send can be sent again as the person would (Back, then Send)."""
+    username = ("veteran1", "veteran2")[number % 2]
+    person = Browser(front)
+    while person.sign_in(username, PASSWORD) != 303:  # a server may be down mid-sign-in
+        time.sleep(0.2)
+    threads: list[str] = []
+    step = 0
+    while time.monotonic() < stop:
+        step += 1
+        marker = f"LOAD-{number}-{step}"
+        try:
+            if step % 3 == 1 or not threads:
+                kind, form_page = "send", "/compose"
+                fields = {"recipient": team_of[username], "category": "General",
+                          "subject": f"Load {marker}", "body": f"Load test {marker}.",
+                          "action": "send"}
+                extra = [("attachments", f"{marker}.pdf",
+                          b"%PDF-1.4\n" + marker.encode() * 2000 + b"\n%%EOF\n")]
+            elif step % 3 == 2:
+                kind, extra = "reply", f"/threads/{threads[-1]}/reply"
+                form_page = f"/threads/{threads[-1]}"
+                fields = {"body": f"Load reply {marker}.", "action": "send"}
+            else:
+                records.append(("read", person.request("/mailbox/inbox")[0], "", None, None,
+                                None, None))
+                continue
+            status, _, page = person.request(form_page)
+        except OSError:
+            status = 0
+        if status != 200:  # the form's page did not come (a server was killed): nothing sent
+            records.append(("read", status, "", None, None, None, None))
+            continue
+        hidden = dict(HIDDEN.findall(page))
+        try:
+            status, location = _write(person, kind, hidden, fields, extra)
+        except OSError:
+            status, location = 0, None
+        if kind == "send" and status == SENT and "/threads/" in (location or ""):
+            threads.append(location.split("/threads/")[1].split("?")[0])
+        records.append((kind, status, marker, person, hidden, fields, extra))
+
+
+def _write(person: Browser, kind: str, hidden: dict, fields: dict, extra):
+    """Post a send (extra: its files) or a reply (extra: its path): (status, location)."""
+    if kind == "send":
+        return person.post_multipart("/compose", fields, extra, hidden=hidden)[:2]
+    return person.request(extra, urllib.parse.urlencode({**hidden, **fields}).encode())[:2]
+
+
+def _stored(database_url: str) -> dict:
+    """Each marker's messages and, for sends, their files: {marker: [(message id, keys)]}."""
+    engine = sa.create_engine(database_url)
+    found: dict = {}
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT m.id, m.body, a.storage_key FROM messages m "
+            "LEFT JOIN attachments a ON a.message_id = m.id WHERE m.body LIKE '%LOAD-%'"))
+        for message_id, body, key in rows:
+            marker = re.search(r"LOAD-\d+-\d+", body).group(0)
+            entries = found.setdefault(marker, {})
+            entries.setdefault(message_id, set()).update({key} - {None})
+        keys = set(connection.scalars(sa.text("SELECT storage_key FROM attachments")))
+    engine.dispose()
+    found["__keys__"] = keys
+    return found
+
+
+def test_a_server_killed_under_load_loses_nothing(site, tmp_path, seaweed):
+    """Patients read, send with files and reply through the proxy; halfway one app server is
+    killed (SIGKILL, master and workers) and started again. Afterwards every acknowledged send
+    is stored once with its file, a failed send sent again makes one message, only requests in
+    flight on the killed server failed, and the sweep leaves no object without its row."""
+    import signal
+    import subprocess
+    import threading
+    from contextlib import ExitStack
+
+    from tests import seaweed as seaweed_server
+
+    seaweed_server.empty_bucket(seaweed)
+    one, two, front_port = free_port(), free_port(), free_port()
+    front = f"http://127.0.0.1:{front_port}"
+    teams = {"veteran1": "", "veteran2": ""}
+    records: list = []
+    with ExitStack() as stack:
+        killed = stack.enter_context(server(gunicorn(one), site, f"http://127.0.0.1:{one}"))
+        stack.enter_context(server(gunicorn(two), site, f"http://127.0.0.1:{two}"))
+        stack.enter_context(worker(site, "worker-1"))
+        stack.enter_context(proxy.haproxy(tmp_path, front_port, [one, two]))
+        for username in teams:
+            browser = Browser(front)
+            assert browser.sign_in(username, PASSWORD) == 303
+            page = browser.request("/compose")[2]
+            teams[username] = re.search(
+                r'<option value="(\d+)">Primary Care Team Blue', page).group(1)
+        stop = time.monotonic() + LOAD_SECONDS
+        users = [threading.Thread(target=_one_user, args=(front, n, stop, records, teams))
+                 for n in range(LOAD_USERS)]
+        for user in users:
+            user.start()
+        time.sleep(LOAD_SECONDS / 2)
+        in_flight_at_kill = LOAD_USERS  # at most one request per person is ever in flight
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=10)
+        time.sleep(1)
+        stack.enter_context(server(gunicorn(one), site, f"http://127.0.0.1:{one}"))
+        for user in users:
+            user.join(timeout=LOAD_SECONDS + 60)
+
+        writes = [r for r in records if r[0] != "read"]
+        failed = [r for r in records if r[1] == 0 or r[1] >= 500]
+        statuses: dict = {}
+        for record in records:
+            statuses[record[1]] = statuses.get(record[1], 0) + 1
+        print(f"\nkilled-server load: {LOAD_USERS} users, {LOAD_SECONDS:g} s, "
+              f"{len(records)} requests ({len(records) / LOAD_SECONDS:.0f}/s; "
+              f"{len(writes)} writes); "
+              f"answers {sorted(statuses.items())}; "
+              f"5xx or no answer through the proxy: {len(failed)}")
+        assert len(failed) <= in_flight_at_kill, failed
+
+        # What a person does when Send failed: Back, then Send again, the same form.
+        for kind, status, _marker, person, hidden, fields, extra in writes:
+            if status != SENT:
+                again = _write(person, kind, hidden, fields, extra)[0]
+                assert again in (SENT, 200), (kind, status, again)
+
+    stored = _stored(site["DATABASE_URL"])
+    for kind, status, marker, *_ in writes:
+        messages = stored.get(marker, {})
+        assert len(messages) == 1, (kind, status, marker, messages)
+        if kind == "send":
+            (keys,) = messages.values()
+            assert len(keys) == 1, (marker, keys)
+    sends = sum(r[0] == "send" for r in writes)
+    assert sends >= LOAD_USERS, "too few sends to show anything"
+
+    # The sweep (as the worker runs it nightly, here without its hour's grace) leaves every
+    # object a row names and nothing else.
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "smweb", "sweep-attachments",
+                    "--min-age", "0"], cwd=Path(__file__).parents[1], env=site, check=True,
+                   capture_output=True)
+    client = seaweed.client()
+    objects = {item["Key"] for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=seaweed.bucket) for item in page.get("Contents", [])}
+    assert objects == stored["__keys__"], (objects ^ stored["__keys__"])
