@@ -5,8 +5,9 @@ import re
 import threading
 
 from smweb.extensions import db
-from smweb.models import Draft, Message, TriageGroup
-from tests.support import new_thread, user
+from smweb.models import Attachment, Draft, Message, TriageGroup
+from tests import samples
+from tests.support import new_thread, upload, user
 
 
 def form_fields(client, path: str) -> dict:
@@ -44,6 +45,28 @@ def test_a_new_message_posted_twice_is_sent_once(login, client, app):
     again = {**data, **form_fields(client, "/compose")}
     assert client.post("/compose", data=again).status_code == 303
     assert count_messages(app, "Clicked Send twice.") == 2
+
+
+def test_sent_again_after_its_file_was_kept_it_goes_once_with_the_file_once(login, client, app):
+    """The first press kept the draft and its file, then its server died before the send
+    (the browser showed an error). Back, then Send, posts the same form with the same file:
+    the message goes, with one copy of the file, not a refusal of a duplicate."""
+    login("veteran1")
+    data = {**form_fields(client, "/compose"), "recipient": blue_id(app),
+            "category": "General", "subject": "With my results", "body": "Results attached."}
+    report = samples.pdf("My results")
+    kept = client.post("/compose", data={**data, "action": "save",
+                                         "attachments": [upload("results.pdf", report)]})
+    assert kept.status_code == 303
+    again = client.post("/compose", data={**data, "action": "send",
+                                          "attachments": [upload("results.pdf", report)]})
+    assert again.status_code == 303, again.text
+    assert "Your message was sent." in client.get(again.location).text
+    assert count_messages(app, "Results attached.") == 1
+    with app.app_context():
+        names = db.session.scalars(db.select(Attachment.filename).join(Message).where(
+            Message.body == "Results attached.")).all()
+    assert names == ["results.pdf"]
 
 
 def test_a_reply_posted_twice_is_sent_once(login, client, app):

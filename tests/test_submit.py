@@ -93,6 +93,20 @@ def test_a_send_that_overtakes_an_upload_waits_for_it_and_loses_nothing(ctx):
     assert messaging.submit(patient, SEND, new_fields(), form_key=KEY).result == SENT
 
 
+def test_a_send_with_files_after_a_server_died_mid_upload_goes_once_the_mark_is_stale(ctx):
+    """A server killed while storing a file leaves its mark; once that is UPLOAD_STALE old, a
+    send that brings files again starts the count afresh (not on top of the dead one)."""
+    patient = user("veteran1")
+    kept = messaging.submit(patient, SAVE, new_fields(), form_key=KEY).draft
+    kept.uploads_pending = 1  # the dead server's upload, which will never count down
+    kept.upload_started_at = utcnow() - drafts.UPLOAD_STALE - timedelta(seconds=1)
+    db.session.commit()
+    outcome = messaging.submit(patient, SEND, new_fields(
+        files=[upload("scan.txt", b"my scan")]), form_key=KEY)
+    assert outcome.result == SENT, outcome
+    assert [a.filename for a in outcome.message.attachments] == ["scan.txt"]
+
+
 def test_the_send_checks_for_uploads_again_under_the_write_lock(ctx):
     """An upload that marks the draft between the send's first look and its commit still
     stops the send: the draft is taken inside the send's own transaction."""

@@ -106,7 +106,7 @@ def _extension(name: str) -> str:
     return name.rpartition(".")[2].lower() if "." in name else ""
 
 
-def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
+def _check(name: str, data: bytes, digest: str, allowed: frozenset[str], limit: Limits,
            seen: dict[str, str]) -> tuple[str | None, str]:
     """(reason refused or None, content type)."""
     ext = _extension(name)
@@ -122,7 +122,6 @@ def _check(name: str, data: bytes, allowed: frozenset[str], limit: Limits,
         return f"the file's content is not a real .{ext} file.", ""
     if kind in file_content.ZIPPED and (problem := file_content.zip_problem(data, ext)):
         return problem, ""
-    digest = sha256(data)
     if digest in seen:
         return f"it is the same file as {seen[digest]}, which is already attached.", ""
     return None, content_type
@@ -142,14 +141,20 @@ class StoredFile:
 
 
 def store_files(user: User, existing: list[Attachment],
-                files: list[FileStorage]) -> tuple[list[StoredFile], list[Refusal]]:
+                files: list[FileStorage]) -> tuple[list[StoredFile], list[Refusal], list[str]]:
     """Check each upload against the limits (counting the files already on the draft, in
     `existing`), scan it, and write the good ones to storage. Touches no database row, so
-    no write lock is held during the slow part (scanning, fsync)."""
+    no write lock is held during the slow part (scanning, fsync).
+
+    Also returns the names of uploads the draft holds already, the same name and the same
+    bytes: a form sent again after its answer was lost (Back, then Send), whose first press
+    kept the file. It is attached once, as the person meant, and not refused."""
     limit = limits()
     refusals: list[Refusal] = []
     stored: list[StoredFile] = []
+    already: list[str] = []
     seen = {a.sha256: a.filename for a in existing}
+    held = {(a.filename, a.sha256) for a in existing}
     count = len(existing)
     total = sum(a.size for a in existing)
     for upload in files:
@@ -159,7 +164,11 @@ def store_files(user: User, existing: list[Attachment],
                                     "the file needs a name with letters or digits."))
             continue
         data = upload.read(limit.max_file_bytes + 1)
-        reason, content_type = _check(name, data, limit.extensions, limit, seen)
+        digest = sha256(data)
+        if (name, digest) in held:
+            already.append(name)
+            continue
+        reason, content_type = _check(name, data, digest, limit.extensions, limit, seen)
         if reason is None and count + 1 > limit.max_files:
             reason = f"at most {limit.max_files} files can be attached to one message."
         if reason is None and total + len(data) > limit.max_total_bytes:
@@ -178,13 +187,12 @@ def store_files(user: User, existing: list[Attachment],
         if reason:
             refusals.append(Refusal(name, reason))
             continue
-        digest = sha256(data)
         stored.append(StoredFile(name, content_type, len(data), digest, storage().save(data),
                                  file_content.pdf_warning(data, content_type)))
         seen[digest] = name
         count += 1
         total += len(data)
-    return stored, refusals
+    return stored, refusals, already
 
 
 def attach(user: User, draft: Draft, stored: list[StoredFile]) -> None:
@@ -205,7 +213,7 @@ def discard_stored(stored: list[StoredFile]) -> None:
 
 def add_files(user: User, draft: Draft, files: list[FileStorage]) -> list[Refusal]:
     """Check, store and attach uploads to a draft in one go; the caller commits."""
-    stored, refusals = store_files(user, list(draft.attachments), files)
+    stored, refusals, _already = store_files(user, list(draft.attachments), files)
     attach(user, draft, stored)
     return refusals
 

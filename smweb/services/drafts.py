@@ -140,8 +140,12 @@ def _fill(author: User, draft: Draft, fields: DraftFields, uploading: bool, made
     if fields.education_ids is not None and author.is_staff:
         draft.education_items = education.items_by_ids(fields.education_ids)
     if uploading:
-        draft.uploads_pending = 1 if made else Draft.uploads_pending + 1
-        draft.upload_started_at = utcnow()
+        # One more upload under way — or the first again, when the marks left are older than
+        # UPLOAD_STALE: those uploads died with their server and will never count down.
+        now = utcnow()
+        draft.uploads_pending = 1 if made else case(
+            (Draft.upload_started_at < now - UPLOAD_STALE, 1), else_=Draft.uploads_pending + 1)
+        draft.upload_started_at = now
 
 
 def _change_files(author: User, draft: Draft, fields: DraftFields, uploading: bool) -> Kept:
@@ -149,7 +153,7 @@ def _change_files(author: User, draft: Draft, fields: DraftFields, uploading: bo
     then attach them — and take off the one to remove — in one short transaction."""
     removing = fields.remove_attachment_id
     try:
-        stored, refused = attachments.store_files(
+        stored, refused, already = attachments.store_files(
             author, [a for a in draft.attachments if a.id != removing], fields.files)
     except BaseException:
         db.session.rollback()
@@ -173,6 +177,9 @@ def _change_files(author: User, draft: Draft, fields: DraftFields, uploading: bo
     attachments.attach(author, draft, stored)
     if stored:
         done.append("Attached " + ", ".join(f.filename for f in stored) + ".")
+    if already:
+        done.append(", ".join(already) + (" was" if len(already) == 1 else " were")
+                    + " attached already.")
     db.session.commit()
     return Kept(draft, refused, " ".join(done))
 
