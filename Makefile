@@ -76,7 +76,7 @@ load: $(STAMP) system-packages
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 	SMWEB_TEST_DATABASE_URL=$${SMWEB_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 		SMWEB_LOAD_USERS=50 SMWEB_LOAD_SECONDS=60 \
-		$(BIN)/pytest -q -s -p no:cacheprovider tests/test_two_servers.py -k killed
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/test_two_servers.py -k "killed or carry"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,15 +15,21 @@ import pytest
 CONFIG = """\
 global
     maxconn 1024
+    log stderr format short local0 info
 
 defaults
     mode http
     timeout connect 5s
     timeout client 120s
     timeout server 120s
+    timeout queue 30s
+    timeout check 2s
+    log global
+    option httplog
+    option dontlog-normal
     option forwardfor
     retries 3
-    option redispatch
+    option redispatch 1
 
 frontend smweb
     bind 127.0.0.1:{port}
@@ -35,6 +41,11 @@ backend app_servers
     option httpchk GET /help
 {servers}
 """
+
+# Each server's health check (GET /help every second; down after two misses, up after two
+# answers), and: one refused connection marks it down at once, so requests stop going to a
+# server that was killed (without it, ~2 s of requests fail before the check notices).
+CHECK = "check inter 1s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down"
 
 
 def binary() -> str:
@@ -50,10 +61,13 @@ def binary() -> str:
 
 
 @contextmanager
-def haproxy(folder: Path, port: int, backends: list[int]):
+def haproxy(folder: Path, port: int, backends: list[int], workers: int = 2):
     """HAProxy on 127.0.0.1:port, spreading requests over the app servers on `backends`
-    (in turn; a server its health check finds down gets none). Stopped at the end."""
-    servers = "\n".join(f"    server app{n} 127.0.0.1:{backend} check inter 500ms fall 2 rise 2"
+    (in turn), each sent at most `workers` requests at once (its gunicorn workers: the rest
+    wait in HAProxy's queue, so a busy server still answers its health check). A server that
+    refuses a connection is marked down at once and the request tried on another; its health
+    check brings it back. Stopped at the end."""
+    servers = "\n".join(f"    server app{n} 127.0.0.1:{backend} maxconn {workers} {CHECK}"
                         for n, backend in enumerate(backends, 1))
     config = folder / "haproxy.cfg"
     config.write_text(CONFIG.format(port=port, servers=servers))

@@ -178,6 +178,32 @@ LOAD_SECONDS = float(os.environ.get("SMWEB_LOAD_SECONDS", "8"))
 SENT = 303
 
 
+def _teams_of(front: str) -> dict:
+    """Each load patient's care team (its id in the compose form's list)."""
+    teams = {}
+    for username in ("veteran1", "veteran2"):
+        browser = Browser(front)
+        assert browser.sign_in(username, PASSWORD) == 303
+        page = browser.request("/compose")[2]
+        teams[username] = re.search(
+            r'<option value="(\d+)">Primary Care Team Blue', page).group(1)
+    return teams
+
+
+def _start_users(front: str, count: int, seconds: float, records: list, teams: dict,
+                 first: int = 0) -> list:
+    """`count` patients working through `front` for `seconds` (threads, started), numbered
+    from `first` (their writes' markers name the number)."""
+    import threading
+
+    stop = time.monotonic() + seconds
+    users = [threading.Thread(target=_one_user, args=(front, n, stop, records, teams))
+             for n in range(first, first + count)]
+    for user in users:
+        user.start()
+    return users
+
+
 def _one_user(front: str, number: int, stop: float, records: list, team_of: dict) -> None:
     """A patient until the time is up: reading the Inbox and threads, sending a message with
     a file, replying. Each write carries a marker; the form's hidden fields are kept so that a
@@ -265,7 +291,6 @@ def test_a_server_killed_under_load_loses_nothing(site, tmp_path, seaweed):
     flight on the killed server failed, and the sweep leaves no object without its row."""
     import signal
     import subprocess
-    import threading
     from contextlib import ExitStack
 
     from tests import seaweed as seaweed_server
@@ -273,24 +298,14 @@ def test_a_server_killed_under_load_loses_nothing(site, tmp_path, seaweed):
     seaweed_server.empty_bucket(seaweed)
     one, two, front_port = free_port(), free_port(), free_port()
     front = f"http://127.0.0.1:{front_port}"
-    teams = {"veteran1": "", "veteran2": ""}
     records: list = []
     with ExitStack() as stack:
         killed = stack.enter_context(server(gunicorn(one), site, f"http://127.0.0.1:{one}"))
         stack.enter_context(server(gunicorn(two), site, f"http://127.0.0.1:{two}"))
         stack.enter_context(worker(site, "worker-1"))
         stack.enter_context(proxy.haproxy(tmp_path, front_port, [one, two]))
-        for username in teams:
-            browser = Browser(front)
-            assert browser.sign_in(username, PASSWORD) == 303
-            page = browser.request("/compose")[2]
-            teams[username] = re.search(
-                r'<option value="(\d+)">Primary Care Team Blue', page).group(1)
-        stop = time.monotonic() + LOAD_SECONDS
-        users = [threading.Thread(target=_one_user, args=(front, n, stop, records, teams))
-                 for n in range(LOAD_USERS)]
-        for user in users:
-            user.start()
+        teams = _teams_of(front)
+        users = _start_users(front, LOAD_USERS, LOAD_SECONDS, records, teams)
         time.sleep(LOAD_SECONDS / 2)
         in_flight_at_kill = LOAD_USERS  # at most one request per person is ever in flight
         os.killpg(killed.pid, signal.SIGKILL)
@@ -347,3 +362,49 @@ def test_a_server_killed_under_load_loses_nothing(site, tmp_path, seaweed):
     objects = {item["Key"] for page in client.get_paginator("list_objects_v2").paginate(
         Bucket=seaweed.bucket) for item in page.get("Contents", [])}
     assert objects == stored["__keys__"], (objects ^ stored["__keys__"])
+
+
+def test_one_server_and_two_carry_the_same_load(site, tmp_path, seaweed):
+    """The same patients through the proxy, first with one app server, then with two (each
+    with two gunicorn workers): the requests a second each carried are printed (README, "When
+    one machine is not enough"). Every request is answered and every acknowledged write is
+    stored once, with its file."""
+    from contextlib import ExitStack
+
+    from tests import seaweed as seaweed_server
+
+    seaweed_server.empty_bucket(seaweed)
+    records: list = []
+    carried = []
+    for count in (1, 2):
+        ports, front_port = [free_port() for _ in range(count)], free_port()
+        front = f"http://127.0.0.1:{front_port}"
+        with ExitStack() as stack:
+            for port in ports:
+                stack.enter_context(server(gunicorn(port), site, f"http://127.0.0.1:{port}"))
+            stack.enter_context(worker(site, "worker-1"))
+            stack.enter_context(proxy.haproxy(tmp_path, front_port, ports))
+            teams = _teams_of(front)
+            these: list = []
+            users = _start_users(front, LOAD_USERS, LOAD_SECONDS / 2, these, teams,
+                                 first=LOAD_USERS * count)
+            for user in users:
+                user.join(timeout=LOAD_SECONDS + 60)
+        carried.append(len(these) / (LOAD_SECONDS / 2))
+        failed = [r[:3] for r in these if r[1] == 0 or r[1] >= 500]
+        assert not failed, (count, failed)
+        records += these
+    print(f"\n{LOAD_USERS} users for {LOAD_SECONDS / 2:g} s through HAProxy: one app server "
+          f"{carried[0]:.0f} requests/s, two {carried[1]:.0f} requests/s "
+          f"({carried[1] / carried[0]:.2f}x) on {os.cpu_count()} cores")
+
+    stored = _stored(site["DATABASE_URL"])
+    writes = [r for r in records if r[0] != "read"]
+    for kind, status, marker, *_ in writes:
+        if status == SENT:
+            messages = stored.get(marker, {})
+            assert len(messages) == 1, (kind, marker, messages)
+            if kind == "send":
+                (keys,) = messages.values()
+                assert len(keys) == 1, (marker, keys)
+    assert sum(r[1] == SENT for r in writes) >= LOAD_USERS, "too few writes to show anything"
