@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 FLASK := $(BIN)/flask --app app
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint install upgrade seed-demo clean bench load system-packages
+.PHONY: run test lint install upgrade seed-demo clean bench load system-packages catalogs messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogs
+
+# The translations (smweb/translations/<language>/LC_MESSAGES/messages.po) compiled for the
+# app to read; the compiled .mo files are built here, never committed.
+catalogs: $(STAMP)
+	$(BIN)/pybabel -q compile -d smweb/translations
+
+# After marking new words: extract them and add them to every language's catalogue (then
+# translate the new entries; tests/test_translations.py says which are missing).
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext --add-location=file -o smweb/translations/messages.pot .
+	$(BIN)/pybabel -q update -i smweb/translations/messages.pot -d smweb/translations --no-fuzzy-matching
 
 # What the tests drive for real, from Debian: Chromium (the browser tests), Java (the Nu HTML
 # checker), HAProxy (in front of two app servers) and clamd (the ClamAV scanner tests, with a
@@ -42,7 +53,7 @@ system-packages:
 # The web server and, beside it, the worker (email notices, escalation and the other
 # scheduled jobs; its log in instance/worker.log). Ctrl-C stops both.
 run: export SMWEB_ENV ?= development
-run: $(STAMP)
+run: $(STAMP) catalogs
 	$(FLASK) db upgrade
 	$(FLASK) smweb seed-demo
 	@mkdir -p instance
@@ -54,7 +65,7 @@ run: $(STAMP)
 
 # The whole suite on SQLite; again on PostgreSQL when SMWEB_TEST_DATABASE_URL names one
 # (browser tests drive the SQLite run only: they test pages, not the database).
-test: $(STAMP) system-packages
+test: $(STAMP) catalogs system-packages
 	$(BIN)/ruff check .
 	env -u SMWEB_TEST_DATABASE_URL $(BIN)/python -m pytest
 	if [ -n "$$SMWEB_TEST_DATABASE_URL" ]; then \
@@ -65,14 +76,14 @@ lint: $(STAMP)
 
 # Benchmark and concurrency check (bench/README.md): flags through BENCH_ARGS, e.g.
 # make bench BENCH_ARGS="--small" or BENCH_ARGS="--database-url postgresql+psycopg://...".
-bench: $(STAMP)
+bench: $(STAMP) catalogs
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench.send_mail
 	$(BIN)/python -m bench.reports
 
 # Then two app servers behind HAProxy (PostgreSQL, Redis, SeaweedFS), one killed halfway
 # through 60 s of 50 users: tests/test_two_servers.py, at full length.
-load: $(STAMP) system-packages
+load: $(STAMP) catalogs system-packages
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 	SMWEB_TEST_DATABASE_URL=$${SMWEB_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 		SMWEB_LOAD_USERS=50 SMWEB_LOAD_SECONDS=60 \

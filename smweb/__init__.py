@@ -22,7 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     derive(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import assets, cli, database, security, tasks, templating
+    from . import assets, cli, database, i18n, security, tasks, templating
     from .extensions import csrf, db, htmx, login_manager, migrate
     from .services import attachments, scanning, storage
 
@@ -53,5 +53,6 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     security.init_app(app)
     templating.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     return app

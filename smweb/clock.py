@@ -1,7 +1,11 @@
 """Time as smweb keeps it: naive UTC in the database, shown in the facility's time zone."""
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import parse_pattern
 
 
 def system_utcnow() -> datetime:
@@ -25,25 +29,49 @@ def to_local(moment: datetime, tz_name: str) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(tz_name))
 
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The CLDR locale whose way of writing dates each language uses (Babel): Spanish as written
+# in the United States (a 12-hour clock, as the clinics' own times are given).
+DATE_LOCALES = {"en": "en_US", "es": "es_US"}
 
 
-def format_local(moment: datetime | None, tz_name: str) -> str:
-    """'Nov 27, 2026, 1:05 PM EST' — how dates read on every page (in English whatever the
-    server's locale; built from numbers, ten times a list: strftime is slower)."""
+@lru_cache(maxsize=16)
+def _patterns(language: str, width: str):
+    """The language's date-and-time and time-of-day patterns (CLDR's, via Babel), parsed
+    once: Babel's format_datetime parses both on every call, ten times the cost of applying
+    a parsed pattern (71 µs against 6 µs a date, measured; an Inbox page shows 20)."""
+    locale = Locale.parse(DATE_LOCALES.get(language, language))
+    # CLDR puts a narrow no-break space before AM/PM; a plain one reads the same and
+    # matches what people type and search for.
+    time = locale.time_formats["short"].pattern.replace("\u202f", " ")
+    date = locale.date_formats[width].pattern
+    joined = locale.datetime_formats[width].replace("{1}", date).replace("{0}", time)
+    return locale, parse_pattern(joined), parse_pattern(time), parse_pattern(date)
+
+
+def format_local(moment: datetime | None, tz_name: str, language: str = "en",
+                 width: str = "medium") -> str:
+    """How a moment reads on every page, in the facility's time zone and the page's language:
+    'Nov 27, 2026, 1:05 PM EST', '27 nov 2026, 1:05 p. m. EST'; `width="full"` adds the
+    weekday and the whole month ('Friday, November 27, 2026, 1:05 PM EST': when a reply is
+    due). The zone is the time zone's own abbreviation, the same in every language."""
     if moment is None:
         return ""
     local = to_local(moment, tz_name)
-    hour, noon = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
-    return (f"{MONTHS[local.month - 1]} {local.day}, {local.year}, "
-            f"{hour}:{local.minute:02d} {noon} {local.tzname()}")
+    locale, pattern, _, _ = _patterns(language, width)
+    return f"{pattern.apply(local, locale)} {local.tzname()}"
 
 
-def format_time(moment: datetime, tz_name: str) -> str:
+def format_time(moment: datetime, tz_name: str, language: str = "en") -> str:
     """'1:05 PM EST': the time of day alone (an autosave's "Saved to Drafts at ...")."""
     local = to_local(moment, tz_name)
-    hour, noon = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
-    return f"{hour}:{local.minute:02d} {noon} {local.tzname()}"
+    locale, _, pattern, _ = _patterns(language, "medium")
+    return f"{pattern.apply(local, locale)} {local.tzname()}"
+
+
+def format_day(moment: datetime, tz_name: str, language: str = "en") -> str:
+    """'Nov 27, 2026': the day alone, in the facility's time zone."""
+    locale, _, _, pattern = _patterns(language, "medium")
+    return pattern.apply(to_local(moment, tz_name), locale)
 
 
 # The dates a filter accepts: wide enough for any message, and a day past the last one is

@@ -8,6 +8,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("SMWEB_INSTANCE_PATH", PROJECT_ROOT / "instance"))
 
 
+def N_(text: str) -> str:
+    """Marks a default of the site's own words for translation (pybabel extract finds it):
+    shown through i18n.site_text in the page's language."""
+    return text
+
+
+def _site_texts(language: str) -> dict[str, str]:
+    """The site's own words as it gives them in `language` (SMWEB_CRISIS_LINE_ES=...)."""
+    names = ("SERVICE_NAME", "COORDINATOR_TITLE", "CRISIS_LINE", "HELP_DESK_HOURS")
+    return {name: os.environ[f"SMWEB_{name}_{language}"] for name in names
+            if os.environ.get(f"SMWEB_{name}_{language}")}
+
+
 def _secret_key() -> str:
     """The key from SMWEB_SECRET_KEY, or one generated once into instance/ and kept there."""
     if key := os.environ.get("SMWEB_SECRET_KEY"):
@@ -42,12 +55,15 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SMWEB_SQLITE_BUSY_TIMEOUT_MS", "15000"))
 
-    SERVICE_NAME = os.environ.get("SMWEB_SERVICE_NAME", "Secure Messaging")
+    # A site's own words (its name, the crisis line, the help desk's hours) are shown in the
+    # page's language: SMWEB_<NAME>_ES and so on where the site sets them, else the default's
+    # translation (i18n.site_text).
+    SERVICE_NAME = os.environ.get("SMWEB_SERVICE_NAME", N_("Secure Messaging"))
     COORDINATOR_TITLE = os.environ.get(
-        "SMWEB_COORDINATOR_TITLE", "My HealtheVet Coordinator"
+        "SMWEB_COORDINATOR_TITLE", N_("My HealtheVet Coordinator")
     )
     CRISIS_LINE = os.environ.get(
-        "SMWEB_CRISIS_LINE", "Veterans Crisis Line: dial 988 then press 1"
+        "SMWEB_CRISIS_LINE", N_("Veterans Crisis Line: dial 988 then press 1")
     )
     # Words of an emergency: a patient's message that holds one is stopped before it is sent
     # with a page that says to call instead (services/urgent.py). Comma-separated phrases.
@@ -57,13 +73,15 @@ class Config:
         "breathe, trouble breathing, hard to breathe, stroke, suicide, suicidal, kill myself, "
         "hurt myself, want to die, end my life, overdose, bleeding heavily, passed out, "
         "unconscious, seizure").split(",") if w.strip()]
+    # The same words as the site gives them in Spanish (SMWEB_CRISIS_LINE_ES=...).
+    SITE_TEXTS_ES = _site_texts("ES")
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")
     # A patient can't reply in a thread whose last message is older than this (PRODUCT.md).
     REPLY_WINDOW_DAYS = int(os.environ.get("SMWEB_REPLY_WINDOW_DAYS", "45"))
     HELP_DESK_PHONE = os.environ.get("SMWEB_HELP_DESK_PHONE", "555-0199")
     HELP_DESK_TTY = os.environ.get("SMWEB_HELP_DESK_TTY", "711")
     HELP_DESK_HOURS = os.environ.get(
-        "SMWEB_HELP_DESK_HOURS", "Monday to Friday, 8:00 a.m. to 5:00 p.m. Eastern time"
+        "SMWEB_HELP_DESK_HOURS", N_("Monday to Friday, 8:00 a.m. to 5:00 p.m. Eastern time")
     )
     PAGE_SIZE = int(os.environ.get("SMWEB_PAGE_SIZE", "10"))
     INBOX_POLL_SECONDS = int(os.environ.get("SMWEB_INBOX_POLL_SECONDS", "60"))

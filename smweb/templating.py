@@ -39,6 +39,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 
 from .clock import format_local, is_iso_date, utcnow
+from .i18n import page_language
 from .services import references
 
 
@@ -119,8 +120,10 @@ def _my_folders():
     return g.my_folders
 
 
-def _local_time(moment, tz_name: str | None = None) -> str:
-    return format_local(moment, tz_name or current_app.config["DISPLAY_TIMEZONE"])
+def _local_time(moment, tz_name: str | None = None, width: str = "medium") -> str:
+    """`moment|local_time(tz)`: in the page's language; `width="full"` with the weekday."""
+    return format_local(moment, tz_name or current_app.config["DISPLAY_TIMEZONE"],
+                        page_language(), width)
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..i18n import LANGUAGES
 from ..parsing import coerce_id
 
 
@@ -77,6 +78,9 @@ class PreferencesForm(FlaskForm):
                         validators=[InputRequired("Choose how you want to be told.")])
     email = EmailField("Email address for notices", validators=[
         Optional(), Length(max=254), Email("Enter an email address like name@example.com.")])
+    language = RadioField("Language of your pages and emails",
+                          choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+                          validators=[InputRequired("Choose English or Español.")])
     contacts = SelectMultipleField("Care teams shown when you write a message", coerce=coerce_id,
                                    widget=ListWidget(prefix_label=False),
                                    option_widget=CheckboxInput())

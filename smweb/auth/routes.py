@@ -2,9 +2,20 @@
 
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, g, render_template, request, session, url_for
+from flask import (
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import BadRequest
 
+from .. import i18n
 from ..clock import utcnow
 from ..extensions import db
 from ..forms import EmptyForm
@@ -60,8 +71,11 @@ def _locked_answer(form, until):
 def _finish_sign_in(user, shared: bool, next_url: str | None):
     """A new session (new id, new cookie contents) for a fully signed-in user."""
     session.clear()  # nothing from before (a planted id, the pending step) carries over
+    chosen = i18n.known(request.cookies.get(i18n.COOKIE))
     sessions.start(user, shared=shared, ip=_client_ip(),
-                   user_agent=request.user_agent.string)
+                   user_agent=request.user_agent.string, language=chosen)
+    if chosen:  # kept with the account now: the next person at this browser starts afresh
+        after_this_request(_forget_language_cookie)
     login_user(user, remember=False)
     if user.must_change_password:
         flash("Your password was reset. Choose a new password to go on.", "info")
@@ -275,6 +289,30 @@ def terms():
     return render_page("auth/terms.html", form=form, status=status)
 
 
+def _forget_language_cookie(response):
+    response.delete_cookie(i18n.COOKIE)
+    return response
+
+
+@bp.post("/language")
+def choose_language():
+    """English or Español, from the button at the foot of every page: kept with the account
+    when signed in; before, in a cookie for this browser (kept with the account at
+    sign-in). The same page comes back, whole (its <html lang> changes too)."""
+    language = i18n.known(request.form.get("language"))
+    if language is None:  # (the CSRF token is checked before any view: security.py)
+        raise BadRequest("Choose English or Español at the foot of the page.")
+    back = _safe_next(request.form.get("next")) or url_for("auth.index")
+    if current_user.is_authenticated:
+        preferences_service.set_language(current_user, language)
+        after_this_request(_forget_language_cookie)
+        return redirect_to(back, full_reload=True)
+    response = redirect_to(back, full_reload=True)
+    response.set_cookie(i18n.COOKIE, language, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
+
+
 @bp.route("/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
@@ -289,6 +327,7 @@ def preferences():
         "signature_name": prefs.signature_name, "signature_title": prefs.signature_title,
         "signature_by_default": prefs.signature_by_default, "notify": prefs.notify,
         "email": prefs.email, "contacts": [g.id for g in own_groups if g.id not in hidden],
+        "language": i18n.page_language(),
     })
     form.notify.choices = list(preferences_service.NOTIFY_CHOICES.items())
     form.contacts.choices = [(g.id, g.name) for g in own_groups]
@@ -301,6 +340,7 @@ def preferences():
                 signature_by_default=form.signature_by_default.data,
                 notify=form.notify.data, email=form.email.data or "",
                 shown_group_ids=form.contacts.data if current_user.is_patient else None,
+                language=form.language.data,
             )
         except preferences_service.PreferencesError as refusal:
             form.form_errors.append(str(refusal))

@@ -126,6 +126,9 @@ class User(UserMixin, db.Model):
     # Staff who checked the patient's identity in person (which made the account premium).
     identity_verified_at: Mapped[datetime | None]
     identity_verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The language the person chose for their pages and emails ("en", "es"; smweb/i18n.py);
+    # None: the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     # Flask-Login keeps this in the session cookie (login_manager.id_attribute), not the user
     # id: the token of a server-side session, which signing out ends for good.

@@ -91,13 +91,20 @@ def compose_teams(patient: User) -> ComposeTeams:
 
 
 def save(user: User, *, signature_name: str, signature_title: str, signature_by_default: bool,
-         notify: str, email: str, shown_group_ids: list[int] | None) -> Preferences:
+         notify: str, email: str, shown_group_ids: list[int] | None,
+         language: str | None = None) -> Preferences:
     """Keep the user's preferences. A patient keeps at least one care team in compose, and
     email notices need an address."""
     if notify not in NOTIFY_CHOICES:
         raise PreferencesError("Choose how you want to be told about new messages.")
     if notify != "none" and not email:
         raise PreferencesError("Enter the email address for notices, or choose No emails.")
+    if language is not None:
+        from ..i18n import known
+
+        if not known(language):
+            raise PreferencesError("Choose English or Español.")
+        user.language = language
     prefs = preferences_of(user)
     if prefs not in db.session:
         db.session.add(prefs)
@@ -120,6 +127,16 @@ def save(user: User, *, signature_name: str, signature_title: str, signature_by_
                                                               group_id=group_id))
     db.session.commit()
     return prefs
+
+
+def set_language(user: User, language: str) -> None:
+    """The language of the person's pages and emails from now on."""
+    from ..i18n import known
+
+    if not known(language):
+        raise PreferencesError("Choose English or Español.")
+    user.language = language
+    db.session.commit()
 
 
 def _newest_message_id() -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from ..clock import MONTHS, to_local, utcnow
+from ..clock import format_day, utcnow
 from ..extensions import db
 from ..models import QuickText, Thread, TriageGroup, User
 from . import access, sla, triage
@@ -135,5 +135,4 @@ def inserted(author: User, quick_text_id: int | None, body: str, *, thread: Thre
 
 
 def _day(moment, tz_name: str) -> str:
-    local = to_local(moment, tz_name)
-    return f"{MONTHS[local.month - 1]} {local.day}, {local.year}"
+    return format_day(moment, tz_name)

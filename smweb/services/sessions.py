@@ -54,10 +54,14 @@ def idle_limit(user: User, shared: bool) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def start(user: User, *, shared: bool, ip: str | None, user_agent: str) -> str:
+def start(user: User, *, shared: bool, ip: str | None, user_agent: str,
+          language: str | None = None) -> str:
     """A whole sign-in that succeeded (password and, for staff, the code): a new session for
     the browser at `ip` that calls itself `user_agent`, the sign-in's audit row, and the
-    account's failed tries forgotten. Returns the token for its cookie."""
+    account's failed tries forgotten; `language`, chosen on the sign-in page, is kept with
+    the account. Returns the token for its cookie."""
+    if language:
+        user.language = language
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(UserSession(

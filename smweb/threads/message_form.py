@@ -12,6 +12,7 @@ from flask_login import current_user
 from htmx_flask import make_response
 
 from ..clock import format_time
+from ..i18n import page_language
 from ..models import Draft, Thread
 from ..parsing import as_id
 from ..services import attachments, messaging, references
@@ -147,7 +148,8 @@ def _autosave_answer(page: MessagePage, outcome: messaging.Outcome):
     if outcome.result == SENT:
         text = "This message was sent."
     elif outcome.result == KEPT:
-        at = format_time(draft.updated_at, current_app.config["DISPLAY_TIMEZONE"])
+        at = format_time(draft.updated_at, current_app.config["DISPLAY_TIMEZONE"],
+                         page_language())
         text = f"Saved {page.saved_where} at {at}."
     elif outcome.refusal:
         text = f"Not saved: {outcome.refusal}"
