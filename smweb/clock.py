@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import parse_pattern
+from flask_babel import gettext
 
 
 def system_utcnow() -> datetime:
@@ -98,18 +99,20 @@ def parse_date_range(args, required: bool = False) -> tuple[date | None, date | 
         raw = args.get(name, "").strip()
         if not raw:
             if required:
-                errors[name] = f"Enter the {'first' if name == 'start' else 'last'} date."
+                errors[name] = gettext("Enter the first date.") if name == "start" else \
+                    gettext("Enter the last date.")
             continue
         try:
             found[name] = date.fromisoformat(raw)
         except ValueError:
-            errors[name] = (f"“{raw[:20]}” is not a date: enter it as year-month-day, for "
-                            "example 2026-03-31.")
+            errors[name] = gettext("“%(typed)s” is not a date: enter it as year-month-day, "
+                                   "for example 2026-03-31.", typed=raw[:20])
             continue
         if not EARLIEST <= found[name] <= LATEST:  # 9999-12-31 + a day is no date at all
             found[name] = None
-            errors[name] = (f"Enter a date between {EARLIEST.year} and {LATEST.year}, for "
-                            "example 2026-03-31.")
+            errors[name] = gettext("Enter a date between %(earliest)s and %(latest)s, for "
+                                   "example 2026-03-31.", earliest=EARLIEST.year,
+                                   latest=LATEST.year)
     if found["start"] and found["end"] and found["start"] > found["end"]:
-        errors["end"] = "The last date can't be before the first."
+        errors["end"] = gettext("The last date can't be before the first.")
     return found["start"], found["end"], errors

@@ -66,13 +66,20 @@ class Config:
         "SMWEB_CRISIS_LINE", N_("Veterans Crisis Line: dial 988 then press 1")
     )
     # Words of an emergency: a patient's message that holds one is stopped before it is sent
-    # with a page that says to call instead (services/urgent.py). Comma-separated phrases.
+    # with a page that says to call instead (services/urgent.py). Comma-separated phrases,
+    # in every language the site speaks (a patient may write in either).
     URGENT_WORDS = [w.strip() for w in os.environ.get(
         "SMWEB_URGENT_WORDS",
         "chest pain, chest pressure, heart attack, can't breathe, cannot breathe, can not "
         "breathe, trouble breathing, hard to breathe, stroke, suicide, suicidal, kill myself, "
         "hurt myself, want to die, end my life, overdose, bleeding heavily, passed out, "
-        "unconscious, seizure").split(",") if w.strip()]
+        "unconscious, seizure, "
+        # The same in Spanish (accents may be left out: "presion" is "presión")
+        "dolor de pecho, dolor en el pecho, presión en el pecho, ataque al corazón, infarto, "
+        "no puedo respirar, me falta el aire, me cuesta respirar, dificultad para respirar, "
+        "derrame cerebral, suicidio, suicida, suicidarme, matarme, quitarme la vida, "
+        "hacerme daño, quiero morir, sobredosis, sangrado abundante, sangro mucho, "
+        "me desmayé, inconsciente, convulsión").split(",") if w.strip()]
     # The same words as the site gives them in Spanish (SMWEB_CRISIS_LINE_ES=...).
     SITE_TEXTS_ES = _site_texts("ES")
     DISPLAY_TIMEZONE = os.environ.get("SMWEB_TIMEZONE", "America/New_York")

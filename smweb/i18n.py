@@ -10,8 +10,8 @@ a choice made before signing in (a cookie, moved into the account at sign-in), t
 Accept-Language, English.
 """
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale, gettext
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, get_locale, gettext, refresh
 from flask_login import current_user
 
 from .config import PROJECT_ROOT
@@ -28,10 +28,14 @@ babel = Babel()
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, default_locale=DEFAULT, locale_selector=select_language)
+    # Flask-Babel keeps the language on `g`, which an app context pushed around several
+    # requests (a CLI command, a test) shares: each request chooses afresh.
+    app.before_request(refresh)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} text on one line
     app.jinja_env.globals["page_language"] = page_language
     app.jinja_env.globals["languages"] = LANGUAGES
     app.jinja_env.globals["site_text"] = site_text
+    app.jinja_env.globals["page_words"] = page_words
     # A word stored in English and shown in the page's language (a message's category): its
     # English is marked where it is defined, with N_ (smweb/config.py), to be extracted.
     app.jinja_env.filters["translated"] = gettext
@@ -48,12 +52,35 @@ def site_text(name: str) -> str:
     return value
 
 
+def page_words() -> dict[str, str]:
+    """The words static/js/smweb.js shows, in the page's language (base.html writes them into
+    its #page-words block; %(name)s stands for a value the script fills in)."""
+    return {
+        "too_many_files": gettext("You chose %(count)s files; at most %(max)s can be attached."),
+        "file_too_large": gettext("%(name)s: the file is larger than %(mb)s MB."),
+        "files_too_large": gettext("All attachments together may be at most %(mb)s MB."),
+        "file_refused": gettext(
+            "Your message has not been sent: a file was not accepted (see Attachments). "
+            "Remove it or choose another, then press Send again."),
+        "still_uploading": gettext(
+            "Your files are still uploading. Your message will be sent as soon as they are "
+            "done: please wait."),
+        "error_prefix": gettext("Error:") + " ",  # as base.html's <title> writes it
+        "one_new_message": gettext("1 new message"),
+        "new_messages": gettext("%(num)s new messages"),
+        "one_second": gettext("1 second"),
+        "seconds": gettext("%(num)s seconds"),
+    }
+
+
 def known(code: str | None) -> str | None:
     """`code` if smweb speaks it, else None."""
     return code if code in LANGUAGES else None
 
 
 def select_language() -> str:
+    if not has_request_context():  # the worker: an email says force_locale(its reader's)
+        return DEFAULT
     if current_user and current_user.is_authenticated and known(current_user.language):
         return current_user.language
     return known(request.cookies.get(COOKIE)) or \

@@ -1,6 +1,7 @@
 """Response headers, sign-in redirects and error pages: the same for every blueprint."""
 
 from flask import Flask, Response, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from htmx_flask import make_response
@@ -130,9 +131,9 @@ def _refuse_nul_characters():
     if request.method not in {"GET", "HEAD"}:
         values += [v for _key, vs in request.form.lists() for v in vs]
     if any("\x00" in value for value in values):
-        return _render_error(400, "Something in the form was not right",
-                             "It contained a character that can't be used. Please type it "
-                             "again and send it.")
+        return _render_error(400, gettext("Something in the form was not right"),
+                             gettext("It contained a character that can't be used. Please "
+                                     "type it again and send it."))
     return None
 
 
@@ -156,20 +157,31 @@ def _security_headers(response: Response) -> Response:
 def _csrf_error(error: CSRFError):
     return _render_error(
         400,
-        "This form has expired",
-        "For your security, the form was not accepted. Go back, reload the page and try again.",
+        gettext("This form has expired"),
+        gettext("For your security, the form was not accepted. Go back, reload the page and "
+                "try again."),
     )
 
 
+# The error pages' words, in the page's language (lazy: read when the page is made).
 MESSAGES = {
-    400: ("Something in the request was not right", "Please go back and try again."),
-    403: ("You can't do that", "Your account does not have access to this action."),
-    404: ("Page not found", "There is no page here, or it is not one you can open."),
-    405: ("Not allowed", "That action can't be done this way."),
-    413: ("Too large", "What you sent is larger than this site accepts. Attachments may be "
-          "at most 10 MB in all (25 MB where large attachments are on). Nothing was sent."),
-    500: ("Something went wrong on our side", "The problem has been recorded. Please try "
-          "again later; if it is urgent, call your care team."),
+    400: (lazy_gettext("Something in the request was not right"),
+          lazy_gettext("Please go back and try again.")),
+    403: (lazy_gettext("You can't do that"),
+          lazy_gettext("Your account does not have access to this action.")),
+    404: (lazy_gettext("Page not found"),
+          lazy_gettext("There is no page here, or it is not one you can open.")),
+    405: (lazy_gettext("Not allowed"), lazy_gettext("That action can't be done this way.")),
+    413: (lazy_gettext("Too large"),
+          lazy_gettext("What you sent is larger than this site accepts. Attachments may be at "
+                       "most 10 MB in all (25 MB where large attachments are on). Nothing was "
+                       "sent.")),
+    # werkzeug's own words for it, which the page showed before it had any of its own
+    429: (lazy_gettext("Too Many Requests"),
+          lazy_gettext("This user has exceeded an allotted request count. Try again later.")),
+    500: (lazy_gettext("Something went wrong on our side"),
+          lazy_gettext("The problem has been recorded. Please try again later; if it is "
+                       "urgent, call your care team.")),
 }
 
 
@@ -195,6 +207,7 @@ def _render_error(status: int, title: str, text: str):
     """A full error page; or, when htmx asked for a fragment of a page (a form posting to
     itself, a poll), a notice put in the page's notice area, leaving the form and what was
     typed in it alone."""
+    title, text = str(title), str(text)  # MESSAGES' lazy words, in the page's language
     if htmx_target() is not None:
         body = render_template("errors/_notice.html", status=status, title=title, text=text)
         return make_response(body, status, retarget="#page-notice", reswap="innerHTML")

@@ -33,6 +33,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import format_decimal, gettext, lazy_gettext
 from htmx_flask import make_response
 from jinja2 import StrictUndefined
 from jinja2_fragments.flask import render_block
@@ -142,32 +143,37 @@ def _paragraphs(text: str) -> Markup:
 def _filesize(size: int) -> str:
     """'512 bytes', '12 KB', '3.4 MB' — how a size reads next to a file name."""
     if size < 1024:
-        return f"{size} bytes"
+        return gettext("%(size)s bytes", size=size)
     if size < 1024 * 1024:
-        return f"{round(size / 1024)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+        return gettext("%(size)s KB", size=round(size / 1024))
+    # one decimal, written as the page's language writes it (3.4, 3,4): Babel
+    return gettext("%(size)s MB", size=format_decimal(size / (1024 * 1024), format="0.0"))
 
 
 FILE_KINDS = {
-    "application/pdf": "PDF", "image/png": "PNG image", "image/jpeg": "JPEG image",
-    "image/gif": "GIF image", "text/plain": "text", "application/rtf": "RTF document",
-    "application/msword": "Word document", "application/vnd.ms-excel": "Excel spreadsheet",
-    "image/bmp": "BMP image", "image/tiff": "TIFF image", "video/mp4": "MP4 video",
-    "video/x-m4v": "M4V video", "video/quicktime": "QuickTime video",
-    "application/vnd.ms-powerpoint": "PowerPoint presentation",
-    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+    "application/pdf": "PDF", "image/png": lazy_gettext("PNG image"),
+    "image/jpeg": lazy_gettext("JPEG image"), "image/gif": lazy_gettext("GIF image"),
+    "text/plain": lazy_gettext("text"), "application/rtf": lazy_gettext("RTF document"),
+    "application/msword": lazy_gettext("Word document"),
+    "application/vnd.ms-excel": lazy_gettext("Excel spreadsheet"),
+    "image/bmp": lazy_gettext("BMP image"), "image/tiff": lazy_gettext("TIFF image"),
+    "video/mp4": lazy_gettext("MP4 video"), "video/x-m4v": lazy_gettext("M4V video"),
+    "video/quicktime": lazy_gettext("QuickTime video"),
+    "application/vnd.ms-powerpoint": lazy_gettext("PowerPoint presentation"),
+    "application/vnd.oasis.opendocument.text": lazy_gettext("OpenDocument text"),
 }
 
 
 def _file_kind(content_type: str) -> str:
+    """What a file is, in words (in the page's language), from its content type."""
     if content_type in FILE_KINDS:
-        return FILE_KINDS[content_type]
+        return str(FILE_KINDS[content_type])
     if "wordprocessingml" in content_type:
-        return "Word document"
+        return str(FILE_KINDS["application/msword"])
     if "spreadsheetml" in content_type:
-        return "Excel spreadsheet"
+        return str(FILE_KINDS["application/vnd.ms-excel"])
     if "presentationml" in content_type:
-        return "PowerPoint presentation"
+        return str(FILE_KINDS["application/vnd.ms-powerpoint"])
     return content_type
 
 

@@ -12,8 +12,10 @@ from tests.support import ROUTES, csrf_token, sign_in, user
 
 # Open to anyone: signing in (the code and setup steps check their own pending sign-in),
 # signing out, help, static files; "Forgot your password?" and the link it sends (which
-# checks its own token: tests/test_password_reset.py).
-PUBLIC = {"auth.index", "auth.sign_in", "auth.sign_in_code", "auth.sign_in_setup",
+# checks its own token: tests/test_password_reset.py); choosing English or Español (a cookie
+# before signing in: tests/test_languages.py).
+PUBLIC = {"auth.index", "auth.choose_language", "auth.sign_in", "auth.sign_in_code",
+          "auth.sign_in_setup",
           "auth.sign_out", "auth.signed_out", "auth.session_status", "auth.help_page",
           "auth.forgot_password", "auth.reset_password", "auth.sign_up_page",
           "auth.confirm_email", "static", "assets.htmx"}

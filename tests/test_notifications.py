@@ -2,9 +2,11 @@
 notices arrive, say nothing of the message, and a digest never repeats a message."""
 
 import socket
+from email import message_from_string, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask_babel import gettext
 
 from smweb.extensions import db
 from smweb.models import Notice, Thread
@@ -98,6 +100,25 @@ def test_each_message_email_says_only_that_a_message_waits(login, client, app, s
     for secret in ("Refill", "lisinopril", "Nurse", "Pat Lee", "Alex", "Rivera",
                    "Primary Care", "Demo VA", "blood pressure"):
         assert secret not in content
+
+
+def test_a_notice_is_in_the_language_its_reader_chose(login, client, app, smtp):
+    login("veteran1")
+    set_prefs(client, notify="each", email="alex@example.org", contacts=["1", "2"],
+              language="es")
+    with app.app_context():
+        thread = db.session.scalar(db.select(Thread).where(
+            Thread.subject == "Refill for blood pressure pills"))
+        messaging.reply(user("nurse1"), thread, "Your lisinopril refill is ready.")
+    recipients, content = smtp.messages[0]
+    email = message_from_string(content, policy=policy.default)
+    assert email["Subject"] == "Tiene un mensaje nuevo en Mensajes Seguros"
+    text = email.get_content()
+    assert "Tiene un mensaje seguro nuevo en Mensajes Seguros." in text
+    assert "http://127.0.0.1:5000/sign-in" in text
+    assert "lisinopril" not in text and "Refill" not in text
+    with app.app_context():  # and gettext is English again for what runs next
+        assert gettext("Sign in to read it:") == "Sign in to read it:"
 
 
 def test_staff_may_ask_for_a_notice_of_new_work(login, client, app, smtp):

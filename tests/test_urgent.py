@@ -42,6 +42,21 @@ def test_phrases_are_found_as_whole_words(app, text, found):
         assert words_in(text, PHRASES) == found
 
 
+@pytest.mark.parametrize("text, found", [
+    ("Desde anoche tengo DOLOR DE PECHO", ["dolor de pecho"]),
+    ("siento presion en el pecho", ["presión en el pecho"]),  # typed without the accent
+    ("No puedo respirar bien", ["no puedo respirar"]),
+    ("Tomé una sobredosis de pastillas", ["sobredosis"]),
+    ("Ayer tuve convulsiones", ["convulsión"]),  # a plural, without the accent
+    ("Quiero renovar mi receta de la presión", []),
+    ("Creo que es un infarto", ["infarto"]),
+    ("Los infartos de mi padre", ["infarto"]),
+])
+def test_the_default_list_catches_spanish_too(app, text, found):
+    with app.app_context():
+        assert words_in(text) == found
+
+
 def test_the_sites_list_is_configuration(app):
     with app.app_context():
         assert "chest pain" in app.config["URGENT_WORDS"]

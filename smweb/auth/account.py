@@ -1,6 +1,7 @@
 """Your account: where you are signed in, your password, two-step verification."""
 
 from flask import flash, g, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..forms import EmptyForm
@@ -50,7 +51,7 @@ def change_password():
             form[refusal.field].errors.append(str(refusal))
             status = refusal.status
         else:
-            flash("Your password was changed. You were signed out on your other devices.",
+            flash(gettext("Your password was changed. You were signed out on your other devices."),
                   "success")
             return redirect_to(url_for("auth.account"))
     elif form.is_submitted():
@@ -94,7 +95,7 @@ def two_step_off():
             form.password.errors.append(str(refusal))
             status = refusal.status
         else:
-            flash("Two-step verification is off.", "info")
+            flash(gettext("Two-step verification is off."), "info")
             return redirect_to(url_for("auth.account"))
     return _account_page(form, status)
 

@@ -2,6 +2,7 @@
 whose messages to open."""
 
 from flask import flash, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -28,8 +29,7 @@ def caregivers_page():
             form.username.errors.append(str(refusal))
             status = refusal.status
         else:
-            flash(f"{link.caregiver.display_name} can now {_can(link)} your messages.",
-                  "success")
+            flash(_can_now(link), "success")
             return redirect_to(url_for("auth.caregivers_page"))
     elif form.is_submitted():
         status = 422
@@ -45,9 +45,9 @@ def change_caregiver_access(link_id: int):
     form = CaregiverAccessForm()
     if form.validate_on_submit():
         caregivers.change_access(link, form.access.data == "write", by=current_user)
-        flash(f"{link.caregiver.display_name} can now {_can(link)} your messages.", "success")
+        flash(_can_now(link), "success")
     else:
-        flash("Choose what your caregiver may do, then press Change.", "error")
+        flash(gettext("Choose what your caregiver may do, then press Change."), "error")
     return redirect_to(url_for("auth.caregivers_page"))
 
 
@@ -58,13 +58,24 @@ def end_caregiver_access(link_id: int):
     link = caregivers.link_of(current_user, link_id)
     if EmptyForm().validate_on_submit():
         caregivers.end(link, by=current_user)
-        flash(f"{link.caregiver.display_name} no longer has access to your messages.",
-              "success")
+        flash(gettext("%(name)s no longer has access to your messages.",
+                      name=link.caregiver.display_name), "success")
     return redirect_to(url_for("auth.caregivers_page"))
 
 
-def _can(link) -> str:
-    return "read and write" if link.may_write else "read"
+def _can_now(link) -> str:
+    name = link.caregiver.display_name
+    if link.may_write:
+        return gettext("%(name)s can now read and write your messages.", name=name)
+    return gettext("%(name)s can now read your messages.", name=name)
+
+
+def _whose(link) -> str:
+    """A choice of patient: their name and what the caregiver may do."""
+    name = link.patient.display_name
+    if link.may_write:
+        return gettext("%(name)s (read and write)", name=name)
+    return gettext("%(name)s (read only)", name=name)
 
 
 @bp.route("/acting-for", methods=["GET", "POST"])
@@ -73,8 +84,7 @@ def acting_for():
     """A caregiver chooses whose messages to open (and switches between patients)."""
     links = caregivers.current_links(current_user)
     form = ActingForForm()
-    form.patient.choices = [SelectChoice(link.patient_id, f"{link.patient.display_name} "
-                                         f"({link.access.lower()})") for link in links]
+    form.patient.choices = [SelectChoice(link.patient_id, _whose(link)) for link in links]
     next_url = local_path(request.values.get("next"))
     status = 200
     if form.validate_on_submit():

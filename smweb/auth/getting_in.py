@@ -2,6 +2,7 @@
 "Forgot your password?" and the link that lets the person choose a new one."""
 
 from flask import flash, g, request, session, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, logout_user
 
 from ..clock import utcnow
@@ -14,8 +15,8 @@ from . import bp
 from .forms import ConfirmAgainForm, ForgotPasswordForm, NewPasswordForm, SignUpForm
 from .routes import _finish_sign_in, home_for
 
-ANSWER = ("If an account matches, we sent a link to its email address. The link works once, "
-          "for 30 minutes.")
+ANSWER = lazy_gettext("If an account matches, we sent a link to its email address. The link "
+                      "works once, for 30 minutes.")
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -61,7 +62,7 @@ def sign_up_page():
             status = 429
         else:
             _finish_sign_in(user, False, None)
-            flash("Your account is made. One more step: confirm your email address.",
+            flash(gettext("Your account is made. One more step: confirm your email address."),
                   "success")
             return redirect_to(url_for("auth.confirm_email_sent"), full_reload=True)
     elif form.is_submitted():
@@ -86,8 +87,8 @@ def confirm_email_sent():
             form.form_errors.append(str(refusal))
             status = 429
         else:
-            flash(f"We sent a new link to {form.email.data.strip()}. Links sent before "
-                  "no longer work.", "success")
+            flash(gettext("We sent a new link to %(address)s. Links sent before no longer "
+                          "work.", address=form.email.data.strip()), "success")
             return redirect_to(url_for("auth.confirm_email_sent"))
     elif form.is_submitted():
         status = 422
@@ -110,7 +111,7 @@ def confirm_email(token: str):
         except email_links.LinkRefused as refusal:
             return link_refused(refusal, email_links.VERIFY)
         if current_user.is_authenticated and current_user.id == user.id:
-            flash("Your email address is confirmed.", "success")
+            flash(gettext("Your email address is confirmed."), "success")
             return redirect_to(home_for(user))
         return redirect_to(url_for("auth.sign_in", confirmed=1))
     return render_page("auth/confirm_email.html", form=form, token=token,
@@ -159,11 +160,11 @@ def _signed_in_after_reset(user):
         session.clear()
         session["pending_sign_in"] = {"user": user.id, "at": utcnow().isoformat(),
                                       "shared": False, "next": None}
-        flash("Your new password is set. To finish signing in, complete two-step "
-              "verification.", "success")
+        flash(gettext("Your new password is set. To finish signing in, complete two-step "
+                      "verification."), "success")
         step = "auth.sign_in_code" if user.totp_secret else "auth.sign_in_setup"
         return redirect_to(url_for(step), full_reload=True)
     target = _finish_sign_in(user, False, None)
-    flash("Your new password is set, and you are signed in. You were signed out everywhere "
-          "else.", "success")
+    flash(gettext("Your new password is set, and you are signed in. You were signed out "
+                  "everywhere else."), "success")
     return redirect_to(target, full_reload=True)

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
@@ -13,11 +14,6 @@ from ..templating import redirect_to
 
 # Pages that exist only to write: a read-only caregiver is told why, not shown a form.
 WRITING_PAGES = {"threads.compose", "threads.compose_request", "mailbox.manage_folders"}
-SWITCHED = ("Nothing was sent: this form was for another patient, and you switched to "
-            "{name} in another window. Go back, switch to that patient again (Whose "
-            "messages), then send it.")
-READ_ONLY = ("Your access to {name}'s messages is read only: you can read them, but not "
-             "write, move or delete. {name} can change that on their Caregivers page.")
 
 
 def blocked_page():
@@ -62,10 +58,16 @@ def _as_caregiver(view, *args, **kwargs):
     session["acting_for"] = acting.patient.id  # kept: an access ended later says so
     if request.method == "POST" and request.form.get("acting_for", str(acting.patient.id)) \
             != str(acting.patient.id):
-        raise NotAllowed(SWITCHED.format(name=acting.patient.display_name))
+        raise NotAllowed(gettext(
+            "Nothing was sent: this form was for another patient, and you switched to "
+            "%(name)s in another window. Go back, switch to that patient again (Whose "
+            "messages), then send it.", name=acting.patient.display_name))
     if not acting.may_write and (request.method != "GET"
                                  or request.endpoint in WRITING_PAGES):
-        raise Forbidden(READ_ONLY.format(name=acting.patient.display_name))
+        raise Forbidden(gettext(
+            "Your access to %(name)s's messages is read only: you can read them, but not "
+            "write, move or delete. %(name)s can change that on their Caregivers page.",
+            name=acting.patient.display_name))
     g.acting = acting
     g._login_user = acting.patient  # flask-login's current user, for this view only
     try:

@@ -12,8 +12,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.exceptions import BadRequest
 
 from .. import i18n
 from ..clock import utcnow
@@ -61,10 +61,12 @@ def _client_ip() -> str | None:
 def _locked_answer(form, until):
     """429: tries for this name (or from this address) are paused; says until when."""
     minutes = throttle.minutes_left(until)
-    form.form_errors.append(
-        f"Too many failed tries. For your security, signing in is paused for about "
-        f"{minutes} minute{'s' if minutes != 1 else ''}. If you forgot your password, call "
-        f"the help desk at {current_app.config['HELP_DESK_PHONE']}.")
+    form.form_errors.append(ngettext(
+        "Too many failed tries. For your security, signing in is paused for about "
+        "%(num)d minute. If you forgot your password, call the help desk at %(phone)s.",
+        "Too many failed tries. For your security, signing in is paused for about "
+        "%(num)d minutes. If you forgot your password, call the help desk at %(phone)s.",
+        minutes, phone=current_app.config["HELP_DESK_PHONE"]))
     return 429
 
 
@@ -78,7 +80,7 @@ def _finish_sign_in(user, shared: bool, next_url: str | None):
         after_this_request(_forget_language_cookie)
     login_user(user, remember=False)
     if user.must_change_password:
-        flash("Your password was reset. Choose a new password to go on.", "info")
+        flash(gettext("Your password was reset. Choose a new password to go on."), "info")
         return url_for("auth.change_password")
     return _safe_next(next_url) or home_for(user)
 
@@ -123,19 +125,21 @@ def sign_in():
             if until := accounts.sign_in_failed(username, ip):
                 status = _locked_answer(form, until)
             else:
-                form.password.errors.append("Wrong username or password.")
+                form.password.errors.append(gettext("Wrong username or password."))
                 status = 401
     elif form.is_submitted():
         status = 422
     notice = sessions.ended_notice(request.args.get("ended"))
     if notice and request.args.get("unsent") == "kept":
-        notice += (" Your message has not been sent: what you wrote and attached is saved as "
-                   "a draft, and opens again when you sign in. Then press Send.")
+        notice += " " + gettext("Your message has not been sent: what you wrote and attached "
+                                "is saved as a draft, and opens again when you sign in. Then "
+                                "press Send.")
     elif notice and request.args.get("unsent"):
-        notice += (" What you did last was not saved or sent. A message you were writing "
-                   "saves itself as a draft while you type: look in Drafts.")
+        notice += " " + gettext("What you did last was not saved or sent. A message you were "
+                                "writing saves itself as a draft while you type: look in "
+                                "Drafts.")
     if request.args.get("confirmed") == "1":
-        notice = "Your email address is confirmed. Sign in to go on."
+        notice = gettext("Your email address is confirmed. Sign in to go on.")
     return render_page("auth/sign_in.html", form=form, status=status, notice=notice)
 
 
@@ -144,7 +148,7 @@ def sign_in_code():
     """The second step: a code from the authenticator app, or a recovery code."""
     user = _pending_user()
     if user is None or not user.totp_secret:
-        flash("Please sign in again: the time to enter the code ran out.", "info")
+        flash(gettext("Please sign in again: the time to enter the code ran out."), "info")
         return redirect_to(url_for("auth.sign_in"))
     form = CodeForm()
     status = 200
@@ -156,15 +160,17 @@ def sign_in_code():
             target = _finish_sign_in(user, pending["shared"], pending["next"])
             if how == "recovery":
                 left = twofactor.recovery_codes_left(user)
-                flash(f"You used a recovery code; {left} left. If your phone is lost, set up "
-                      f"the app again from Your account.", "info")
+                flash(ngettext("You used a recovery code; %(num)d left. If your phone is "
+                               "lost, set up the app again from Your account.",
+                               "You used a recovery code; %(num)d left. If your phone is "
+                               "lost, set up the app again from Your account.", left), "info")
             return redirect_to(target, full_reload=True)
         else:
             if until := accounts.sign_in_failed(user.username, _client_ip(), "code"):
                 status = _locked_answer(form, until)
             else:
-                form.code.errors.append("That code is not right, or was already used. Enter "
-                                        "the code your app shows now.")
+                form.code.errors.append(gettext("That code is not right, or was already "
+                                                "used. Enter the code your app shows now."))
                 status = 401
     elif form.is_submitted():
         status = 422
@@ -198,8 +204,8 @@ def set_up_two_step(user, action: str, done):
         elif until := throttle.record_failure(user.username, _client_ip(), "code"):
             status = _locked_answer(form, until)
         else:
-            form.code.errors.append("That code is not right. Check the app shows this key, "
-                                    "and enter the code it shows now.")
+            form.code.errors.append(gettext("That code is not right. Check the app shows "
+                                            "this key, and enter the code it shows now."))
             status = 422
     elif form.is_submitted():
         status = 422
@@ -283,7 +289,7 @@ def terms():
     form = OptInForm()
     if form.validate_on_submit():
         accounts.opt_in(current_user)
-        flash("Welcome to secure messaging.", "success")
+        flash(gettext("Welcome to secure messaging."), "success")
         return redirect_to(home_for(current_user))
     status = 422 if form.is_submitted() else 200
     return render_page("auth/terms.html", form=form, status=status)
@@ -299,9 +305,7 @@ def choose_language():
     """English or Español, from the button at the foot of every page: kept with the account
     when signed in; before, in a cookie for this browser (kept with the account at
     sign-in). The same page comes back, whole (its <html lang> changes too)."""
-    language = i18n.known(request.form.get("language"))
-    if language is None:  # (the CSRF token is checked before any view: security.py)
-        raise BadRequest("Choose English or Español at the foot of the page.")
+    language = preferences_service.checked_language(request.form.get("language"))
     back = _safe_next(request.form.get("next")) or url_for("auth.index")
     if current_user.is_authenticated:
         preferences_service.set_language(current_user, language)
@@ -340,13 +344,13 @@ def preferences():
                 signature_by_default=form.signature_by_default.data,
                 notify=form.notify.data, email=form.email.data or "",
                 shown_group_ids=form.contacts.data if current_user.is_patient else None,
-                language=form.language.data,
+                language=form.language.data or None,
             )
         except preferences_service.PreferencesError as refusal:
             form.form_errors.append(str(refusal))
             status = 422
         else:
-            flash("Your preferences were saved.", "success")
+            flash(gettext("Your preferences were saved."), "success")
             return redirect_to(url_for("auth.preferences"))
     elif form.is_submitted():
         status = 422
@@ -362,7 +366,8 @@ def opt_out():
         return redirect_to(home_for(current_user))
     if EmptyForm().validate_on_submit() and current_user.opted_in_at is not None:
         accounts.opt_out(current_user)
-        flash("You have opted out of secure messaging. Your messages are kept.", "info")
+        flash(gettext("You have opted out of secure messaging. Your messages are kept."),
+              "info")
         return redirect_to(url_for("auth.terms"))
     return redirect_to(url_for("auth.preferences"))
 

@@ -2,6 +2,7 @@
 search (for staff too)."""
 
 from flask import abort, current_app, flash, g, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ..auth.guards import messaging_user_required, patient_messaging_required
@@ -40,7 +41,7 @@ def folder(folder: str):
         else None
     return render_page(
         "mailbox/folder.html", fragment="message_list", target="message-list", folder=folder,
-        page=page, folder_title=mailbox.FOLDERS[folder], version=version, sort=sort,
+        page=page, folder_title=gettext(str(mailbox.FOLDERS[folder])), version=version, sort=sort,
         sorts=mailbox.SORTS, summary=summary,
     )
 
@@ -85,7 +86,8 @@ def manage_folders():
             form.name.errors.append(str(refusal))
             status = 422
         else:
-            flash(f"The folder {form.name.data.strip()} was created.", "success")
+            flash(gettext("The folder %(name)s was created.", name=form.name.data.strip()),
+                  "success")
             return redirect_to(url_for("mailbox.manage_folders"))
     elif form.is_submitted():
         status = 422
@@ -105,9 +107,10 @@ def rename_folder(folder_id: int):
         except folders.FolderError as refusal:
             flash(str(refusal), "error")
         else:
-            flash(f"The folder is now called {folder.name}.", "success")
+            flash(gettext("The folder is now called %(name)s.", name=folder.name), "success")
     else:
-        flash(" ".join(form.name.errors) or "Enter a name for the folder.", "error")
+        flash(" ".join(str(e) for e in form.name.errors) or gettext("Enter a name for the folder."),
+              "error")
     return redirect_to(url_for("mailbox.manage_folders"))
 
 
@@ -123,7 +126,7 @@ def remove_folder(folder_id: int):
         except folders.FolderError as refusal:
             flash(str(refusal), "error")
         else:
-            flash(f"The folder {name} was removed.", "success")
+            flash(gettext("The folder %(name)s was removed.", name=name), "success")
     return redirect_to(url_for("mailbox.manage_folders"))
 
 
@@ -136,7 +139,7 @@ def move_threads():
     ids = as_ids(request.form.getlist("thread_ids"))
     back = _safe_back(request.form.get("back"))
     if not ids:
-        flash("Select at least one conversation to move.", "error")
+        flash(gettext("Select at least one conversation to move."), "error")
         return redirect_to(back)
     threads = [access.get_thread_for(current_user, i) for i in ids]
     try:
@@ -144,8 +147,12 @@ def move_threads():
     except folders.FolderError as refusal:
         flash(str(refusal), "error")
     else:
-        what = "The conversation was" if moved == 1 else f"{moved} conversations were"
-        flash(f"{what} moved to {where}.", "success")
+        # Inbox and Deleted in the page's language; a folder of the patient's own by its name
+        if request.form.get("destination") in {folders.INBOX, folders.DELETED}:
+            where = gettext(str(where))
+        flash(ngettext("The conversation was moved to %(place)s.",
+                       "%(num)d conversations were moved to %(place)s.", moved, place=where),
+              "success")
     return redirect_to(back)
 
 

@@ -6,10 +6,13 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, 
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..clock import utcnow
+from ..config import N_
 from ..extensions import db
 from .people import TriageGroup, User
 
-CATEGORIES = ("General", "COVID", "Appointments", "Medications", "Test results", "Education")
+# Stored in English; shown in the page's language (`category|translated`): marked with N_.
+CATEGORIES = (N_("General"), N_("COVID"), N_("Appointments"), N_("Medications"),
+              N_("Test results"), N_("Education"))
 SUBJECT_MAX = 50
 BODY_MAX = 10_000
 

@@ -3,6 +3,7 @@ medical-record entries saved from messages, the education library, and staff abs
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -27,8 +28,8 @@ class ThreadStatus:
     WAITING = "waiting"  # the team answered; waiting on the patient
     COMPLETED = "completed"
 
-    LABELS = {NEW: "New", ASSIGNED: "Assigned", WAITING: "Waiting on patient",
-              COMPLETED: "Completed"}
+    LABELS = {NEW: lazy_gettext("New"), ASSIGNED: lazy_gettext("Assigned"),
+              WAITING: lazy_gettext("Waiting on patient"), COMPLETED: lazy_gettext("Completed")}
     OPEN = (NEW, ASSIGNED, WAITING)
 
 

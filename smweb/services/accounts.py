@@ -7,11 +7,13 @@ from functools import cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..clock import utcnow
+from ..config import N_
 from ..extensions import db
 from ..models import User, UserSession
 from . import audit, sessions, throttle, twofactor
@@ -84,6 +86,25 @@ def sign_in_failed(username: str, ip: str | None, step: str = "account") -> date
 
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
 
+# What zxcvbn says is wrong with a password, in its English (marked to be translated: the
+# refusal shows it through gettext).
+ZXCVBN_WARNINGS = (
+    N_("Straight rows of keys are easy to guess."),
+    N_("Short keyboard patterns are easy to guess."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Recent years are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("This is similar to a commonly used password."),
+    N_("A word by itself is easy to guess."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+)
+
 
 class PasswordError(NotAllowed):
     """A password the rules refuse; the text says why, in words a patient understands.
@@ -104,20 +125,22 @@ def check_new_password(password: str, *, username: str = "", display_name: str =
     """12 to 128 characters, any characters at all (spaces welcome: a sentence makes a good
     password), and not one that is common or easy to guess from who you are."""
     if len(password) < MIN_PASSWORD:
-        raise PasswordError(f"Use at least {MIN_PASSWORD} characters. A short sentence "
-                            "you can remember works well.")
+        raise PasswordError(gettext("Use at least %(num)d characters. A short sentence you "
+                                    "can remember works well.", num=MIN_PASSWORD))
     if len(password) > MAX_PASSWORD:
-        raise PasswordError(f"Use at most {MAX_PASSWORD} characters.")
+        raise PasswordError(gettext("Use at most %(num)d characters.", num=MAX_PASSWORD))
     if password.lower() in _common_passwords():
-        raise PasswordError("This password is one of the most common passwords. "
-                            "Choose another.")
+        raise PasswordError(gettext("This password is one of the most common passwords. "
+                                    "Choose another."))
     hints = [username, *display_name.split(), current_app.config["SERVICE_NAME"]]
     # zxcvbn estimates how many guesses a password takes: 3 means about 10^8 or more.
     result = zxcvbn(password[:72], user_inputs=[h for h in hints if h])
     if result["score"] < 3:
-        warning = result["feedback"]["warning"] or "This password is too easy to guess."
-        raise PasswordError(f"{warning.rstrip('.')}. Choose a longer or less predictable "
-                            "password, for example a few unrelated words.")
+        warning = gettext(result["feedback"]["warning"] or
+                          N_("This password is too easy to guess."))
+        raise PasswordError(gettext("%(warning)s. Choose a longer or less predictable "
+                                    "password, for example a few unrelated words.",
+                                    warning=warning.rstrip(".")))
 
 
 def set_password(user: User, password: str, *, must_change: bool = False) -> None:
@@ -138,13 +161,16 @@ def confirm_password(user: User, password: str, ip: str | None) -> None:
     except (VerificationError, InvalidHashError):
         if until := throttle.record_failure(user.username, ip):
             raise PasswordError(_paused(until), "current", 429) from None
-        raise PasswordError("Your current password is not right.", "current") from None
+        raise PasswordError(gettext("Your current password is not right."),
+                            "current") from None
 
 
 def _paused(until) -> str:
     minutes = throttle.minutes_left(until)
-    return (f"Too many wrong passwords. For your security, this is paused for about "
-            f"{minutes} minute{'s' if minutes != 1 else ''}.")
+    return ngettext("Too many wrong passwords. For your security, this is paused for about "
+                    "%(num)d minute.",
+                    "Too many wrong passwords. For your security, this is paused for about "
+                    "%(num)d minutes.", minutes)
 
 
 def change_password(user: User, current: str, new: str, ip: str | None,
@@ -153,7 +179,7 @@ def change_password(user: User, current: str, new: str, ip: str | None,
     every session of the account but `keep` (this browser's) ends."""
     confirm_password(user, current, ip)
     if new == current:
-        raise PasswordError("Choose a password different from the current one.")
+        raise PasswordError(gettext("Choose a password different from the current one."))
     set_password(user, new)
     sessions.end_all(user, "password", keep=keep)
     audit.add("password_change", user, target_user=user)

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
@@ -112,18 +113,20 @@ def _check(name: str, data: bytes, digest: str, allowed: frozenset[str], limit: 
     ext = _extension(name)
     if ext not in allowed:
         listed = ", ".join(sorted(allowed))
-        return f"this type of file can't be sent. Allowed types: {listed}.", ""
+        return gettext("this type of file can't be sent. Allowed types: %(types)s.",
+                       types=listed), ""
     if not data:
-        return "the file is empty.", ""
+        return gettext("the file is empty."), ""
     if len(data) > limit.max_file_bytes:
-        return f"the file is larger than {limit.max_file_bytes // MB} MB.", ""
+        return gettext("the file is larger than %(mb)s MB.", mb=limit.max_file_bytes // MB), ""
     content_type, kind = TYPES[ext]
     if not file_content.looks_like(kind, data):
-        return f"the file's content is not a real .{ext} file.", ""
+        return gettext("the file's content is not a real .%(ext)s file.", ext=ext), ""
     if kind in file_content.ZIPPED and (problem := file_content.zip_problem(data, ext)):
         return problem, ""
     if digest in seen:
-        return f"it is the same file as {seen[digest]}, which is already attached.", ""
+        return gettext("it is the same file as %(name)s, which is already attached.",
+                       name=seen[digest]), ""
     return None, content_type
 
 
@@ -160,8 +163,8 @@ def store_files(user: User, existing: list[Attachment],
     for upload in files:
         name = clean_filename(upload.filename or "")
         if not name:
-            refusals.append(Refusal(upload.filename or "(no name)",
-                                    "the file needs a name with letters or digits."))
+            refusals.append(Refusal(upload.filename or gettext("(no name)"),
+                                    gettext("the file needs a name with letters or digits.")))
             continue
         data = upload.read(limit.max_file_bytes + 1)
         digest = sha256(data)
@@ -170,20 +173,23 @@ def store_files(user: User, existing: list[Attachment],
             continue
         reason, content_type = _check(name, data, digest, limit.extensions, limit, seen)
         if reason is None and count + 1 > limit.max_files:
-            reason = f"at most {limit.max_files} files can be attached to one message."
+            reason = gettext("at most %(num)s files can be attached to one message.",
+                             num=limit.max_files)
         if reason is None and total + len(data) > limit.max_total_bytes:
-            reason = (f"all attachments together may be at most {limit.max_total_bytes // MB} MB.")
+            reason = gettext("all attachments together may be at most %(mb)s MB.",
+                             mb=limit.max_total_bytes // MB)
         if reason is None:
             try:
                 found = scanner().scan(data)
             except ScannerUnavailable:
                 current_app.logger.error("attachment scanner unavailable; upload refused")
-                reason = "the file could not be checked for viruses just now. Try again later."
+                reason = gettext("the file could not be checked for viruses just now. Try "
+                                 "again later.")
             else:
                 if found:
                     current_app.logger.warning("scanner refused an upload by user %s", user.id)
-                    reason = ("our virus scanner found a problem in this file. Remove it to "
-                              "send your message.")
+                    reason = gettext("our virus scanner found a problem in this file. Remove "
+                                     "it to send your message.")
         if reason:
             refusals.append(Refusal(name, reason))
             continue

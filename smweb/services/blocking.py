@@ -2,12 +2,13 @@
 site's own service name and coordinator title). The server refuses what a block forbids,
 whatever the page shows."""
 
-from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Integer, bindparam, or_, select
 
 from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
+from ..i18n import site_text
 from ..models import Block, Role, TriageGroup, User, group_members, patient_groups
 from . import access, audit, people
 from .paging import Page
@@ -25,18 +26,21 @@ class BlockError(NotAllowed):
 
 
 def notice(kind: str) -> str:
-    service = current_app.config["SERVICE_NAME"]
-    coordinator = current_app.config["COORDINATOR_TITLE"]
+    """The notice of a restriction, in the page's language (the site's own words too)."""
+    service = site_text("SERVICE_NAME")
+    coordinator = site_text("COORDINATOR_TITLE")
     if kind == "all":
-        return (f"Your provider has restricted your access to {service}. If you think your "
-                f"access was restricted by mistake and you want to continue using {service}, "
-                f"contact your {coordinator} at your local VA Medical Center.")
+        return gettext("Your provider has restricted your access to %(service)s. If you think "
+                       "your access was restricted by mistake and you want to continue using "
+                       "%(service)s, contact your %(coordinator)s at your local VA Medical "
+                       "Center.", service=service, coordinator=coordinator)
     if kind == "new":
-        return ("You have been restricted from a Triage Group(s).You are unable to send "
-                "messages to those Triage Groups.")
-    return ("Your access to this Triage Group has been restricted. You cannot send messages "
-            "to this Triage Group. If you think your access was restricted by mistake, "
-            f"contact your {coordinator} at your local VA Medical Center.")
+        return gettext("You have been restricted from a Triage Group(s).You are unable to send "
+                       "messages to those Triage Groups.")
+    return gettext("Your access to this Triage Group has been restricted. You cannot send "
+                   "messages to this Triage Group. If you think your access was restricted by "
+                   "mistake, contact your %(coordinator)s at your local VA Medical Center.",
+                   coordinator=coordinator)
 
 
 def active_blocks(patient: User) -> list[Block]:

@@ -5,6 +5,7 @@ escalations until someone on the team marks it called back; the patient sees it 
 import re
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -46,15 +47,17 @@ def ask(patient: User, thread_id: int, phone: str, good_times: str) -> CallBack:
         if waiting is not None and waiting.phone == phone:
             return waiting  # the same ask again (a double tap): it is there
         if waiting is not None:
-            raise CallBackError("You already asked for a phone call on this conversation, "
-                                f"at {waiting.phone}.")
-        raise CallBackError("You can ask for a phone call once the reply time has passed.")
+            raise CallBackError(gettext("You already asked for a phone call on this "
+                                        "conversation, at %(phone)s.", phone=waiting.phone))
+        raise CallBackError(gettext("You can ask for a phone call once the reply time has "
+                                    "passed."))
     digits = sum(c.isdigit() for c in phone)
     if not _PHONE_CHARACTERS.match(phone) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-        raise CallBackError("Enter a phone number the team can call, for example "
-                            "555-123-4567.")
+        raise CallBackError(gettext("Enter a phone number the team can call, for example "
+                                    "555-123-4567."))
     if len(good_times) > 100:
-        raise CallBackError("Say when to call in at most 100 characters.")
+        raise CallBackError(gettext("Say when to call in at most %(num)d characters.",
+                                    num=100))
     call_back = CallBack(thread_id=thread.id, phone=phone, good_times=good_times,
                          created_at=utcnow())
     db.session.add(call_back)

@@ -11,6 +11,7 @@ the caregiver as the one who acted, and a message sent says who wrote it.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select
 
 from ..clock import utcnow
@@ -28,8 +29,9 @@ class AccessEnded(Forbidden):
     """The link is gone: ended by the patient or an admin, or never there."""
 
     def __init__(self, patient_name: str | None = None):
-        whose = f"{patient_name}'s" if patient_name else "this patient's"
-        super().__init__(f"Your access to {whose} messages has ended.")
+        super().__init__(
+            gettext("Your access to %(name)s's messages has ended.", name=patient_name)
+            if patient_name else gettext("Your access to this patient's messages has ended."))
 
 
 class CaregiverError(NotAllowed):
@@ -72,8 +74,9 @@ def acting_for(caregiver: User, patient_id: int | None) -> Acting:
         raise AccessEnded(patient.display_name if patient is not None else None)
     patient = link.patient
     if not patient.can_use_messaging or blocking.is_blocked_from_all(patient):
-        raise Forbidden(f"{patient.display_name}'s secure messaging is not open now. "
-                        "They can call their care team, or the help desk, to ask why.")
+        raise Forbidden(gettext("%(name)s's secure messaging is not open now. They can call "
+                                "their care team, or the help desk, to ask why.",
+                                name=patient.display_name))
     return Acting(caregiver, patient, link.may_write, several=len(links) > 1)
 
 
@@ -115,26 +118,29 @@ def _caregiver_named(typed: str) -> User:
     if any(person.username == typed for person in found):
         return next(person for person in found if person.username == typed)
     if found:
-        raise CaregiverError("Several caregiver accounts have that email address: enter the "
-                             "username of the right one.")
-    raise CaregiverError(
+        raise CaregiverError(gettext("Several caregiver accounts have that email address: "
+                                     "enter the username of the right one."))
+    raise CaregiverError(gettext(
         "There is no caregiver account with that username or email address. Your caregiver "
         "signs up first, choosing \"as a caregiver\" (or the help desk makes the account), "
-        "and confirms their email address.")
+        "and confirms their email address."))
 
 
 def add(patient: User, caregiver_username: str, may_write: bool, by: User) -> Caregiver:
     """Give a caregiver's account access to the patient's messages (an admin does this, or
     the patient), named by its username or email address. Audited as `by`."""
     if not patient.is_patient:
-        raise CaregiverError("Only a patient's messages can be shared with a caregiver.")
+        raise CaregiverError(gettext("Only a patient's messages can be shared with a "
+                                     "caregiver."))
     caregiver = _caregiver_named(caregiver_username)
     existing = db.session.scalar(select(Caregiver).where(
         Caregiver.patient_id == patient.id, Caregiver.caregiver_id == caregiver.id,
         Caregiver.ended_at.is_(None)))
     if existing is not None:
-        raise CaregiverError(f"{caregiver.display_name} already has access "
-                             f"({existing.access.lower()}).")
+        raise CaregiverError(
+            gettext("%(name)s already has access (read and write).",
+                    name=caregiver.display_name) if existing.may_write else
+            gettext("%(name)s already has access (read only).", name=caregiver.display_name))
     link = Caregiver(patient_id=patient.id, caregiver_id=caregiver.id, may_write=may_write,
                      created_at=utcnow(), created_by_id=by.id)
     db.session.add(link)

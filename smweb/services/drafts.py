@@ -8,6 +8,7 @@ that arrives meanwhile is told to wait instead of going without them."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask_babel import gettext, lazy_gettext, ngettext
 from sqlalchemy import bindparam, case, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,8 +24,8 @@ from .refusals import DraftGone, FilesStillUploading, NotAllowed
 
 # An upload still marked under way after this long was cut off (a worker restarted): it no
 # longer holds back a send.
-GONE = ("This draft was sent or deleted in another window a moment ago, so it was not "
-        "changed. What you wrote is still here: save it again or send it.")
+GONE = lazy_gettext("This draft was sent or deleted in another window a moment ago, so it "
+                    "was not changed. What you wrote is still here: save it again or send it.")
 UPLOAD_STALE = timedelta(minutes=2)
 
 
@@ -59,12 +60,13 @@ def check_recipient(author: User, fields: DraftFields) -> None:
     """Whom a message form writes to must be someone this author may write to."""
     if fields.thread is not None:
         if not access.can_see_thread(author, fields.thread):
-            raise NotAllowed("You can't write in this conversation.")
+            raise NotAllowed(gettext("You can't write in this conversation."))
         return
     if fields.group_id is None:
         return
     if author.is_patient and not access.is_associated(author.id, fields.group_id):
-        raise NotAllowed("You can only write to the care teams you are associated with.")
+        raise NotAllowed(gettext("You can only write to the care teams you are associated "
+                                 "with."))
     if author.is_staff:
         if not access.is_member(author.id, fields.group_id):
             raise NotAllowed("You can only write for the care teams you belong to.")
@@ -86,9 +88,9 @@ def keep(author: User, draft: Draft | None, fields: DraftFields,
     field may still be empty; what is there must be valid."""
     check_recipient(author, fields)
     if fields.category and fields.category not in CATEGORIES:
-        raise NotAllowed("Choose a category from the list.")
+        raise NotAllowed(gettext("Choose a category from the list."))
     if len(fields.subject) > SUBJECT_MAX or len(fields.body) > BODY_MAX:
-        raise NotAllowed("The subject or message is too long to save.")
+        raise NotAllowed(gettext("The subject or message is too long to save."))
     uploading = bool(fields.files)
     draft = _save_text(author, draft, fields, form_key, uploading)
     if not uploading and fields.remove_attachment_id is None:
@@ -112,7 +114,7 @@ def _save_text(author: User, draft: Draft | None, fields: DraftFields, form_key:
     except StaleDataError:
         # Deleted (or sent) in another window a moment ago: said, and the form keeps the text.
         db.session.rollback()
-        raise DraftGone(GONE) from None
+        raise DraftGone(str(GONE)) from None
     except IntegrityError:
         # Two requests of one form made its draft at the same moment: use the other one's.
         db.session.rollback()
@@ -164,22 +166,24 @@ def _change_files(author: User, draft: Draft, fields: DraftFields, uploading: bo
     if uploading and not _upload_done(draft.id):
         db.session.rollback()
         attachments.discard_stored(stored)
-        raise DraftGone("This draft was sent or deleted in another window, so these files "
-                        "were not added to it.")
+        raise DraftGone(gettext("This draft was sent or deleted in another window, so these "
+                                "files were not added to it."))
     draft = db.session.get(Draft, draft.id, populate_existing=True)
     done = []
     if removing is not None:
         removed = attachments.remove_from_draft(draft, removing)
         if removed is None:
-            refused.append(attachments.Refusal("", "That file is no longer attached."))
+            refused.append(attachments.Refusal("", gettext("That file is no longer attached.")))
         else:
-            done.append(f"Removed {removed}.")
+            done.append(gettext("Removed %(name)s.", name=removed))
     attachments.attach(author, draft, stored)
     if stored:
-        done.append("Attached " + ", ".join(f.filename for f in stored) + ".")
+        done.append(gettext("Attached %(names)s.",
+                            names=", ".join(f.filename for f in stored)))
     if already:
-        done.append(", ".join(already) + (" was" if len(already) == 1 else " were")
-                    + " attached already.")
+        done.append(ngettext("%(names)s was attached already.",
+                             "%(names)s were attached already.", len(already),
+                             names=", ".join(already)))
     db.session.commit()
     return Kept(draft, refused, " ".join(done))
 

@@ -5,6 +5,7 @@ import io
 import zipfile
 
 import filetype
+from flask_babel import gettext
 
 MB = 1024 * 1024
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office: .doc .xls .ppt
@@ -57,16 +58,17 @@ def zip_problem(data: bytes, ext: str) -> str | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return f"the file's content is not a real .{ext} file."
+        return gettext("the file's content is not a real .%(ext)s file.", ext=ext)
     if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_TOTAL:
-        return (f"the file expands to more than {ZIP_MAX_TOTAL // MB} MB when it is opened, "
-                "so it can't be sent.")
+        return gettext("the file expands to more than %(mb)s MB when it is opened, so it "
+                       "can't be sent.", mb=ZIP_MAX_TOTAL // MB)
     if any(m.file_size > MB and m.file_size > ZIP_MAX_RATIO * max(m.compress_size, 1)
            for m in members):
-        return "the file expands far past its size when it is opened, so it can't be sent."
+        return gettext("the file expands far past its size when it is opened, so it can't "
+                       "be sent.")
     if any(m.filename.lower().rsplit("/", 1)[-1] == "vbaproject.bin" for m in members):
-        return ("the file contains macros, which can't be sent. Save it without macros (as "
-                f".{ext}) and attach it again.")
+        return gettext("the file contains macros, which can't be sent. Save it without macros "
+                       "(as .%(ext)s) and attach it again.", ext=ext)
     return None
 
 

@@ -4,6 +4,7 @@ Nothing the patient sent or received is ever destroyed here."""
 import re
 from typing import NamedTuple
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import bindparam, case, func, select
 
 from ..clock import utcnow
@@ -25,17 +26,17 @@ class FolderError(NotAllowed):
 def _clean(owner: User, name: str, folder: Folder | None = None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise FolderError("Enter a name for the folder.")
+        raise FolderError(gettext("Enter a name for the folder."))
     if len(name) > NAME_MAX:
-        raise FolderError(f"A folder name can be at most {NAME_MAX} characters.")
+        raise FolderError(gettext("A folder name can be at most %(num)d characters.", num=NAME_MAX))
     if not NAME_RE.match(name):
-        raise FolderError("A folder name can have only letters, digits and spaces.")
+        raise FolderError(gettext("A folder name can have only letters, digits and spaces."))
     if name.lower() in {INBOX, "sent", "drafts", DELETED}:
-        raise FolderError(f"{name} is already one of your mailbox's folders.")
+        raise FolderError(gettext("%(name)s is already one of your mailbox's folders.", name=name))
     clash = db.session.scalar(select(Folder.id).where(
         Folder.owner_id == owner.id, Folder.name_key == name.lower()))
     if clash is not None and (folder is None or clash != folder.id):
-        raise FolderError(f"You already have a folder named {name}.")
+        raise FolderError(gettext("You already have a folder named %(name)s.", name=name))
     return name
 
 
@@ -58,8 +59,11 @@ def remove(folder: Folder) -> None:
     """Remove an empty folder; one that holds threads stays, and the patient is told why."""
     held = db.session.scalar(select(func.count(Thread.id)).where(Thread.folder_id == folder.id))
     if held:
-        raise FolderError(f"{folder.name} still holds {held} conversation(s). Move them to "
-                          "another folder first; then you can remove it.")
+        raise FolderError(ngettext(
+            "%(name)s still holds %(num)d conversation(s). Move them to another folder first; "
+            "then you can remove it.",
+            "%(name)s still holds %(num)d conversation(s). Move them to another folder first; "
+            "then you can remove it.", held, name=folder.name))
     db.session.delete(folder)
     db.session.commit()
 
@@ -105,7 +109,7 @@ def move(patient: User, threads: list[Thread], destination: str) -> tuple[int, s
     folder = None
     if destination not in {INBOX, DELETED}:
         if (folder_id := as_id(destination)) is None:
-            raise FolderError("Choose where to move the conversations.")
+            raise FolderError(gettext("Choose where to move the conversations."))
         folder = get_folder_for(patient, folder_id)
     for thread in threads:
         if thread.patient_id != patient.id:
@@ -117,5 +121,5 @@ def move(patient: User, threads: list[Thread], destination: str) -> tuple[int, s
             thread.patient_deleted_at = None
             thread.folder_id = folder.id if folder else None
     db.session.commit()
-    return len(threads), folder.name if folder else ("Deleted" if destination == DELETED
-                                                     else "Inbox")
+    return len(threads), folder.name if folder else (
+        gettext("Deleted") if destination == DELETED else gettext("Inbox"))

@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (
     DateTime,
     Integer,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from ..clock import utcnow
+from ..config import N_
 from ..database import read_rows
 from ..models import Draft, Facility, Message, Thread, TriageGroup, User, UserSession
 from ..models.messaging import thread_size_columns
@@ -37,14 +39,16 @@ SHOWN = {
 }
 
 FOLDERS = {
-    "inbox": "Inbox",
-    "sent": "Sent",
-    "drafts": "Drafts",
-    "deleted": "Deleted",
+    "inbox": lazy_gettext("Inbox"),
+    "sent": lazy_gettext("Sent"),
+    "drafts": lazy_gettext("Drafts"),
+    "deleted": lazy_gettext("Deleted"),
 }
 
 
-SORTS = {"newest": "Newest first", "oldest": "Oldest first", "sender": "Sender or care team"}
+# Shown in the page's language (`label|string|translated`): marked to be extracted.
+SORTS = {"newest": N_("Newest first"), "oldest": N_("Oldest first"),
+         "sender": N_("Sender or care team")}
 
 # The staff member who wrote last (the Inbox's "From").
 _LAST_AUTHOR = aliased(User, name="last_team_author")

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,11 +42,13 @@ class NewMessage:
 def _check_fields(category: str, subject: str, body: str) -> None:
     # The forms say this to the user first; the service holds the line for every caller.
     if category not in CATEGORIES:
-        raise NotAllowed("Choose a category from the list.")
+        raise NotAllowed(gettext("Choose a category from the list."))
     if not subject.strip() or len(subject) > SUBJECT_MAX:
-        raise NotAllowed(f"The subject is required and may be at most {SUBJECT_MAX} characters.")
+        raise NotAllowed(gettext("The subject is required and may be at most %(num)d "
+                                 "characters.", num=SUBJECT_MAX))
     if not body.strip() or len(body) > BODY_MAX:
-        raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
+        raise NotAllowed(gettext("The message is required and may be at most %(num)d "
+                                 "characters.", num=BODY_MAX))
 
 
 def sent_with_key(author: User, form_key: str | None) -> Message | None:
@@ -88,9 +91,10 @@ def send_new_message(patient: User, new: NewMessage, draft: Draft | None = None,
     """The patient writes to one of their care teams: a new thread in the team's queue.
     Returns the message sent (its thread is `message.thread`)."""
     if not patient.is_patient or not patient.can_use_messaging:
-        raise NotAllowed("Your account can't send secure messages.")
+        raise NotAllowed(gettext("Your account can't send secure messages."))
     if not access.is_associated(patient.id, new.group_id):
-        raise NotAllowed("You can only write to the care teams you are associated with.")
+        raise NotAllowed(gettext("You can only write to the care teams you are associated "
+                                 "with."))
     if blocking.is_blocked_from_all(patient):
         raise NotAllowed(blocking.notice("all"))
     if new.group_id in blocking.blocked_group_ids(patient, "new"):
@@ -176,20 +180,22 @@ def reply(author: User, thread: Thread, body: str, draft: Draft | None = None,
     """Add a message to a thread: the patient's goes to the same team, the team's to the
     patient. The thread keeps its category and subject."""
     if not access.can_see_thread(author, thread):
-        raise NotAllowed("You can't reply to this conversation.")
+        raise NotAllowed(gettext("You can't reply to this conversation."))
     if author.is_staff and not access.works_thread(author, thread):
         raise NotAllowed("You were asked for advice: answer with a note. Only the care team "
                          "writes to the patient.")
     if author.is_patient and not author.can_use_messaging:
-        raise NotAllowed("Your account can't send secure messages.")
+        raise NotAllowed(gettext("Your account can't send secure messages."))
     if author.is_patient and blocking.is_blocked_from_all(author):
         raise NotAllowed(blocking.notice("all"))
     if author.is_patient and thread.group_id in blocking.blocked_group_ids(author, "reply"):
         raise NotAllowed(blocking.notice("reply"))
     if reply_window_closed(thread, author):
-        raise NotAllowed("This conversation is too old to reply to. Start a new message.")
+        raise NotAllowed(gettext("This conversation is too old to reply to. Start a new "
+                                 "message."))
     if not body.strip() or len(body) > BODY_MAX:
-        raise NotAllowed(f"The message is required and may be at most {BODY_MAX} characters.")
+        raise NotAllowed(gettext("The message is required and may be at most %(num)d "
+                                 "characters.", num=BODY_MAX))
     message = _add_message(thread, author, body, form_key, possibly_urgent)
     if education and author.is_staff:
         message.education_items = list(education)
@@ -345,14 +351,15 @@ def _may_write(author: User, fields: DraftFields) -> None:
     if not author.is_patient:
         return
     if not author.can_use_messaging:
-        raise NotAllowed("Your account can't send secure messages.")
+        raise NotAllowed(gettext("Your account can't send secure messages."))
     if blocking.is_blocked_from_all(author):
         raise NotAllowed(blocking.notice("all"))
     if fields.thread is not None:
         if fields.thread.group_id in blocking.blocked_group_ids(author, "reply"):
             raise NotAllowed(blocking.notice("reply"))
         if reply_window_closed(fields.thread, author):
-            raise NotAllowed("This conversation is too old to reply to. Start a new message.")
+            raise NotAllowed(gettext("This conversation is too old to reply to. Start a new "
+                                     "message."))
     elif fields.group_id in blocking.blocked_group_ids(author, "new"):
         raise NotAllowed(blocking.notice("new"))
 

@@ -13,8 +13,10 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, or_, select, update
 
+from .. import i18n
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Message, Notice, Preferences, Thread, User, group_members
@@ -24,25 +26,34 @@ from . import email_links
 RETRY_MOST = timedelta(hours=1)
 
 
-def _compose(notice_id: int, to: str, staff: bool) -> EmailMessage:
+def _language(language: str | None) -> str:
+    """The language of a person's emails: the one they chose (users.language), else English."""
+    return i18n.known(language) or i18n.DEFAULT
+
+
+def _compose(notice_id: int, to: str, staff: bool, language: str | None = None) -> EmailMessage:
+    """The notice, in its reader's language (`language`: users.language; None is English)."""
     cfg = current_app.config
-    service = cfg["SERVICE_NAME"]
     email = EmailMessage()
     email["From"] = cfg["MAIL_FROM"]
     email["To"] = to
     # The same id on every try: a notice sent again after a crash is the same email.
     domain = cfg["MAIL_FROM"].rpartition("@")[2] or "localhost"
     email["Message-ID"] = f"<smweb-notice-{notice_id}@{domain}>"
-    if staff:
-        email["Subject"] = f"New work in your {service} queue"
-        lines = [f"There is new work in your care team's {service} queue.",
-                 "Sign in to see it:"]
-    else:
-        email["Subject"] = f"You have a new message in {service}"
-        lines = [f"You have a new secure message in {service}.", "Sign in to read it:"]
-    lines += [cfg["SITE_URL"].rstrip("/") + "/sign-in", "",
-              "For your privacy, this email does not include the message. Please do not "
-              "reply to this email."]
+    with force_locale(_language(language)):
+        service = i18n.site_text("SERVICE_NAME")
+        if staff:
+            email["Subject"] = gettext("New work in your %(service)s queue", service=service)
+            lines = [gettext("There is new work in your care team's %(service)s queue.",
+                             service=service),
+                     gettext("Sign in to see it:")]
+        else:
+            email["Subject"] = gettext("You have a new message in %(service)s", service=service)
+            lines = [gettext("You have a new secure message in %(service)s.", service=service),
+                     gettext("Sign in to read it:")]
+        lines += [cfg["SITE_URL"].rstrip("/") + "/sign-in", "",
+                  gettext("For your privacy, this email does not include the message. Please "
+                          "do not reply to this email.")]
     email.set_content("\n".join(lines))
     return email
 
@@ -51,27 +62,33 @@ def _compose_link(notice: Notice, to: str) -> EmailMessage:
     """An email with a one-use link (a new password, confirming the address): the link is
     made now, as it goes (email_links.issue). It says nothing of any message."""
     cfg = current_app.config
-    service = cfg["SERVICE_NAME"]
-    username = db.session.get(User, notice.user_id).username
+    user = db.session.get(User, notice.user_id)
+    username = user.username
     purpose, link = email_links.issue(notice)
     email = EmailMessage()
     email["From"] = cfg["MAIL_FROM"]
     email["To"] = to
     domain = cfg["MAIL_FROM"].rpartition("@")[2] or "localhost"
     email["Message-ID"] = f"<smweb-notice-{notice.id}@{domain}>"
-    if purpose is email_links.RESET:
-        email["Subject"] = f"Choose a new password for {service}"
-        lines = [f"Someone asked to choose a new password for the {service} account with "
-                 f"the username {username}. To choose one, open this link:", "", link, "",
-                 "The link works once, for 30 minutes.",
-                 "If you did not ask, ignore this email: your password stays as it is."]
-    else:
-        email["Subject"] = f"Confirm your email address for {service}"
-        lines = [f"To confirm this is the email address of the {service} account with the "
-                 f"username {username}, open this link:", "", link, "",
-                 "The link works once, for 24 hours.",
-                 "If you did not make this account, ignore this email."]
-    lines += ["", "Please do not reply to this email."]
+    with force_locale(_language(user.language)):  # the reader's language, English if none
+        service = i18n.site_text("SERVICE_NAME")
+        if purpose is email_links.RESET:
+            email["Subject"] = gettext("Choose a new password for %(service)s", service=service)
+            lines = [gettext("Someone asked to choose a new password for the %(service)s "
+                             "account with the username %(username)s. To choose one, open "
+                             "this link:", service=service, username=username), "", link, "",
+                     gettext("The link works once, for 30 minutes."),
+                     gettext("If you did not ask, ignore this email: your password stays as "
+                             "it is.")]
+        else:
+            email["Subject"] = gettext("Confirm your email address for %(service)s",
+                                       service=service)
+            lines = [gettext("To confirm this is the email address of the %(service)s account "
+                             "with the username %(username)s, open this link:",
+                             service=service, username=username), "", link, "",
+                     gettext("The link works once, for 24 hours."),
+                     gettext("If you did not make this account, ignore this email.")]
+        lines += ["", gettext("Please do not reply to this email.")]
     email.set_content("\n".join(lines))
     return email
 
@@ -281,9 +298,11 @@ def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> D
             notice = _claim_next(now)
             if notice is None:
                 break
-            address = db.session.scalar(
-                select(Preferences.email).join(User, User.id == Preferences.user_id)
-                .where(Preferences.user_id == notice.user_id, User.disabled.is_(False)))
+            address, language = db.session.execute(
+                select(Preferences.email, User.language)
+                .join(User, User.id == Preferences.user_id)
+                .where(Preferences.user_id == notice.user_id, User.disabled.is_(False))
+            ).first() or (None, None)
             if not address:
                 notice.dropped, notice.claimed_until = "no address", None
                 db.session.commit()
@@ -298,7 +317,7 @@ def deliver_due(limit: int = 200, budget: timedelta = timedelta(minutes=1)) -> D
                 continue
             try:
                 relay.send(_compose_link(notice, address) if link_purpose is not None
-                           else _compose(notice.id, address, notice.staff))
+                           else _compose(notice.id, address, notice.staff, language))
             except Exception as error:  # any failure is this notice's, recorded: never a loop
                 _failed(notice, error, utcnow(), done)
                 if _relay_down(error):

@@ -10,6 +10,7 @@ address of the same account, tried in turn) only stops the emails, silently."""
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
 from .. import tasks
@@ -28,9 +29,11 @@ class Paused(NotAllowed):
 
     def __init__(self, until: datetime) -> None:
         minutes = throttle.minutes_left(until)
-        super().__init__(f"Too many requests for a new password. For your security, please "
-                         f"wait about {minutes} minute{'s' if minutes != 1 else ''} and try "
-                         f"again.")
+        super().__init__(ngettext(
+            "Too many requests for a new password. For your security, please wait about "
+            "%(num)d minute and try again.",
+            "Too many requests for a new password. For your security, please wait about "
+            "%(num)d minutes and try again.", minutes))
         self.until = until
 
 

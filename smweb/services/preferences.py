@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import bindparam, delete, insert, select
 
 from ..clock import utcnow
@@ -14,9 +15,9 @@ from . import access
 from .refusals import NotAllowed
 
 NOTIFY_CHOICES = {
-    "none": "No emails",
-    "each": "An email for each new message",
-    "daily": "One email a day when there is something new",
+    "none": lazy_gettext("No emails"),
+    "each": lazy_gettext("An email for each new message"),
+    "daily": lazy_gettext("One email a day when there is something new"),
 }
 
 
@@ -59,7 +60,7 @@ class ComposeTeams:
     restricted: list[TriageGroup]  # new messages restricted (blocking)
 
 
-RECENT = "Written to in the last 6 months"
+RECENT = lazy_gettext("Written to in the last 6 months")
 RECENT_DAYS = 183
 # The teams of the threads the patient wrote in lately: from their own messages' index
 # (ix_messages_author_sent), a range of a few rows.
@@ -80,7 +81,7 @@ def compose_teams(patient: User) -> ComposeTeams:
         "patient_id": patient.id, "since": utcnow() - timedelta(days=RECENT_DAYS)})}
     groups: dict[str, list[TriageGroup]] = {}
     if any(t.id in recent for t in shown):
-        groups[RECENT] = [t for t in shown if t.id in recent]
+        groups[str(RECENT)] = [t for t in shown if t.id in recent]
     for team in sorted((t for t in shown if t.id not in recent),
                        key=lambda t: (t.facility.name, t.name)):
         groups.setdefault(team.facility.name, []).append(team)
@@ -96,15 +97,12 @@ def save(user: User, *, signature_name: str, signature_title: str, signature_by_
     """Keep the user's preferences. A patient keeps at least one care team in compose, and
     email notices need an address."""
     if notify not in NOTIFY_CHOICES:
-        raise PreferencesError("Choose how you want to be told about new messages.")
+        raise PreferencesError(gettext("Choose how you want to be told about new messages."))
     if notify != "none" and not email:
-        raise PreferencesError("Enter the email address for notices, or choose No emails.")
+        raise PreferencesError(gettext("Enter the email address for notices, or choose No "
+                                       "emails."))
     if language is not None:
-        from ..i18n import known
-
-        if not known(language):
-            raise PreferencesError("Choose English or Español.")
-        user.language = language
+        user.language = checked_language(language)
     prefs = preferences_of(user)
     if prefs not in db.session:
         db.session.add(prefs)
@@ -120,7 +118,7 @@ def save(user: User, *, signature_name: str, signature_title: str, signature_by_
         own = {g.id for g in access.groups_patient_may_write(user)}
         shown = set(shown_group_ids) & own
         if own and not shown:
-            raise PreferencesError("Keep at least one care team in your contact list.")
+            raise PreferencesError(gettext("Keep at least one care team in your contact list."))
         db.session.execute(delete(hidden_contacts).where(hidden_contacts.c.user_id == user.id))
         for group_id in sorted(own - shown):
             db.session.execute(insert(hidden_contacts).values(user_id=user.id,
@@ -129,13 +127,18 @@ def save(user: User, *, signature_name: str, signature_title: str, signature_by_
     return prefs
 
 
-def set_language(user: User, language: str) -> None:
-    """The language of the person's pages and emails from now on."""
+def checked_language(language: str | None) -> str:
+    """`language` if smweb speaks it; else the refusal says what to choose."""
     from ..i18n import known
 
     if not known(language):
-        raise PreferencesError("Choose English or Español.")
-    user.language = language
+        raise PreferencesError(gettext("Choose English or Español."))
+    return language
+
+
+def set_language(user: User, language: str) -> None:
+    """The language of the person's pages and emails from now on."""
+    user.language = checked_language(language)
     db.session.commit()
 
 

@@ -11,6 +11,8 @@ exception, with words for a person.
   TriageError), raised before it changes anything: nothing is left for a caller to undo.
 """
 
+from flask_babel import gettext
+
 
 class Refusal(Exception):
     """A service's no. `status` is the HTTP status the web answers it with."""
@@ -21,15 +23,15 @@ class Refusal(Exception):
 class NotFound(Refusal):
     status = 404
 
-    def __init__(self, what: str = "That is not there, or not one you can open."):
-        super().__init__(what)
+    def __init__(self, what: str | None = None):
+        super().__init__(what or gettext("That is not there, or not one you can open."))
 
 
 class Forbidden(Refusal):
     status = 403
 
-    def __init__(self, why: str = "Your account can't do that."):
-        super().__init__(why)
+    def __init__(self, why: str | None = None):
+        super().__init__(why or gettext("Your account can't do that."))
 
 
 class NotAllowed(Refusal):
@@ -44,7 +46,7 @@ class FilesStillUploading(NotAllowed):
     """A send arrived while files for the same draft were still being checked and stored."""
 
     def __init__(self):
-        super().__init__(
+        super().__init__(gettext(
             "Your message has not been sent yet: your files are still being uploaded. "
             "When they are listed under Attachments, press Send again. What you wrote is "
-            "saved in Drafts.")
+            "saved in Drafts."))

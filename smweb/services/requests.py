@@ -5,13 +5,16 @@ to one of the patient's own teams, past the same restrictions and the same emerg
 
 from dataclasses import dataclass, field
 
+from ..config import N_
 from ..models.messaging import SUBJECT_MAX
 
-PHARMACY = {"mail": "By mail (VA mail-order pharmacy)",
-            "pickup": "I will pick it up at the VA pharmacy"}
-DAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
-        "fri": "Friday"}
-TIMES = {"morning": "Mornings (8 to 12)", "afternoon": "Afternoons (12 to 5)"}
+# The choices, in English as the care team reads them in the message; N_ marks them for the
+# form, which shows them in the patient's language (threads/forms.py).
+PHARMACY = {"mail": N_("By mail (VA mail-order pharmacy)"),
+            "pickup": N_("I will pick it up at the VA pharmacy")}
+DAYS = {"mon": N_("Monday"), "tue": N_("Tuesday"), "wed": N_("Wednesday"),
+        "thu": N_("Thursday"), "fri": N_("Friday")}
+TIMES = {"morning": N_("Mornings (8 to 12)"), "afternoon": N_("Afternoons (12 to 5)")}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import DateTime, Integer, bindparam, func, select, text
 
 from ..clock import parse_date_range, utcnow
+from ..config import N_
 from ..database import read_rows
 from ..extensions import db
 from ..models import CATEGORIES, Facility, Message, Thread, TriageGroup, User
@@ -34,8 +36,9 @@ WORD = re.compile(r"[^\W_]+")
 MAX_TERMS, MAX_TERM = 8, 40
 # The search form's fields: what its result pages' links carry.
 FIELDS = ("q", "sender", "category", "period", "start", "end", "folder", "order")
-PERIODS = {"any": "Any time", "3": "Last 3 months", "6": "Last 6 months",
-           "12": "Last 12 months", "custom": "Choose dates"}
+# Shown in the page's language (`label|string|translated`): marked to be extracted.
+PERIODS = {"any": N_("Any time"), "3": N_("Last 3 months"), "6": N_("Last 6 months"),
+           "12": N_("Last 12 months"), "custom": N_("Choose dates")}
 
 
 @dataclass
@@ -73,7 +76,7 @@ def parse(args) -> tuple[SearchQuery, dict[str, str]]:
         order=args.get("order") if args.get("order") in {"oldest", "sender"} else "newest",
     )
     if query.category and query.category not in CATEGORIES:
-        errors["category"] = "Choose a category from the list."
+        errors["category"] = gettext("Choose a category from the list.")
         query.category = ""
     if query.period not in PERIODS:
         query.period = "any"

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import ua_parser
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import bindparam, delete, or_, select, update
 
 from ..clock import utcnow
@@ -184,21 +185,21 @@ def device_name(user_agent: str) -> str:
     browser = found.user_agent.family if found.user_agent else None
     system = found.os.family if found.os else None
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown browser"
+        return gettext("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or gettext("Unknown browser")
 
 
 def ended_notice(reason: str | None) -> str | None:
     """What the sign-in page says about a session that ended without the user signing out."""
     cfg = current_app.config
     if reason == "idle":
-        return ("For your security, you were signed out after a time without activity. "
-                "Please sign in again.")
+        return gettext("For your security, you were signed out after a time without "
+                       "activity. Please sign in again.")
     if reason == "absolute":
-        hours = cfg["SESSION_ABSOLUTE_HOURS"]
-        return (f"For your security, you were signed out: a session lasts at most "
-                f"{hours:g} hours. Please sign in again.")
+        hours = "{:g}".format(cfg["SESSION_ABSOLUTE_HOURS"])
+        return gettext("For your security, you were signed out: a session lasts at most "
+                       "%(hours)s hours. Please sign in again.", hours=hours)
     if reason in {"everywhere", "admin", "password", "disabled"}:
-        return "Your session was ended. Please sign in again."
+        return gettext("Your session was ended. Please sign in again.")
     return None
 

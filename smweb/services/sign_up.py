@@ -11,11 +11,12 @@ import re
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import tasks
+from .. import i18n, tasks
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Preferences, User
@@ -41,8 +42,17 @@ class Paused(NotAllowed):
 
     def __init__(self, until: datetime, what: str = "sign-ups from this network") -> None:
         minutes = throttle.minutes_left(until)
-        super().__init__(f"Too many {what}. Please wait about {minutes} minute"
-                         f"{'s' if minutes != 1 else ''} and try again.")
+        if what == "emails for this account":
+            text = ngettext("Too many emails for this account. Please wait about %(num)d "
+                            "minute and try again.",
+                            "Too many emails for this account. Please wait about %(num)d "
+                            "minutes and try again.", minutes)
+        else:
+            text = ngettext("Too many sign-ups from this network. Please wait about %(num)d "
+                            "minute and try again.",
+                            "Too many sign-ups from this network. Please wait about %(num)d "
+                            "minutes and try again.", minutes)
+        super().__init__(text)
         self.until = until
 
 
@@ -50,11 +60,11 @@ def check_username(username: str) -> str:
     """The username as it will be kept (lower case), or SignUpError saying what to change."""
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
-        raise SignUpError("Use 3 to 64 letters (a to z) or digits; dots, dashes and "
-                          "underscores may go between them. No spaces.", "username")
+        raise SignUpError(gettext("Use 3 to 64 letters (a to z) or digits; dots, dashes and "
+                                  "underscores may go between them. No spaces."), "username")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise SignUpError("This username is taken. Choose another, for example with a "
-                          "number or your middle initial.", "username")
+        raise SignUpError(gettext("This username is taken. Choose another, for example with "
+                                  "a number or your middle initial."), "username")
     return username
 
 
@@ -104,7 +114,11 @@ def sign_up(display_name: str, username: str, email: str, password: str,
         db.session.flush()  # the username's unique index: another sign-up may just have won
     except IntegrityError:
         db.session.rollback()
-        raise SignUpError("This username is taken. Choose another.", "username") from None
+        raise SignUpError(gettext("This username is taken. Choose another."),
+                          "username") from None
+    if has_request_context() and (language := i18n.page_language()) != i18n.DEFAULT:
+        # the account's emails (the first one now) in the language its pages were read in
+        user.language = language
     db.session.add(Preferences(user_id=user.id, email=email.strip()))
     email_links.queue(user, email_links.VERIFY)
     audit.add("sign_up", user, target_user=user)

@@ -3,11 +3,12 @@ told not to wait for a reply but to call (911, the crisis line, their team), and
 send it: it then tops the team's queue, flagged "possible urgent" (queue.possibly_urgent).
 
 Matched on whole words, never inside another word ("stroke" is not in "brushstroke"), with
-case, apostrophes (can't, can’t, cant), invisible characters and spacing ignored, and the
-usual endings allowed on each word (chest pains, seizures, killing myself, overdosing, and
-"can't breath", a final e dropped)."""
+case, accents (presión, presion), apostrophes (can't, can’t, cant), invisible characters and
+spacing ignored, and the usual endings allowed on each word (chest pains, seizures, killing
+myself, overdosing, and "can't breath", a final e dropped)."""
 
 import re
+import unicodedata
 from functools import cache
 
 from flask import current_app
@@ -19,8 +20,14 @@ _NOT_A_LETTER = re.compile(r"[^\w]+")
 _ENDINGS = "(?:s|es|d|ed|ing)?"
 
 
+def _without_accents(text: str) -> str:
+    """"presión" as "presion", "daño" as "dano": a phrase matches however it was typed."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+
+
 def _words(text: str) -> list[str]:
-    text = _INVISIBLE.sub("", _APOSTROPHES.sub("", text.casefold()))
+    text = _INVISIBLE.sub("", _APOSTROPHES.sub("", _without_accents(text.casefold())))
     return _NOT_A_LETTER.sub(" ", text).split()
 
 

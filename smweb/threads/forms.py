@@ -3,6 +3,7 @@
 
 import secrets
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -36,40 +37,48 @@ class ChoiceField(SelectField):
             raise ValidationError(self.invalid_message)
 
 
+def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+    """A request form's choices, read in the page's language; the message the care team
+    reads keeps their English (services/requests.py, as_message)."""
+    return [SelectChoice(key, lazy_gettext(label)) for key, label in labels.items()]
+
+
 def category_field() -> ChoiceField:
+    # A category is stored in English (the value); its label is in the page's language.
     return ChoiceField(
-        "Category",
-        choices=[SelectChoice("", "Select a category")] + [SelectChoice(c) for c in CATEGORIES],
-        validators=[DataRequired("Select a category.")],
-        invalid_message="Select a category from the list.",
+        lazy_gettext("Category"),
+        choices=[SelectChoice("", lazy_gettext("Select a category"))]
+        + [SelectChoice(c, lazy_gettext(c)) for c in CATEGORIES],
+        validators=[DataRequired(lazy_gettext("Select a category."))],
+        invalid_message=lazy_gettext("Select a category from the list."),
     )
 
 
 def subject_field() -> StringField:
     return StringField(
-        "Subject",
+        lazy_gettext("Subject"),
         validators=[
-            DataRequired("Enter a subject."),
-            Length(
-                max=SUBJECT_MAX, message=f"The subject can be at most {SUBJECT_MAX} characters."
-            ),
+            DataRequired(lazy_gettext("Enter a subject.")),
+            Length(max=SUBJECT_MAX, message=lazy_gettext(
+                "The subject can be at most %(max)d characters.")),
         ],
         render_kw={"maxlength": SUBJECT_MAX},
-        description=f"At most {SUBJECT_MAX} characters.",
+        description=lazy_gettext("At most %(max)d characters.", max=SUBJECT_MAX),
     )
 
 
 def attachments_field() -> MultipleFileField:
     """Files to send; checked by the attachments service, not here."""
-    return MultipleFileField("Attach files")
+    return MultipleFileField(lazy_gettext("Attach files"))
 
 
-def body_field(label: str = "Message") -> TextAreaField:
+def body_field(label=None) -> TextAreaField:
     return TextAreaField(
-        label,
+        label or lazy_gettext("Message"),
         validators=[
-            DataRequired("Enter your message."),
-            Length(max=BODY_MAX, message=f"The message can be at most {BODY_MAX} characters."),
+            DataRequired(lazy_gettext("Enter your message.")),
+            Length(max=BODY_MAX, message=lazy_gettext(
+                "The message can be at most %(max)d characters.")),
         ],
         render_kw={"rows": 10},
     )
@@ -84,11 +93,13 @@ class EducationField(SelectMultipleField):
     def pre_validate(self, form):
         known = {str(choice[0]) for choice in self.choices}
         if any(str(value) not in known for value in self.data or []):
-            raise ValidationError("Choose education items from the library list.")
+            raise ValidationError(
+                gettext("Choose education items from the library list."))
 
 
 def education_field() -> EducationField:
-    return EducationField("Education materials from the library", coerce=coerce_id, choices=[])
+    return EducationField(lazy_gettext("Education materials from the library"),
+                          coerce=coerce_id, choices=[])
 
 
 class SendsOnce(FlaskForm):
@@ -132,19 +143,24 @@ class NewMessageForm(SendsOnce):
                 except ValidationError as error:
                     field.errors = [str(error)]
                     ok = False
-        for field, limit in ((self.subject, SUBJECT_MAX), (self.body, BODY_MAX)):
-            if len(field.data or "") > limit:
-                name = field.label.text.lower()
-                field.errors = [f"The {name} can be at most {limit} characters."]
-                ok = False
+        if len(self.subject.data or "") > SUBJECT_MAX:
+            self.subject.errors = [gettext("The subject can be at most %(max)d characters.",
+                                           max=SUBJECT_MAX)]
+            ok = False
+        if len(self.body.data or "") > BODY_MAX:
+            self.body.errors = [gettext("The message can be at most %(max)d characters.",
+                                        max=BODY_MAX)]
+            ok = False
         return ok
 
 
 class ComposeForm(NewMessageForm):
     """A patient's new message to one of their care teams."""
 
-    RECIPIENT = ("To (care team)", "Select a care team", "Select the care team to write to.",
-                 "You can only write to your own care teams. Select one from the list.")
+    RECIPIENT = (lazy_gettext("To (care team)"), lazy_gettext("Select a care team"),
+                 lazy_gettext("Select the care team to write to."),
+                 lazy_gettext("You can only write to your own care teams. "
+                              "Select one from the list."))
 
     def __init__(self, groups: list[tuple[str, list]], *args, **kwargs):
         """`groups`: (heading, teams) pairs, each an <optgroup> of the list."""
@@ -159,12 +175,13 @@ class ComposeForm(NewMessageForm):
 
 
 class ReplyForm(SendsOnce):
-    body = body_field("Your reply")
+    body = body_field(lazy_gettext("Your reply"))
     attachments = attachments_field()
 
     def validate_draft(self) -> bool:
         if len(self.body.data or "") > BODY_MAX:
-            self.body.errors = [f"Your reply can be at most {BODY_MAX} characters."]
+            self.body.errors = [gettext("Your reply can be at most %(max)d characters.",
+                                        max=BODY_MAX)]
             return False
         return True
 
@@ -172,9 +189,9 @@ class ReplyForm(SendsOnce):
 class StaffComposeForm(NewMessageForm):
     """A staff member's new message to a patient of one of their care teams."""
 
-    RECIPIENT = ("To (patient, care team)", "Select a patient",
-                 "Select the patient to write to.",
-                 "Select a patient of one of your care teams from the list.")
+    RECIPIENT = (lazy_gettext("To (patient, care team)"), lazy_gettext("Select a patient"),
+                 lazy_gettext("Select the patient to write to."),
+                 lazy_gettext("Select a patient of one of your care teams from the list."))
 
     def __init__(self, patients_by_group, *args, **kwargs):
         super().__init__([
@@ -208,7 +225,7 @@ class CheckboxesField(SelectMultipleField):
     def pre_validate(self, form):
         known = {choice.value for choice in self.choices}
         if any(str(value) not in known for value in self.data or []):
-            raise ValidationError("Choose from the list.")
+            raise ValidationError(gettext("Choose from the list."))
 
 
 class RequestForm(SendsOnce):
@@ -216,16 +233,18 @@ class RequestForm(SendsOnce):
     fields, and a note."""
 
     recipient = ChoiceField(
-        "To (care team)", validators=[DataRequired("Select the care team to write to.")],
-        invalid_message="You can only write to your own care teams. Select one from the list.")
-    note = TextAreaField("Anything else the team should know (optional)",
-                         validators=[Length(max=2000, message="The note can be at most 2000 "
-                                                              "characters.")],
+        lazy_gettext("To (care team)"),
+        validators=[DataRequired(lazy_gettext("Select the care team to write to."))],
+        invalid_message=lazy_gettext(
+            "You can only write to your own care teams. Select one from the list."))
+    note = TextAreaField(lazy_gettext("Anything else the team should know (optional)"),
+                         validators=[Length(max=2000, message=lazy_gettext(
+                             "The note can be at most %(max)d characters."))],
                          render_kw={"rows": 4})
 
     def __init__(self, groups: list[tuple[str, list]], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.recipient.choices = [SelectChoice("", "Select a care team")] + [
+        self.recipient.choices = [SelectChoice("", gettext("Select a care team"))] + [
             SelectChoice(str(g.id), g.name, optgroup=heading)
             for heading, teams in groups for g in teams]
 
@@ -235,15 +254,17 @@ class RequestForm(SendsOnce):
 
 
 class RenewalForm(RequestForm):
-    medication = StringField("Medication name", validators=[
-        DataRequired("Enter the name of the medication."),
-        Length(max=100, message="The medication name can be at most 100 characters.")])
-    dose = StringField("Dose, if you know it", description="For example: 10 mg once a day",
-                       validators=[Length(max=100, message="The dose can be at most 100 "
-                                                           "characters.")])
-    pharmacy = ChoiceField("How you get it", default="mail",
-                           choices=[SelectChoice(k, v) for k, v in PHARMACY.items()],
-                           invalid_message="Choose how you get your medication.")
+    medication = StringField(lazy_gettext("Medication name"), validators=[
+        DataRequired(lazy_gettext("Enter the name of the medication.")),
+        Length(max=100, message=lazy_gettext(
+            "The medication name can be at most %(max)d characters."))])
+    dose = StringField(lazy_gettext("Dose, if you know it"),
+                       description=lazy_gettext("For example: 10 mg once a day"),
+                       validators=[Length(max=100, message=lazy_gettext(
+                           "The dose can be at most %(max)d characters."))])
+    pharmacy = ChoiceField(lazy_gettext("How you get it"), default="mail",
+                           choices=_choices(PHARMACY),
+                           invalid_message=lazy_gettext("Choose how you get your medication."))
 
     def request(self) -> Renewal:
         return Renewal(self.medication.data or "", self.dose.data or "",
@@ -251,14 +272,14 @@ class RenewalForm(RequestForm):
 
 
 class AppointmentForm(RequestForm):
-    visit = StringField("Which appointment", description="For example: my eye exam on May 3",
-                        validators=[DataRequired("Say which appointment it is about."),
-                                    Length(max=150, message="This can be at most 150 "
-                                                            "characters.")])
-    days = CheckboxesField("Days that suit you",
-                           choices=[SelectChoice(k, v) for k, v in DAYS.items()])
-    times = CheckboxesField("Times that suit you",
-                            choices=[SelectChoice(k, v) for k, v in TIMES.items()])
+    visit = StringField(lazy_gettext("Which appointment"),
+                        description=lazy_gettext("For example: my eye exam on May 3"),
+                        validators=[
+                            DataRequired(lazy_gettext("Say which appointment it is about.")),
+                            Length(max=150, message=lazy_gettext(
+                                "This can be at most %(max)d characters."))])
+    days = CheckboxesField(lazy_gettext("Days that suit you"), choices=_choices(DAYS))
+    times = CheckboxesField(lazy_gettext("Times that suit you"), choices=_choices(TIMES))
 
     def request(self) -> AppointmentQuestion:
         return AppointmentQuestion(self.visit.data or "", list(self.days.data or []),
@@ -268,12 +289,13 @@ class AppointmentForm(RequestForm):
 class CallBackForm(FlaskForm):
     """A patient asks for a phone call on an overdue thread (services/callbacks.py)."""
 
-    phone = StringField("Phone number to call", description="For example: 555-123-4567",
-                        validators=[DataRequired("Enter the number to call."),
-                                    Length(max=40, message="The number can be at most 40 "
-                                                           "characters.")],
+    phone = StringField(lazy_gettext("Phone number to call"),
+                        description=lazy_gettext("For example: 555-123-4567"),
+                        validators=[DataRequired(lazy_gettext("Enter the number to call.")),
+                                    Length(max=40, message=lazy_gettext(
+                                        "The number can be at most %(max)d characters."))],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    good_times = StringField("Good times to call (optional)",
-                             description="For example: weekday mornings",
-                             validators=[Length(max=100, message="This can be at most 100 "
-                                                                 "characters.")])
+    good_times = StringField(lazy_gettext("Good times to call (optional)"),
+                             description=lazy_gettext("For example: weekday mornings"),
+                             validators=[Length(max=100, message=lazy_gettext(
+                                 "This can be at most %(max)d characters."))])

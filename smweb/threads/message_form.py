@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from htmx_flask import make_response
 
@@ -45,7 +46,11 @@ class MessagePage:
     draft_url: Callable[[Draft], str]
     sent_url: Callable[[Thread], str]
     sent_notice: str
-    saved_where: str  # where a kept draft is found again, in the user's words
+    # Where a kept draft is found again, in the user's words: the notice after Save ("Your
+    # draft was saved in Drafts. ...") and the autosave line, given the time ("Saved in Drafts
+    # at 1:05 PM EST.").
+    saved_notice: str
+    autosaved: Callable[[str], str]
     render: Callable[..., tuple]  # (draft, status, files_notice) -> the page or its form
 
 
@@ -103,8 +108,8 @@ def answer(page: MessagePage, outcome: messaging.Outcome):
     if outcome.result == SENT:
         # Pressed twice: the same notice again, which the page shows once. (Leaving it out
         # would lose it when the first press's page was already opened and then replaced.)
-        flash(f"{page.sent_notice} Reference number: {references.of(outcome.message.id)}.",
-              "success")
+        flash(gettext("%(notice)s Reference number: %(reference)s.", notice=page.sent_notice,
+                      reference=references.of(outcome.message.id)), "success")
         return redirect_to(page.sent_url(outcome.thread))
     form, draft = page.form, outcome.draft
     if outcome.file_errors:
@@ -116,16 +121,17 @@ def answer(page: MessagePage, outcome: messaging.Outcome):
         form.form_errors.append(outcome.refusal)
     form.urgent = outcome.urgent  # the warning, when Send stopped at words of an emergency
     if outcome.result == KEPT and outcome.action == SAVE:
-        flash(f"Your draft was saved {page.saved_where}. It has not been sent.", "success")
+        flash(page.saved_notice, "success")
         return redirect_to(page.draft_url(draft))
     if outcome.result == KEPT and outcome.action == INSERT:
         form.body.data = draft.body  # the text as kept, with the quick text at its end
         if not request.htmx:
-            flash("The quick text was added at the end of your message. It has not been "
-                  "sent yet.", "success")
+            flash(gettext("The quick text was added at the end of your message. It has not "
+                          "been sent yet."), "success")
             return redirect_to(page.draft_url(draft))
     if outcome.result == KEPT and not request.htmx:
-        flash("Your attachments were updated. Your message has not been sent yet.", "info")
+        flash(gettext("Your attachments were updated. Your message has not been sent yet."),
+              "info")
         return redirect_to(page.draft_url(draft))
     status = STATUS[outcome.result]
     if files_only:
@@ -146,16 +152,17 @@ def _autosave_answer(page: MessagePage, outcome: messaging.Outcome):
     or why it is not kept — and leaves the form, and the user's cursor, alone."""
     draft = outcome.draft
     if outcome.result == SENT:
-        text = "This message was sent."
+        text = gettext("This message was sent.")
     elif outcome.result == KEPT:
         at = format_time(draft.updated_at, current_app.config["DISPLAY_TIMEZONE"],
                          page_language())
-        text = f"Saved {page.saved_where} at {at}."
+        text = page.autosaved(at)
     elif outcome.refusal:
-        text = f"Not saved: {outcome.refusal}"
+        text = gettext("Not saved: %(reason)s", reason=outcome.refusal)
     else:
-        errors = " ".join(e for errors in page.form.errors.values() for e in errors)
-        text = f"Not saved: {errors or 'check what you entered.'}"
+        errors = " ".join(str(e) for errors in page.form.errors.values() for e in errors)
+        text = gettext("Not saved: %(reason)s", reason=errors) if errors \
+            else gettext("Not saved: check what you entered.")
     response = make_response(
         render_template("threads/_autosave_status.html", status_text=text,
                         draft=draft if outcome.result == KEPT else None),

@@ -2,6 +2,7 @@
 the thread page with its reply form, printing, and attachment downloads."""
 
 from flask import abort, flash, g, render_template, request, send_file, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from ..auth.guards import (
@@ -42,10 +43,16 @@ from .forms import (
 )
 from .message_form import MessagePage, kept_while_signed_out, submit
 
-SENT_NOTICE = (
+SENT_NOTICE = lazy_gettext(
     "Your message was sent. Your care team should reply within 3 business days. "
     "If it is urgent, call your care team."
 )
+
+
+def _saved_in_drafts() -> dict:
+    """A patient's kept draft is found in Drafts: the notice after Save, the autosave line."""
+    return {"saved_notice": gettext("Your draft was saved in Drafts. It has not been sent."),
+            "autosaved": lambda at: gettext("Saved in Drafts at %(time)s.", time=at)}
 
 
 def _signature_block() -> str:
@@ -68,8 +75,8 @@ def _thread_url(thread):
     return url_for("threads.thread", thread_id=thread.id)
 
 
-REQUESTS = {"renewal": ("Renew a medication", RenewalForm),
-            "appointment": ("Ask about an appointment", AppointmentForm)}
+REQUESTS = {"renewal": (lazy_gettext("Renew a medication"), RenewalForm),
+            "appointment": (lazy_gettext("Ask about an appointment"), AppointmentForm)}
 
 
 @bp.route("/compose/renewal", methods=["GET", "POST"], defaults={"kind": "renewal"})
@@ -102,8 +109,8 @@ def compose_request(kind: str):
                                               subject=subject, body=body),
             form_key=form.form_key.data)
         if outcome.result == messaging.SENT:
-            flash(f"{SENT_NOTICE} Reference number: {references.of(outcome.message.id)}.",
-                  "success")
+            flash(gettext("%(notice)s Reference number: %(reference)s.", notice=SENT_NOTICE,
+                          reference=references.of(outcome.message.id)), "success")
             return redirect_to(_thread_url(outcome.thread))
         form.urgent = outcome.urgent  # words of an emergency: the warning, Send anyway
         if outcome.refusal:
@@ -141,7 +148,7 @@ def compose(draft_id: int | None = None):
              "subject": request.args.get("subject", "")[:50]} if request.args else {})
     form = ComposeForm(teams.groups, data=data)
     page = MessagePage(
-        form=form, form_id="compose-form", sent_notice=SENT_NOTICE, saved_where="in Drafts",
+        form=form, form_id="compose-form", sent_notice=SENT_NOTICE, **_saved_in_drafts(),
         draft_url=lambda d: url_for("threads.compose", draft_id=d.id), sent_url=_thread_url,
         render=lambda draft, status=200, notice="": _compose_page(
             form, draft, status, notice, "threads.compose",
@@ -169,8 +176,10 @@ def staff_compose(draft_id: int | None = None):
     form = StaffNewMessageForm(access.patients_staff_may_write(current_user), data=data)
     form.education.choices = [(item.id, item.title) for item in education.catalogue()]
     page = MessagePage(
-        form=form, form_id="compose-form", sent_notice="Your message was sent to the patient.",
-        saved_where="in your unsent drafts",
+        form=form, form_id="compose-form",
+        sent_notice=gettext("Your message was sent to the patient."),
+        saved_notice=gettext("Your draft was saved in your unsent drafts. It has not been sent."),
+        autosaved=lambda at: gettext("Saved in your unsent drafts at %(time)s.", time=at),
         draft_url=lambda d: url_for("threads.staff_compose", draft_id=d.id),
         sent_url=_thread_url,
         render=lambda draft, status=200, notice="": _compose_page(
@@ -204,8 +213,8 @@ def _compose_page(form, draft, status: int, files_notice: str, endpoint: str, **
         status=status, form=form,
         draft=draft, form_action=action, form_id="compose-form", files_notice=files_notice,
         limits=attachments.limits(),
-        page_title=("Edit draft" if draft else "Start a new message")
-        if current_user.is_patient else "Write to a patient", **context)
+        page_title=(gettext("Edit draft") if draft else gettext("Start a new message"))
+        if current_user.is_patient else gettext("Write to a patient"), **context)
 
 
 @bp.post("/drafts/<id:draft_id>/delete")
@@ -215,7 +224,7 @@ def delete_draft(draft_id: int):
     draft = access.get_draft_for(current_user, draft_id)
     if EmptyForm().validate_on_submit():
         drafts.delete_draft(draft)
-        flash("The draft was deleted.", "success")
+        flash(gettext("The draft was deleted."), "success")
     if current_user.is_staff:
         return redirect_to(url_for("threads.staff_compose"))
     return redirect_to(url_for("mailbox.folder", folder="drafts"))
@@ -265,8 +274,12 @@ def _reply_page(thread, form, messages=None, call_back_form=None) -> MessagePage
 
     return MessagePage(
         form=form, form_id="reply-form", render=render,
-        sent_notice=SENT_NOTICE if current_user.is_patient else "Your reply was sent.",
-        saved_where="in Drafts" if current_user.is_patient else "as a draft of this reply",
+        sent_notice=SENT_NOTICE if current_user.is_patient else gettext("Your reply was sent."),
+        **(_saved_in_drafts() if current_user.is_patient else {
+            "saved_notice": gettext(
+                "Your draft was saved as a draft of this reply. It has not been sent."),
+            "autosaved": lambda at: gettext("Saved as a draft of this reply at %(time)s.",
+                                            time=at)}),
         draft_url=lambda _draft: _thread_url(thread),
         sent_url=lambda t: url_for("threads.thread", thread_id=t.id, _anchor="latest"),
     )
@@ -285,8 +298,8 @@ def ask_for_call_back(thread_id: int):
         except callbacks.CallBackError as refusal:
             form.phone.errors = [str(refusal)]
         else:
-            flash(f"We asked {thread.group.name} to call you at {call_back.phone}.",
-                  "success")
+            flash(gettext("We asked %(team)s to call you at %(phone)s.",
+                          team=thread.group.name, phone=call_back.phone), "success")
             return redirect_to(_thread_url(thread))
     elif form.csrf_token.errors:
         abort(400)

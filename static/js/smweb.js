@@ -1,5 +1,17 @@
 // smweb's small page glue. Loaded as a file (the CSP forbids inline script); every page works
 // without it.
+
+// The words this file shows, in the page's language: base.html writes them, translated, into
+// a JSON block (#page-words); %(name)s stands for a value.
+function pageWords(key, values) {
+  "use strict";
+  var block = document.getElementById("page-words");
+  var words = block ? JSON.parse(block.textContent) : {};
+  return (words[key] || key).replace(/%\((\w+)\)s/g, function (_, name) {
+    return values && name in values ? String(values[name]) : "";
+  });
+}
+
 (function () {
   "use strict";
 
@@ -22,16 +34,16 @@
     var total = 0;
     var problems = [];
     if (files.length > maxFiles) {
-      problems.push("You chose " + files.length + " files; at most " + maxFiles + " can be attached.");
+      problems.push(pageWords("too_many_files", {count: files.length, max: maxFiles}));
     }
     files.forEach(function (file) {
       total += file.size;
       if (file.size > maxFile) {
-        problems.push(file.name + ": the file is larger than " + Math.round(maxFile / 1048576) + " MB.");
+        problems.push(pageWords("file_too_large", {name: file.name, mb: Math.round(maxFile / 1048576)}));
       }
     });
     if (total > maxTotal) {
-      problems.push("All attachments together may be at most " + Math.round(maxTotal / 1048576) + " MB.");
+      problems.push(pageWords("files_too_large", {mb: Math.round(maxTotal / 1048576)}));
     }
     return problems;
   }
@@ -132,8 +144,7 @@
       event.preventDefault();
       form.dataset.uploadRefused = "";
       form.dataset.sending = "";
-      say(form, "Your message has not been sent: a file was not accepted (see Attachments). " +
-        "Remove it or choose another, then press Send again.");
+      say(form, pageWords("file_refused"));
     }
   });
 
@@ -192,8 +203,7 @@
     if (button.value === "send") { form.dataset.sending = "1"; }
     if (button.value === "send" && uploads[form.id]) {
       form.dataset.sendWaiting = "1";
-      say(form, "Your files are still uploading. Your message will be sent as soon as " +
-        "they are done: please wait.");
+      say(form, pageWords("still_uploading"));
     }
   }, true);
 })();
@@ -210,7 +220,7 @@
   }
   // The title starts with "Error:" while the page shows an error, as a full page's does:
   // a screen reader reads the title first, and a tab's title shows it too.
-  var PREFIX = "Error: ";
+  var PREFIX = pageWords("error_prefix");
   function markTitle() {
     var showing = document.querySelector(".error-summary, .field__error:not([hidden])");
     var title = document.title;
@@ -264,7 +274,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var news = document.getElementById("list-news");
     if (!news || !fresh) { return; }
-    var text = fresh === 1 ? "1 new message" : fresh + " new messages";
+    var text = pageWords(fresh === 1 ? "one_new_message" : "new_messages", {num: fresh});
     fresh = 0;
     news.textContent = "";  // emptied first: the same words again are read out again
     window.setTimeout(function () { news.textContent = text; }, 50);
@@ -367,7 +377,8 @@
     if (!dialog) { return; }
     var countdown = dialog.querySelector("[data-countdown]");
     if (countdown) {
-      countdown.textContent = secondsLeft + (secondsLeft === 1 ? " second" : " seconds");
+      countdown.textContent = pageWords(secondsLeft === 1 ? "one_second" : "seconds",
+                                        {num: secondsLeft});
     }
     if (dialog.hidden) {
       var active = document.activeElement;
