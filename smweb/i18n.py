@@ -13,7 +13,7 @@ Accept-Language, English.
 from functools import lru_cache
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, get_translations, gettext, refresh
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, refresh
 from flask_login import current_user
 
 from .config import PROJECT_ROOT
@@ -103,6 +103,16 @@ def _page_words(language: str) -> dict[str, str]:
         "one_second": gettext("1 second"),
         "seconds": gettext("%(num)s seconds"),
     }
+
+
+def in_every_language(*texts: str) -> set[str]:
+    """Each of `texts` as every language smweb speaks writes it, casefolded (the names of the
+    mailbox's own folders, which no folder of a patient's may take in any language)."""
+    found = set()
+    for code in LANGUAGES:
+        with force_locale(code):
+            found |= {gettext(text).casefold() for text in texts}
+    return found
 
 
 def known(code: str | None) -> str | None:

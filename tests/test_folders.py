@@ -25,6 +25,10 @@ def create(client, name):
     ("Heart/Lungs", "A folder name can have only letters, digits and spaces."),
     ("<script>", "A folder name can have only letters, digits and spaces."),
     ("inbox", "inbox is already one of your mailbox"),
+    ("Drafts", "Drafts is already one of your mailbox"),
+    # the folders' names in every language the mailbox is shown in
+    ("Borradores", "Borradores is already one of your mailbox"),
+    ("bandeja de entrada", "bandeja de entrada is already one of your mailbox"),
 ])
 def test_each_folder_rule_says_what_failed(login, client, app, name, message):
     login("veteran1")

@@ -41,7 +41,7 @@ def folder(folder: str):
         else None
     return render_page(
         "mailbox/folder.html", fragment="message_list", target="message-list", folder=folder,
-        page=page, folder_title=gettext(str(mailbox.FOLDERS[folder])), version=version, sort=sort,
+        page=page, folder_title=str(mailbox.FOLDERS[folder]), version=version, sort=sort,
         sorts=mailbox.SORTS, summary=summary,
     )
 
@@ -147,9 +147,7 @@ def move_threads():
     except folders.FolderError as refusal:
         flash(str(refusal), "error")
     else:
-        # Inbox and Deleted in the page's language; a folder of the patient's own by its name
-        if request.form.get("destination") in {folders.INBOX, folders.DELETED}:
-            where = gettext(str(where))
+        # (Inbox and Deleted come in the page's language; a patient's folder by its name)
         flash(ngettext("The conversation was moved to %(place)s.",
                        "%(num)d conversations were moved to %(place)s.", moved, place=where),
               "success")

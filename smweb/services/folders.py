@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, case, func, select
 from ..clock import utcnow
 from ..database import read_rows
 from ..extensions import db
+from ..i18n import in_every_language
 from ..models import Folder, Thread, User
 from ..parsing import as_id
 from .refusals import NotAllowed, NotFound
@@ -31,7 +32,7 @@ def _clean(owner: User, name: str, folder: Folder | None = None) -> str:
         raise FolderError(gettext("A folder name can be at most %(num)d characters.", num=NAME_MAX))
     if not NAME_RE.match(name):
         raise FolderError(gettext("A folder name can have only letters, digits and spaces."))
-    if name.lower() in {INBOX, "sent", "drafts", DELETED}:
+    if name.casefold() in in_every_language("Inbox", "Sent", "Drafts", "Deleted"):
         raise FolderError(gettext("%(name)s is already one of your mailbox's folders.", name=name))
     clash = db.session.scalar(select(Folder.id).where(
         Folder.owner_id == owner.id, Folder.name_key == name.lower()))

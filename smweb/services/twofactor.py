@@ -13,6 +13,7 @@ from datetime import UTC
 import pyotp
 import segno
 from flask import current_app
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 
@@ -88,7 +89,7 @@ def qr_code_svg(uri: str) -> Markup:
     """The QR code as inline SVG, drawn on the server (no image request, no script)."""
     svg = segno.make(uri, error="m").svg_inline(
         scale=4, border=4, dark="#000", light="#fff", omitsize=False,
-        title="QR code for your authenticator app")
+        title=gettext("QR code for your authenticator app"))
     return Markup(svg)  # noqa: S704 - segno's own markup, from an address we built
 
 
